@@ -1,0 +1,375 @@
+package feature
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// ManifestName is the file name of a catalog item's manifest.
+const ManifestName = "feature.toml"
+
+// MaxManifestSize bounds a manifest file; anything larger is refused.
+const MaxManifestSize = 1 << 20
+
+// ErrManifest is wrapped by every error about a malformed manifest.
+var ErrManifest = errors.New("invalid manifest")
+
+// Catalog is every item found under a root folder.
+type Catalog struct {
+	// Items are sorted by ID.
+	Items []*Item
+	byID  map[string]*Item
+}
+
+// Lookup returns the item with the given id.
+func (c *Catalog) Lookup(id string) (*Item, bool) {
+	it, ok := c.byID[id]
+	return it, ok
+}
+
+// BSPs returns the board support packages, sorted by name.
+func (c *Catalog) BSPs() []*Item {
+	var out []*Item
+	for _, it := range c.Items {
+		if it.Kind == KindBSP {
+			out = append(out, it)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].BSP.Name < out[j].BSP.Name })
+	return out
+}
+
+// BSP returns the board support package with the given short name.
+func (c *Catalog) BSP(name string) (*Item, bool) {
+	for _, it := range c.Items {
+		if it.Kind == KindBSP && it.BSP.Name == name {
+			return it, true
+		}
+	}
+	return nil, false
+}
+
+// IDs returns every item id, sorted.
+func (c *Catalog) IDs() []string {
+	ids := make([]string, len(c.Items))
+	for i, it := range c.Items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+// New builds a catalog from items, checking that ids are unique and that
+// every reference names an item in the catalog.
+func New(items []*Item) (*Catalog, error) {
+	c := &Catalog{byID: make(map[string]*Item, len(items))}
+	var errs []error
+	for _, it := range items {
+		if prev, dup := c.byID[it.ID]; dup {
+			errs = append(errs, fmt.Errorf("catalog: duplicate id %s in %s and %s: rename one of them (each SYSGEN name must be unique)", it.ID, prev.File, it.File))
+			continue
+		}
+		c.byID[it.ID] = it
+		c.Items = append(c.Items, it)
+	}
+	sort.Slice(c.Items, func(i, j int) bool { return c.Items[i].ID < c.Items[j].ID })
+	ids := c.IDs()
+	for _, it := range c.Items {
+		for _, ref := range [][]string{it.Requires, it.After, it.Conflicts} {
+			for _, r := range ref {
+				if _, ok := c.byID[r]; !ok {
+					errs = append(errs, fmt.Errorf("catalog: %s: %s names unknown item %s%s", it.File, it.ID, r, Suggest(r, ids)))
+				}
+			}
+		}
+	}
+	bsps := map[string]*Item{}
+	for _, it := range c.Items {
+		if it.Kind != KindBSP {
+			continue
+		}
+		if prev, dup := bsps[it.BSP.Name]; dup {
+			errs = append(errs, fmt.Errorf("catalog: BSP name %q used by %s and %s: rename one", it.BSP.Name, prev.File, it.File))
+		}
+		bsps[it.BSP.Name] = it
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// Load walks root for feature.toml manifests and loads them all. Hidden
+// folders, testdata folders and the output folder "out" are skipped.
+func Load(root string) (*Catalog, error) {
+	var items []*Item
+	var errs []error
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Name() != ManifestName {
+			return nil
+		}
+		it, err := LoadFile(path)
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		items = append(items, it)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("catalog: no %s found under %s: run sysgen from the project folder or pass --catalog DIR", ManifestName, root)
+	}
+	return New(items)
+}
+
+// LoadFile reads and validates one manifest.
+func LoadFile(path string) (*Item, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("catalog: reading %s: %w", path, err)
+	}
+	if len(data) > MaxManifestSize {
+		return nil, fmt.Errorf("catalog: %s: %w: larger than %d bytes", path, ErrManifest, MaxManifestSize)
+	}
+	it, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	it.File = path
+	it.Dir = filepath.Dir(path)
+	return it, nil
+}
+
+// Parse decodes one manifest strictly: unknown keys, wrong types and
+// missing required fields are errors that name the file and line.
+func Parse(name string, data []byte) (*Item, error) {
+	var it Item
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&it)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s:%d: %w: %s", name, pe.Position.Line, ErrManifest, pe.Message)
+		}
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrManifest, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		var errs []error
+		for _, k := range und {
+			// Settings values are free-form tables; anything else is unknown.
+			if len(k) > 0 && k[0] == "settings" {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, keyLine(data, k), ErrManifest, k.String()))
+		}
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+	}
+	if err := it.validate(); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w: %v", name, 1, ErrManifest, err)
+	}
+	return &it, nil
+}
+
+var (
+	idRE      = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
+	capRE     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}(:[a-z0-9-]{1,31})?$`)
+	portRE    = regexp.MustCompile(`^([0-9]{1,5}(-[0-9]{1,5})?|dynamic)$`)
+	bspNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+	sha256RE  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+func (it *Item) validate() error {
+	if it.ID == "" {
+		return errors.New(`missing "id" (the SYSGEN name, e.g. id = "SYSGEN_MESSENGER")`)
+	}
+	if !idRE.MatchString(it.ID) {
+		return fmt.Errorf("id %q: use upper-case letters, digits and underscores, like SYSGEN_MESSENGER", it.ID)
+	}
+	if strings.TrimSpace(it.Title) == "" {
+		return fmt.Errorf("%s: missing \"title\"", it.ID)
+	}
+	if it.License == "" {
+		return fmt.Errorf("%s: missing \"license\" (an SPDX expression, e.g. \"BSD-3-Clause\")", it.ID)
+	}
+	switch it.NameSource {
+	case "ce5", "chosen":
+	default:
+		return fmt.Errorf("%s: name_source = %q: use \"ce5\" (name from the CE 5.0 documentation) or \"chosen\"", it.ID, it.NameSource)
+	}
+	switch it.Kind {
+	case "":
+		it.Kind = KindFeature
+	case KindFeature, KindDriver:
+	case KindBSP:
+		if it.BSP == nil {
+			return fmt.Errorf("%s: kind = \"bsp\" needs a [bsp] table", it.ID)
+		}
+		if err := it.BSP.validate(); err != nil {
+			return fmt.Errorf("%s: %w", it.ID, err)
+		}
+	default:
+		return fmt.Errorf("%s: kind = %q: use feature, driver or bsp", it.ID, it.Kind)
+	}
+	if it.Kind != KindBSP && it.BSP != nil {
+		return fmt.Errorf("%s: [bsp] table only allowed with kind = \"bsp\"", it.ID)
+	}
+	for _, list := range [][]string{it.Requires, it.After, it.Conflicts} {
+		for _, r := range list {
+			if !idRE.MatchString(r) {
+				return fmt.Errorf("%s: reference %q is not an item id", it.ID, r)
+			}
+			if r == it.ID {
+				return fmt.Errorf("%s: refers to itself", it.ID)
+			}
+		}
+	}
+	for _, list := range [][]string{it.Provides, it.Needs, it.Hardware} {
+		for _, c := range list {
+			if !capRE.MatchString(c) {
+				return fmt.Errorf("%s: capability or hardware name %q: use lower-case words like \"audio\" or \"audio:pci\"", it.ID, c)
+			}
+		}
+	}
+	for i, p := range it.Ports {
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("%s: ports[%d]: %w", it.ID, i, err)
+		}
+	}
+	for i, f := range it.Files {
+		if f.Src == "" || !strings.HasPrefix(f.Dst, "/") {
+			return fmt.Errorf("%s: files[%d]: need src (relative to the manifest) and an absolute dst", it.ID, i)
+		}
+		if filepath.IsAbs(f.Src) || strings.Contains(f.Src, "..") {
+			return fmt.Errorf("%s: files[%d]: src %q must stay inside the item's folder", it.ID, i, f.Src)
+		}
+	}
+	for i, c := range it.Commands {
+		if !strings.HasPrefix(c, "./") && !strings.Contains(c, ".") {
+			return fmt.Errorf("%s: commands[%d] = %q: use a module-relative path like \"./msmsgs\" or a full import path", it.ID, i, c)
+		}
+	}
+	for i, s := range it.Services {
+		if s.Name == "" {
+			return fmt.Errorf("%s: services[%d]: missing name", it.ID, i)
+		}
+	}
+	return nil
+}
+
+func (p Port) validate() error {
+	switch p.Proto {
+	case "tcp", "udp":
+	default:
+		return fmt.Errorf("proto %q: use tcp or udp", p.Proto)
+	}
+	if !portRE.MatchString(p.Ports) {
+		return fmt.Errorf("ports %q: use a port (\"1863\"), a range (\"6891-6900\") or \"dynamic\"", p.Ports)
+	}
+	if lo, hi, ok := p.Range(); ok && (lo < 1 || hi > 65535 || lo > hi) {
+		return fmt.Errorf("ports %q: out of range 1-65535 or reversed", p.Ports)
+	}
+	switch p.Direction {
+	case "in", "out", "in/out":
+	default:
+		return fmt.Errorf("direction %q: use in, out or in/out", p.Direction)
+	}
+	if p.Purpose == "" {
+		return errors.New("missing purpose (the firewall admin reads it)")
+	}
+	return nil
+}
+
+func (b *BSP) validate() error {
+	if !bspNameRE.MatchString(b.Name) {
+		return fmt.Errorf("bsp.name %q: use lower-case letters, digits, - and _", b.Name)
+	}
+	switch b.Arch {
+	case "amd64", "arm64":
+	default:
+		return fmt.Errorf("bsp.arch %q: use amd64 or arm64", b.Arch)
+	}
+	k := b.Kernel
+	if k.Package == "" || k.Version == "" || k.Image == "" || k.Release == "" {
+		return errors.New("bsp.kernel needs package, version, image and release")
+	}
+	if !sha256RE.MatchString(k.SHA256) {
+		return errors.New("bsp.kernel.sha256 must be the .deb's lower-case hex sha256")
+	}
+	if len(b.QEMU) == 0 {
+		return errors.New("bsp.qemu: missing the QEMU argv that emulates the board")
+	}
+	if b.BudgetBytes <= 0 {
+		return errors.New("bsp.budget_bytes must be > 0")
+	}
+	for i, h := range b.Hardware {
+		if !capRE.MatchString(h.Kind) || h.Bus == "" {
+			return fmt.Errorf("bsp.hardware[%d]: need kind and bus", i)
+		}
+	}
+	return nil
+}
+
+// keyLine finds the line of a key in a TOML document, for error messages.
+// It tracks table headers so that "a.b" is found under [a].
+func keyLine(data []byte, key toml.Key) int {
+	if len(key) == 0 {
+		return 1
+	}
+	want := key[len(key)-1]
+	table := strings.Join(key[:len(key)-1], ".")
+	cur := ""
+	for i, line := range strings.Split(string(data), "\n") {
+		s := strings.TrimSpace(line)
+		if strings.HasPrefix(s, "[") {
+			h := strings.Trim(s, "[] \t")
+			if j := strings.IndexByte(h, '#'); j >= 0 {
+				h = strings.TrimSpace(strings.Trim(h[:j], "[] \t"))
+			}
+			cur = h
+			if cur == strings.Join(key, ".") {
+				return i + 1
+			}
+			continue
+		}
+		k, _, ok := strings.Cut(s, "=")
+		if !ok {
+			continue
+		}
+		k = strings.Trim(strings.TrimSpace(k), `"'`)
+		if (cur == table && k == want) || (cur == "" && k == strings.Join(key, ".")) {
+			return i + 1
+		}
+	}
+	return 1
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/sysgen/resolve"
+)
+
+// resolvedItem is one element of the `features` array of
+// `sysgen resolve --format json` (a contract: id, title, why).
+type resolvedItem struct {
+	ID      string         `json:"id"`
+	Title   string         `json:"title"`
+	Kind    string         `json:"kind"`
+	Why     [][]string     `json:"why"`
+	Modules []string       `json:"modules,omitempty"`
+	Ports   []feature.Port `json:"ports,omitempty"`
+	License string         `json:"license"`
+}
+
+type resolvedDesign struct {
+	BSP      string         `json:"bsp"`
+	Arch     string         `json:"arch"`
+	Flags    []string       `json:"flags"`
+	Cleared  []string       `json:"cleared,omitempty"`
+	Features []resolvedItem `json:"features"`
+}
+
+func runResolve(_ context.Context, c *Context, args []string) error {
+	fs, co := c.flags("resolve", "resolve [--format text|json] [--bsp NAME] [--design FILE]", []string{"text", "json"})
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat(co, "text", "json"); err != nil {
+		return err
+	}
+	s, err := c.session(co)
+	if err != nil {
+		return err
+	}
+	r, err := s.resolve()
+	if err != nil {
+		return err
+	}
+	if co.format == "json" {
+		out := resolvedDesign{BSP: r.BSP.BSP.Name, Arch: r.BSP.BSP.Arch, Flags: s.design.Set, Cleared: s.design.Cleared}
+		for _, sel := range r.Items {
+			it := sel.Item
+			out.Features = append(out.Features, resolvedItem{ID: it.ID, Title: it.Title, Kind: string(it.Kind),
+				Why: sel.Why(), Modules: it.Modules, Ports: it.Ports, License: it.License})
+		}
+		return writeJSON(c, out)
+	}
+	fmt.Fprintf(c.Stdout, "OS design for BSP %s (%s), flags: %s\n", r.BSP.BSP.Name, r.BSP.BSP.Arch, strings.Join(s.design.Set, " "))
+	fmt.Fprintf(c.Stdout, "%d items in build order:\n\n", len(r.Items))
+	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tID\tTITLE\tWHY")
+	for i, sel := range r.Items {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i+1, sel.Item.ID, sel.Item.Title, whyText(sel))
+	}
+	return tw.Flush()
+}
+
+// whyText is the shortest chain, or "OEM flag"/"BSP" for roots.
+func whyText(sel *resolve.Selected) string {
+	chains := sel.Why()
+	if len(chains) == 0 {
+		return ""
+	}
+	if len(chains[0]) == 1 {
+		if sel.Item.Kind == feature.KindBSP {
+			return "board support package"
+		}
+		return "OEM flag"
+	}
+	s := strings.Join(chains[0], " -> ")
+	if len(chains) > 1 {
+		s += fmt.Sprintf(" (+%d more)", len(chains)-1)
+	}
+	return s
+}
+
+func rel(root, path string) string {
+	r, err := filepath.Rel(root, path)
+	if err != nil {
+		return path
+	}
+	return filepath.ToSlash(r)
+}

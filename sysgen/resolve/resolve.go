@@ -1,0 +1,464 @@
+// Package resolve turns an OS design (a BSP and the OEM's SYSGEN flags) into
+// the closure of catalog items the device needs, in a deterministic build
+// order, with the chains that explain why each item is there.
+//
+// Unlike CE's sysgen batch files, every failure names what to fix: unknown
+// items get the nearest name, cycles are printed, conflicts show both chains,
+// a capability nobody provides names who needs it.
+package resolve
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/oemkit/messenger/feature"
+)
+
+// Sentinel errors callers can branch on; every returned error wraps one.
+var (
+	ErrUnknownItem  = errors.New("unknown item")
+	ErrCycle        = errors.New("dependency cycle")
+	ErrConflict     = errors.New("conflict")
+	ErrUnprovided   = errors.New("capability not provided")
+	ErrAmbiguous    = errors.New("capability provided by several items")
+	ErrHardware     = errors.New("hardware missing on the board")
+	ErrCleared      = errors.New("required item is cleared")
+	ErrBSP          = errors.New("bad board support package")
+	ErrFlagValue    = errors.New("bad flag value")
+	ErrNotSelected  = errors.New("item not in the design")
+	ErrSettingClash = errors.New("settings conflict")
+)
+
+// Design is what the OEM asked for.
+type Design struct {
+	// BSP is the board support package's short name.
+	BSP string
+	// Set are the items selected by OEM flags.
+	Set []string
+	// Cleared are the items explicitly cleared (SYSGEN_X= or false in the
+	// design file); a design that needs one of them fails.
+	Cleared []string
+}
+
+// Result is a resolved design.
+type Result struct {
+	// BSP is the board support package item.
+	BSP *feature.Item
+	// Items are the selected items in build order (dependencies first).
+	Items []*Selected
+
+	byID map[string]*Selected
+}
+
+// Selected is one item in the resolved design.
+type Selected struct {
+	Item *feature.Item
+	// Root is true when an OEM flag or the BSP selected the item directly.
+	Root bool
+	// parents are the items that brought this one in, in discovery order;
+	// parents[0] is on the shortest chain from a root.
+	parents []edge
+	res     *Result
+}
+
+type edge struct {
+	from string
+	// capability is set when the edge is a "needs" edge.
+	capability string
+}
+
+// Lookup returns the selected item with the given id.
+func (r *Result) Lookup(id string) (*Selected, bool) {
+	s, ok := r.byID[id]
+	return s, ok
+}
+
+// MaxChains bounds how many chains Why returns per item.
+const MaxChains = 16
+
+// Why returns the chains that brought the item into the design: each chain
+// is a list of ids from an OEM flag (or the BSP) down to this item. There is
+// one chain per direct reason, each following the shortest path above it.
+func (s *Selected) Why() [][]string {
+	var out [][]string
+	if s.Root {
+		out = append(out, []string{s.Item.ID})
+	}
+	for _, e := range s.parents {
+		if len(out) >= MaxChains {
+			break
+		}
+		c := s.res.shortest(e.from)
+		out = append(out, append(c, s.Item.ID))
+	}
+	return out
+}
+
+// shortest returns the shortest chain from a root to id.
+func (r *Result) shortest(id string) []string {
+	var rev []string
+	seen := map[string]bool{}
+	for cur := id; ; {
+		rev = append(rev, cur)
+		seen[cur] = true
+		s := r.byID[cur]
+		if s.Root || len(s.parents) == 0 {
+			break
+		}
+		cur = s.parents[0].from
+		if seen[cur] {
+			break
+		}
+	}
+	out := make([]string, len(rev))
+	for i, v := range rev {
+		out[len(rev)-1-i] = v
+	}
+	return out
+}
+
+// IDs returns the selected ids in build order.
+func (r *Result) IDs() []string {
+	out := make([]string, len(r.Items))
+	for i, s := range r.Items {
+		out[i] = s.Item.ID
+	}
+	return out
+}
+
+// Resolve computes the closure of d over the catalog.
+func Resolve(cat *feature.Catalog, d Design) (*Result, error) {
+	ids := cat.IDs()
+	bsp, ok := cat.BSP(d.BSP)
+	if !ok {
+		var names []string
+		for _, b := range cat.BSPs() {
+			names = append(names, b.BSP.Name)
+		}
+		return nil, fmt.Errorf("resolve: %w: no BSP named %q%s; available: %s (pass --bsp NAME or set bsp in osdesign.toml)",
+			ErrBSP, d.BSP, feature.Suggest(d.BSP, names), strings.Join(names, ", "))
+	}
+	cleared := map[string]bool{}
+	for _, id := range d.Cleared {
+		if _, ok := cat.Lookup(id); !ok {
+			return nil, fmt.Errorf("resolve: %w: %s=%s (clearing an item the catalog does not have: check the spelling or run `sysgen list`)", ErrUnknownItem, id, feature.Suggest(id, ids))
+		}
+		cleared[id] = true
+	}
+	var roots []string
+	for _, id := range sortedUnique(d.Set) {
+		it, ok := cat.Lookup(id)
+		if !ok {
+			return nil, fmt.Errorf("resolve: %w: %s is not in the catalog%s; run `sysgen list` to see the items", ErrUnknownItem, id, feature.Suggest(id, ids))
+		}
+		if it.Kind == feature.KindBSP {
+			return nil, fmt.Errorf("resolve: %w: %s is a board support package: select it with --bsp %s, not as a flag", ErrBSP, id, it.BSP.Name)
+		}
+		if cleared[id] {
+			return nil, fmt.Errorf("resolve: %w: %s is both set and cleared; keep one", ErrConflict, id)
+		}
+		roots = append(roots, id)
+	}
+
+	r := &Result{BSP: bsp, byID: map[string]*Selected{}}
+	var queue []string
+	add := func(id string, from edge, root bool) {
+		s, ok := r.byID[id]
+		if !ok {
+			it, _ := cat.Lookup(id)
+			s = &Selected{Item: it, res: r}
+			r.byID[id] = s
+			queue = append(queue, id)
+		}
+		if root {
+			s.Root = true
+		} else {
+			s.parents = append(s.parents, from)
+		}
+	}
+	add(bsp.ID, edge{}, true)
+	for _, id := range roots {
+		add(id, edge{}, true)
+	}
+	providers := providerIndex(cat)
+	for len(queue) > 0 {
+		// Breadth first over requires, then satisfy capabilities of the
+		// whole frontier, so chains are shortest.
+		for len(queue) > 0 {
+			id := queue[0]
+			queue = queue[1:]
+			for _, req := range r.byID[id].Item.Requires {
+				add(req, edge{from: id}, false)
+			}
+		}
+		if err := r.satisfyNeeds(cat, providers, cleared, add); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.check(cat, cleared); err != nil {
+		return nil, err
+	}
+	if err := r.order(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// providerIndex maps each capability to the items providing it, sorted.
+func providerIndex(cat *feature.Catalog) map[string][]*feature.Item {
+	m := map[string][]*feature.Item{}
+	for _, it := range cat.Items {
+		for _, c := range it.Provides {
+			m[c] = append(m[c], it)
+		}
+	}
+	return m
+}
+
+// satisfyNeeds adds, for every needed capability without a selected
+// provider, the one provider the board can run.
+func (r *Result) satisfyNeeds(cat *feature.Catalog, providers map[string][]*feature.Item, cleared map[string]bool, add func(string, edge, bool)) error {
+	// Deterministic: visit needers sorted by id.
+	var ids []string
+	for id, s := range r.byID {
+		if len(s.Item.Needs) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s := r.byID[id]
+		for _, c := range s.Item.Needs {
+			var have []string
+			for _, p := range providers[c] {
+				if _, ok := r.byID[p.ID]; ok {
+					have = append(have, p.ID)
+				}
+			}
+			if len(have) > 0 {
+				for _, p := range have {
+					if !hasEdge(r.byID[p].parents, id) {
+						r.byID[p].parents = append(r.byID[p].parents, edge{from: id, capability: c})
+					}
+				}
+				continue
+			}
+			var fit, unfit []string
+			for _, p := range providers[c] {
+				if cleared[p.ID] {
+					unfit = append(unfit, p.ID+" (cleared)")
+					continue
+				}
+				if miss := missingHardware(p, r.BSP); miss != "" {
+					unfit = append(unfit, fmt.Sprintf("%s (needs hardware %s)", p.ID, miss))
+					continue
+				}
+				fit = append(fit, p.ID)
+			}
+			switch len(fit) {
+			case 1:
+				add(fit[0], edge{from: id, capability: c}, false)
+			case 0:
+				msg := fmt.Sprintf("%s needs %q, which nothing on BSP %s provides (chain: %s)",
+					id, c, r.BSP.BSP.Name, strings.Join(r.shortest(id), " -> "))
+				if len(unfit) > 0 {
+					msg += fmt.Sprintf("; catalog providers that cannot be used here: %s", strings.Join(unfit, ", "))
+				} else {
+					msg += fmt.Sprintf("; no catalog item provides it: add a driver or feature with provides = [%q]", c)
+				}
+				msg += fmt.Sprintf("; board hardware: %s. Pick a BSP that has it (--bsp) or drop %s", hardwareList(r.BSP), r.shortest(id)[0])
+				return fmt.Errorf("resolve: %w: %s", ErrUnprovided, msg)
+			default:
+				return fmt.Errorf("resolve: %w: %s needs %q and %s all provide it on BSP %s: select one with SYSGEN_<NAME>=1",
+					ErrAmbiguous, id, c, strings.Join(fit, ", "), r.BSP.BSP.Name)
+			}
+		}
+	}
+	return nil
+}
+
+func hasEdge(es []edge, from string) bool {
+	for _, e := range es {
+		if e.from == from {
+			return true
+		}
+	}
+	return false
+}
+
+func missingHardware(it *feature.Item, bsp *feature.Item) string {
+	for _, h := range it.Hardware {
+		if !bsp.BSP.HasHardware(h) {
+			return h
+		}
+	}
+	return ""
+}
+
+func hardwareList(bsp *feature.Item) string {
+	var hw []string
+	for _, h := range bsp.BSP.Hardware {
+		hw = append(hw, h.Kind+":"+h.Bus)
+	}
+	if len(hw) == 0 {
+		return "none"
+	}
+	return strings.Join(hw, ", ")
+}
+
+// check verifies hardware, cleared items and conflicts.
+func (r *Result) check(cat *feature.Catalog, cleared map[string]bool) error {
+	ids := make([]string, 0, len(r.byID))
+	for id := range r.byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var errs []error
+	for _, id := range ids {
+		s := r.byID[id]
+		chain := strings.Join(r.shortest(id), " -> ")
+		if cleared[id] {
+			errs = append(errs, fmt.Errorf("resolve: %w: %s is cleared but the design needs it (chain: %s); remove the clear (%s=) or drop %s",
+				ErrCleared, id, chain, id, r.shortest(id)[0]))
+		}
+		if miss := missingHardware(s.Item, r.BSP); miss != "" {
+			errs = append(errs, fmt.Errorf("resolve: %w: %s needs hardware %q but BSP %s has only %s (chain: %s); pick another BSP or drop %s",
+				ErrHardware, id, miss, r.BSP.BSP.Name, hardwareList(r.BSP), chain, r.shortest(id)[0]))
+		}
+		for _, c := range s.Item.Conflicts {
+			if o, ok := r.byID[c]; ok && (id < c || !contains(o.Item.Conflicts, id)) {
+				errs = append(errs, fmt.Errorf("resolve: %w: %s conflicts with %s, they cannot be in one design (why %s: %s; why %s: %s); drop one of the flags that bring them in",
+					ErrConflict, id, c, id, chain, c, strings.Join(r.shortest(c), " -> ")))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// order sorts r.Items topologically (requires, after and needs edges;
+// dependencies first), ties broken by id, and reports a cycle if any.
+func (r *Result) order() error {
+	indeg := make(map[string]int, len(r.byID))
+	out := make(map[string][]string, len(r.byID))
+	addEdge := func(before, after string) {
+		out[before] = append(out[before], after)
+		indeg[after]++
+	}
+	for id, s := range r.byID {
+		if _, ok := indeg[id]; !ok {
+			indeg[id] = 0
+		}
+		for _, dep := range s.Item.Requires {
+			addEdge(dep, id)
+		}
+		for _, dep := range s.Item.After {
+			if _, ok := r.byID[dep]; ok {
+				addEdge(dep, id)
+			}
+		}
+		for _, e := range s.parents {
+			if e.capability != "" {
+				addEdge(id, e.from) // provider before needer
+			}
+		}
+	}
+	h := &idHeap{}
+	for id, n := range indeg {
+		if n == 0 {
+			heap.Push(h, id)
+		}
+	}
+	r.Items = r.Items[:0]
+	for h.Len() > 0 {
+		id := heap.Pop(h).(string)
+		r.Items = append(r.Items, r.byID[id])
+		for _, next := range out[id] {
+			indeg[next]--
+			if indeg[next] == 0 {
+				heap.Push(h, next)
+			}
+		}
+	}
+	if len(r.Items) == len(r.byID) {
+		return nil
+	}
+	var left []string
+	for id, n := range indeg {
+		if n > 0 {
+			left = append(left, id)
+		}
+	}
+	sort.Strings(left)
+	cycle := findCycle(left, out, indeg)
+	// Edges run from a dependency to its dependent; print the cycle in
+	// "requires" direction.
+	for i, j := 0, len(cycle)-1; i < j; i, j = i+1, j-1 {
+		cycle[i], cycle[j] = cycle[j], cycle[i]
+	}
+	return fmt.Errorf("resolve: %w: %s; break it by removing one of these requires/after entries", ErrCycle, strings.Join(cycle, " -> "))
+}
+
+// findCycle walks edges among the unsorted items until a node repeats.
+func findCycle(left []string, out map[string][]string, indeg map[string]int) []string {
+	if len(left) == 0 {
+		return nil
+	}
+	pos := map[string]int{}
+	var path []string
+	cur := left[0]
+	for {
+		if i, ok := pos[cur]; ok {
+			return append(path[i:], cur)
+		}
+		pos[cur] = len(path)
+		path = append(path, cur)
+		next := ""
+		for _, n := range out[cur] {
+			if indeg[n] > 0 && (next == "" || n < next) {
+				next = n
+			}
+		}
+		if next == "" {
+			return path
+		}
+		cur = next
+	}
+}
+
+type idHeap []string
+
+func (h idHeap) Len() int           { return len(h) }
+func (h idHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *idHeap) Push(x any)        { *h = append(*h, x.(string)) }
+func (h *idHeap) Pop() any {
+	old := *h
+	v := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return v
+}
+
+func sortedUnique(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	j := 0
+	for i, v := range out {
+		if i == 0 || v != out[j-1] {
+			out[j] = v
+			j++
+		}
+	}
+	return out[:j]
+}
