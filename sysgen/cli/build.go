@@ -1,0 +1,293 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/image/qemu"
+	"github.com/oemkit/messenger/sysgen/resolve"
+)
+
+func init() {
+	extraCommands = append(extraCommands,
+		command{"build", "build the bootable image for the design's BSP into a folder", runBuild},
+		command{"boot", "boot a built image in QEMU (--check: wait for ready, exit 0 or 1)", runBoot},
+		command{"size", "size report of a built image, per feature and module (--diff OTHER, --svg FILE)", runSize},
+	)
+}
+
+// CertDir is where the design's certificates go in the image.
+const CertDir = "/etc/ssl/certs/device"
+
+func runBuild(ctx context.Context, c *Context, args []string) error {
+	fs, co := c.flags("build", "build -o DIR [--bsp NAME] [--design FILE] [--compression zstd|xz|gzip]", nil)
+	out := fs.String("o", "", "output folder (replaced atomically)")
+	compression := fs.String("compression", "", "initramfs compression: zstd (default), xz or gzip")
+	full := fs.Bool("full", false, "rebuild every Go package (ignore the Go build cache)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageErr("sysgen build: -o DIR is required")
+	}
+	s, err := c.session(co)
+	if err != nil {
+		return err
+	}
+	r, err := s.resolve()
+	if err != nil {
+		return err
+	}
+	spec, err := s.spec(r, c)
+	if err != nil {
+		return err
+	}
+	spec.Compression = *compression
+	dir := *out
+	if !filepath.IsAbs(dir) && c.Dir != "" {
+		dir = filepath.Join(c.Dir, dir)
+	}
+	opts := []image.Option{image.WithProgress(c.Stderr)}
+	if root, err := catalogRoot(orDot(c.Dir)); err == nil {
+		opts = append(opts, image.WithModuleDir(root))
+	}
+	if *full {
+		opts = append(opts, image.WithFullRebuild())
+	}
+	start := time.Now()
+	res, err := image.Build(ctx, spec, dir, opts...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "built %s image for BSP %s in %s (%.1fs): kernel %s + initramfs %s (%s) = %s of %s budget\n",
+		r.BSP.BSP.Arch, r.BSP.BSP.Name, *out, time.Since(start).Seconds(),
+		humanBytes(res.Size.Kernel), humanBytes(res.Size.Initramfs), res.Size.Compression,
+		humanBytes(res.Size.Total), humanBytes(res.Size.Budget))
+	return nil
+}
+
+// spec turns a resolved design into the image builder's input.
+func (s *session) spec(r *resolve.Result, c *Context) (image.Spec, error) {
+	b := r.BSP.BSP
+	spec := image.Spec{
+		BSP: b.Name, GOARCH: b.Arch,
+		Kernel: image.KernelPackage{Name: b.Kernel.Package, Version: b.Kernel.Version, Arch: b.Kernel.Arch,
+			SHA256: b.Kernel.SHA256, Vmlinuz: b.Kernel.Image, License: r.BSP.License},
+		Cmdline: b.Cmdline, QEMU: b.QEMU, Budget: b.BudgetBytes,
+		SettingsFeature: "SYSGEN_COREOS",
+	}
+	modPath, err := modulePath(c)
+	if err != nil {
+		return spec, err
+	}
+	for _, sel := range r.Items {
+		it := sel.Item
+		spec.Features = append(spec.Features, it.ID)
+		for _, cmd := range it.Commands {
+			pkg := cmd
+			if strings.HasPrefix(cmd, "./") {
+				pkg = path.Join(modPath, strings.TrimPrefix(cmd, "./"))
+			}
+			spec.Commands = append(spec.Commands, image.Command{Pkg: pkg, Feature: it.ID})
+		}
+		for _, f := range it.Files {
+			mode := uint64(0o644)
+			if f.Mode != "" {
+				if mode, err = strconv.ParseUint(f.Mode, 8, 32); err != nil {
+					return spec, fmt.Errorf("sysgen build: %s: file %s: mode %q is not octal", it.File, f.Dst, f.Mode)
+				}
+			}
+			spec.Files = append(spec.Files, image.File{Src: filepath.Join(it.Dir, f.Src), Dst: f.Dst, Mode: uint32(mode), Feature: it.ID})
+		}
+		for _, m := range it.KernelModules {
+			spec.Modules = append(spec.Modules, image.Module{Name: m, Feature: it.ID})
+		}
+		for _, sv := range it.Services {
+			spec.Services = append(spec.Services, image.Service{Name: sv.Name, Argv: append([]string{sv.Name}, sv.Args...), Restart: sv.Restart})
+		}
+	}
+	if s.file != nil && len(s.file.Certificates) > 0 {
+		if _, ok := r.Lookup("SYSGEN_CERTS"); !ok {
+			return spec, fmt.Errorf("sysgen build: %s names certificates but the design lacks SYSGEN_CERTS (CryptoAPI 2.0 Certificates); set SYSGEN_CERTS=1", s.file.Path)
+		}
+		for _, cert := range s.file.Certificates {
+			src := cert
+			if !filepath.IsAbs(src) {
+				src = filepath.Join(filepath.Dir(s.file.Path), cert)
+			}
+			if _, err := os.Stat(src); err != nil {
+				return spec, fmt.Errorf("sysgen build: certificate %s from %s: %w", cert, s.file.Path, err)
+			}
+			spec.Files = append(spec.Files, image.File{Src: src, Dst: path.Join(CertDir, filepath.Base(src)), Feature: "SYSGEN_CERTS"})
+		}
+	}
+	settings, err := resolve.MergeSettings(r, s.file)
+	if err != nil {
+		return spec, err
+	}
+	if spec.Settings, err = resolve.SettingsFile(settings); err != nil {
+		return spec, err
+	}
+	return spec, nil
+}
+
+// modulePath reads the module path from the project's go.mod.
+func modulePath(c *Context) (string, error) {
+	root, err := catalogRoot(orDot(c.Dir))
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`), nil
+		}
+	}
+	return "", errors.New("sysgen: go.mod has no module line")
+}
+
+func runBoot(ctx context.Context, c *Context, args []string) error {
+	fs, _ := c.flags("boot", "boot [--check] [--timeout 3m] [--wav FILE] [--append ARG]... DIR", nil)
+	check := fs.Bool("check", false, "wait until the device reports ready, then stop it: exit 0, or 1 with the console's last lines")
+	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the device")
+	wav := fs.String("wav", "", "write the device's audio output to this WAV file")
+	var appendArgs multiFlag
+	fs.Var(&appendArgs, "append", "add to the kernel command line (repeatable)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("sysgen boot: need the image folder, e.g. sysgen boot --check out/x86")
+	}
+	dir := pos[0]
+	if !filepath.IsAbs(dir) && c.Dir != "" {
+		dir = filepath.Join(c.Dir, dir)
+	}
+	opts := qemu.Options{WAV: *wav, Append: appendArgs, Console: c.Stdout, Timeout: *timeout}
+	if *check {
+		opts.Console = nil
+		res, err := qemu.Boot(ctx, dir, opts)
+		if err != nil {
+			if res != nil {
+				fmt.Fprintf(c.Stderr, "console (last lines):\n%s\n", qemu.Tail(res.Console, 30))
+			}
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "device ready: kernel reached /init after %.2fs, ready after %.2fs (%.2fs after /init)\n",
+			res.ToInit.Seconds(), res.ToReady.Seconds(), (res.ToReady - res.ToInit).Seconds())
+		if d, ok := res.Markers[qemu.MarkerDrivers]; ok {
+			fmt.Fprintf(c.Stdout, "drivers: %s\n", d)
+		}
+		if d, ok := res.Markers[qemu.MarkerReady]; ok {
+			fmt.Fprintf(c.Stdout, "ready: %s\n", d)
+		}
+		return nil
+	}
+	// Interactive: run until the user stops it (Ctrl-C) or the timeout.
+	opts.WaitExit = true
+	_, err = qemu.Boot(ctx, dir, opts)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func runSize(_ context.Context, c *Context, args []string) error {
+	fs, _ := c.flags("size", "size DIR [--diff OTHER] [--format text|json] [--svg FILE]", nil)
+	diff := fs.String("diff", "", "compare with another built image folder: what grew from OTHER to DIR")
+	format := fs.String("format", "text", "text or json")
+	svg := fs.String("svg", "", "also write the size chart as SVG to this file")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("sysgen size: need the image folder, e.g. sysgen size out/x86")
+	}
+	if *format != "text" && *format != "json" {
+		return usageErr("sysgen size: --format %q: use text or json", *format)
+	}
+	abs := func(p string) string {
+		if !filepath.IsAbs(p) && c.Dir != "" {
+			return filepath.Join(c.Dir, p)
+		}
+		return p
+	}
+	dir := abs(pos[0])
+	if *diff != "" {
+		d, err := image.SizeDiff(abs(*diff), dir)
+		if err != nil {
+			return err
+		}
+		if *format == "json" {
+			return writeJSON(c, d)
+		}
+		return d.WriteText(c.Stdout)
+	}
+	s, err := image.SizeReport(dir)
+	if err != nil {
+		return err
+	}
+	if *svg != "" {
+		src := filepath.Join(dir, "size.svg")
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("sysgen size: %w (rebuild the image: size.svg is written by sysgen build)", err)
+		}
+		if err := writeFileAtomic(abs(*svg), b); err != nil {
+			return err
+		}
+	}
+	if *format == "json" {
+		return writeJSON(c, s)
+	}
+	return s.WriteText(c.Stdout)
+}
+
+func writeFileAtomic(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name))
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
