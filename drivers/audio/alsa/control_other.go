@@ -1,0 +1,6 @@
+//go:build !linux
+
+package alsa
+
+// UnmutePlayback sets the mixer (Linux only).
+func UnmutePlayback(devRoot string, card int) ([]string, error) { return nil, ErrNotLinux }

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oemkit/messenger/drivers/kmod"
+	"github.com/u-root/u-root/pkg/cpio"
+)
+
+// kernelRoot finds an unpacked Debian kernel package for arch (amd64,
+// arm64): the folder with boot/vmlinuz-* and lib/modules/*.
+// $MESSENGER_KERNEL_ROOT_<ARCH>, else the sysgen cache
+// (~/.cache/oemkit-sysgen/kernel/linux-image-*<arch>*).
+func kernelRoot(t *testing.T, arch string) (vmlinuz, modDir string) {
+	var roots []string
+	if r := os.Getenv("MESSENGER_KERNEL_ROOT_" + strings.ToUpper(arch)); r != "" {
+		roots = append(roots, r)
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			cache = filepath.Join(h, ".cache")
+		}
+	}
+	m, _ := filepath.Glob(filepath.Join(cache, "oemkit-sysgen", "kernel", "linux-image-*"+arch+"*"))
+	roots = append(roots, m...)
+	for _, r := range roots {
+		v, _ := filepath.Glob(filepath.Join(r, "boot", "vmlinuz-*"))
+		md, _ := filepath.Glob(filepath.Join(r, "lib", "modules", "*"))
+		if len(v) > 0 && len(md) > 0 {
+			return v[0], md[0]
+		}
+	}
+	t.Skipf("no unpacked Debian %s kernel: set MESSENGER_KERNEL_ROOT_%s to the dpkg -x folder of linux-image-6.1.0-56-%s, or run sysgen build once to fill the cache", arch, strings.ToUpper(arch), arch)
+	return "", ""
+}
+
+// machine is how QEMU emulates a BSP's hardware for this test.
+type machine struct {
+	arch    string // GOARCH and Debian architecture
+	qemu    string
+	args    []string // machine, CPU, NIC, RNG and audio devices
+	console string
+	modules []string
+	// capture: the codec is a duplex one on a "none" backend (silence in,
+	// nothing out): check capture instead of the tone.
+	capture bool
+}
+
+var machines = []machine{
+	{"amd64", "qemu-system-x86_64", []string{"-accel", "tcg",
+		"-device", "virtio-net-pci,netdev=n0,romfile=", "-device", "virtio-rng-pci",
+		"-device", "intel-hda", "-device", "hda-output,audiodev=a0"},
+		"ttyS0", []string{"virtio_pci", "virtio_rng", "virtio_net", "snd_hda_codec_generic", "snd_hda_intel"}, false},
+	{"arm64", "qemu-system-aarch64", []string{"-M", "virt", "-cpu", "cortex-a57", "-accel", "tcg",
+		"-device", "virtio-net-device,netdev=n0", "-device", "virtio-rng-device",
+		"-device", "intel-hda", "-device", "hda-output,audiodev=a0"},
+		"ttyAMA0", []string{"virtio_mmio", "virtio_rng", "virtio_net", "snd_hda_codec_generic", "snd_hda_intel"}, false},
+	{"amd64", "qemu-system-x86_64", []string{"-accel", "tcg",
+		"-device", "virtio-net-pci,netdev=n0,romfile=", "-device", "virtio-rng-pci",
+		"-audiodev", "none,id=a1", "-device", "intel-hda", "-device", "hda-duplex,audiodev=a1"},
+		"ttyS0", []string{"virtio_pci", "virtio_rng", "virtio_net", "snd_hda_codec_generic", "snd_hda_intel"}, true},
+}
+
+// TestQEMUDrivers boots the drivers as /init under QEMU (TCG) with a
+// virtio-net NIC, virtio-rng and an intel-hda codec (virtio on PCI for
+// amd64, on virtio-mmio for arm64 virt), and checks DHCP, a TCP round trip
+// to the host, and the tone in QEMU's WAV output.
+func TestQEMUDrivers(t *testing.T) {
+	if os.Getenv("DRIVERS_QEMU") == "" {
+		t.Skip("boots QEMU for about a minute: set DRIVERS_QEMU=1 to run")
+	}
+	for _, m := range machines {
+		name := m.arch
+		if m.capture {
+			name += "-capture"
+		}
+		t.Run(name, func(t *testing.T) { testMachine(t, m) })
+	}
+}
+
+func testMachine(t *testing.T, mc machine) {
+	qemu, err := exec.LookPath(mc.qemu)
+	if err != nil {
+		t.Skipf("%s not found: apt-get install qemu-system-x86 qemu-system-arm", mc.qemu)
+	}
+	vmlinuz, modDir := kernelRoot(t, mc.arch)
+	dir := t.TempDir()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	initBin := filepath.Join(dir, "init")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", initBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+mc.arch)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	initramfs := filepath.Join(dir, "initramfs.cpio")
+	if err := writeInitramfs(initramfs, initBin, modDir, mc.modules); err != nil {
+		t.Fatal(err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				fmt.Fprintf(c, "echo: %s", line)
+			}()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+
+	wav := filepath.Join(dir, "out.wav")
+	args := append([]string{"-m", "512", "-nographic", "-no-reboot",
+		"-kernel", vmlinuz, "-initrd", initramfs,
+		"-append", fmt.Sprintf("console=%s quiet vmcheck.dial=10.0.2.2:%d", mc.console, port),
+		"-netdev", "user,id=n0", "-audiodev", "wav,id=a0,path=" + wav}, mc.args...)
+	cmd := exec.CommandContext(ctx, qemu, args...)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	console := string(out)
+	t.Logf("QEMU ran %v; console:\n%s", time.Since(start).Round(time.Millisecond), console)
+	if err != nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	if !strings.Contains(console, "VMCHECK OK") {
+		t.Fatalf("guest did not report VMCHECK OK")
+	}
+	for _, want := range []string{"addr 10.0.2.15/24", "gw 10.0.2.2", "echoed \"echo: hello from the guest\\n\"", "nameserver 10.0.2.3"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	if mc.capture {
+		if !strings.Contains(console, "captured 1600 frames at 8000 Hz mono (hardware 48000 Hz 2 ch), err <nil>") {
+			t.Errorf("console lacks a successful 1600-frame capture")
+		}
+		return
+	}
+	samples, rate, channels, err := readWAV(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Find the loud part and check it is 1 kHz.
+	var body []int16
+	for i := 0; i+channels <= len(samples); i += channels {
+		if s := samples[i]; s > 4000 || s < -4000 {
+			body = samples[i:]
+			break
+		}
+	}
+	if len(body) < rate/2*channels {
+		peak := 0
+		for _, s := range samples {
+			peak = max(peak, int(s), -int(s))
+		}
+		t.Fatalf("WAV (%d Hz, %d ch, %d frames, peak %d) has %d loud frames, want at least 0.5 s of tone", rate, channels, len(samples)/max(channels, 1), peak, len(body)/max(channels, 1))
+	}
+	body = body[:rate/2*channels]
+	at := func(f float64) float64 { return goertzel(body, channels, rate, f) }
+	if a, off := at(1000), at(1500); a < 0.2 || off > a/20 {
+		t.Errorf("WAV tone amplitude at 1 kHz = %.3f, at 1.5 kHz = %.3f; want a clear 1 kHz tone", a, off)
+	} else {
+		t.Logf("WAV %d Hz %d ch: amplitude at 1 kHz = %.3f, at 1.5 kHz = %.4f", rate, channels, a, off)
+	}
+}
+
+// writeInitramfs writes a newc cpio with /init, the device folders and the
+// closure of modules.
+func writeInitramfs(path, initBin, modDir string, modules []string) error {
+	files, err := kmod.ClosureFiles(modDir, modules...)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := cpio.Newc.Writer(f)
+	rel := filepath.Join("lib", "modules", filepath.Base(modDir))
+	recs := []cpio.Record{cpio.Directory("dev", 0o755), cpio.Directory("proc", 0o755), cpio.Directory("sys", 0o755),
+		cpio.Directory("etc", 0o755), cpio.Directory("tmp", 0o1777), cpio.CharDev("dev/console", 0o600, 5, 1)}
+	dirs := map[string]bool{}
+	var mkdirs func(d string)
+	mkdirs = func(d string) {
+		if d == "." || dirs[d] {
+			return
+		}
+		mkdirs(filepath.Dir(d))
+		dirs[d] = true
+		recs = append(recs, cpio.Directory(d, 0o755))
+	}
+	for _, fl := range files {
+		b, err := os.ReadFile(filepath.Join(modDir, fl))
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(rel, fl)
+		mkdirs(filepath.Dir(p))
+		recs = append(recs, cpio.StaticFile(p, string(b), 0o644))
+	}
+	bin, err := os.ReadFile(initBin)
+	if err != nil {
+		return err
+	}
+	recs = append(recs, cpio.StaticFile("init", string(bin), 0o755), cpio.TrailerRecord)
+	for _, r := range recs {
+		if err := w.WriteRecord(r); err != nil {
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// readWAV reads a 16-bit PCM WAV file.
+func readWAV(path string) (samples []int16, rate, channels int, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return nil, 0, 0, errors.New("not a WAV file")
+	}
+	for p := 12; p+8 <= len(b); {
+		id, size := string(b[p:p+4]), int(binary.LittleEndian.Uint32(b[p+4:]))
+		body := b[p+8:]
+		switch id {
+		case "fmt ":
+			channels = int(binary.LittleEndian.Uint16(body[2:]))
+			rate = int(binary.LittleEndian.Uint32(body[4:]))
+		case "data":
+			if size > len(body) || size == 0 {
+				size = len(body) // QEMU may not patch the size on exit
+			}
+			for i := 0; i+1 < size; i += 2 {
+				samples = append(samples, int16(binary.LittleEndian.Uint16(body[i:])))
+			}
+			return samples, rate, channels, nil
+		}
+		p += 8 + size + size%2
+	}
+	return nil, 0, 0, errors.New("WAV has no data chunk")
+}
+
+// goertzel returns the amplitude (0..1) of freq in channel 0.
+func goertzel(s []int16, channels, rate int, freq float64) float64 {
+	n := len(s) / channels
+	w := 2 * math.Pi * freq / float64(rate)
+	var q1, q2 float64
+	for i := 0; i < n; i++ {
+		q0 := 2*math.Cos(w)*q1 - q2 + float64(s[i*channels])/32768
+		q2, q1 = q1, q0
+	}
+	return 2 * math.Hypot(q1-q2*math.Cos(w), q2*math.Sin(w)) / float64(n)
+}

@@ -1,0 +1,247 @@
+package network
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeDev adds a device with a modalias under devices/ and links it into
+// bus/<bus>/devices, like sysfs.
+func fakeDev(t *testing.T, root, bus, rel, modalias string) string {
+	t.Helper()
+	dir := filepath.Join(root, "devices", rel)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "modalias"), []byte(modalias+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(root, "bus", bus, "devices"), 0o755)
+	if err := os.Symlink(dir, filepath.Join(root, "bus", bus, "devices", filepath.Base(rel))); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func fakeIface(t *testing.T, root, name, devDir string) {
+	t.Helper()
+	dir := filepath.Join(root, "class", "net", name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if devDir != "" {
+		if err := os.Symlink(devDir, filepath.Join(dir, "device")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestFind(t *testing.T) {
+	type row struct {
+		Name    string
+		Modules []string
+	}
+	for _, tt := range []struct {
+		name string
+		devs [][3]string // bus, name, modalias
+		want []row
+	}{
+		{"qemu x86 virtio-net", [][3]string{
+			{"pci", "0000:00:03.0", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00"},
+			{"pci", "0000:00:04.0", "pci:v00008086d00002668sv00001AF4sd00001100bc04sc03i00"},
+			{"virtio", "virtio0", "virtio:d00000001v00001AF4"}, // appears after virtio_pci loads
+		}, []row{{"0000:00:03.0", []string{"virtio_pci", "virtio_net"}}}},
+		{"qemu modern virtio-net", [][3]string{{"pci", "0000:00:02.0", "pci:v00001AF4d00001041sv00001AF4sd00001100bc02sc00i00"}},
+			[]row{{"0000:00:02.0", []string{"virtio_pci", "virtio_net"}}}},
+		{"e1000", [][3]string{{"pci", "0000:00:03.0", "pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00"}},
+			[]row{{"0000:00:03.0", []string{"e1000"}}}},
+		{"unknown ethernet by class", [][3]string{{"pci", "0000:00:03.0", "pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00"}},
+			[]row{{"0000:00:03.0", nil}}},
+		{"arm64 virtio-mmio", [][3]string{
+			{"virtio", "virtio0", "virtio:d00000001v554D4551"},
+			{"virtio", "virtio1", "virtio:d00000019v554D4551"},
+		}, []row{{"virtio0", []string{"virtio_net"}}}},
+		{"no nic", [][3]string{{"pci", "0000:00:04.0", "pci:v00008086d00002668sv00001AF4sd00001100bc04sc03i00"}}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			for _, d := range tt.devs {
+				fakeDev(t, root, d[0], d[1], d[2])
+			}
+			nics, err := Find(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []row
+			for _, n := range nics {
+				got = append(got, row{n.Name, n.Modules})
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("Find mismatch (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestInterfacesAndOwner(t *testing.T) {
+	root := t.TempDir()
+	pci := fakeDev(t, root, "pci", "pci0000:00/0000:00:03.0", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00")
+	vdev := filepath.Join(pci, "virtio0")
+	os.MkdirAll(vdev, 0o755)
+	e1000 := fakeDev(t, root, "pci", "pci0000:00/0000:00:04.0", "pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00")
+	fakeIface(t, root, "lo", "")
+	fakeIface(t, root, "eth0", vdev)
+	fakeIface(t, root, "eth1", e1000)
+	if got, want := Interfaces(root), []string{"eth0", "eth1"}; !cmp.Equal(got, want) {
+		t.Errorf("Interfaces = %q, want %q", got, want)
+	}
+	nics, err := Find(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := nicFor(nics, "eth0", root); n.Name != "0000:00:03.0" {
+		t.Errorf("nicFor(eth0) = %q, want 0000:00:03.0", n.Name)
+	}
+	if n := nicFor(nics, "eth1", root); n.Name != "0000:00:04.0" {
+		t.Errorf("nicFor(eth1) = %q, want 0000:00:04.0", n.Name)
+	}
+	if n := nicFor(nics, "lo", root); n.Name != "" {
+		t.Errorf("nicFor(lo) = %q, want none", n.Name)
+	}
+}
+
+type fakeModules map[string][]string
+
+func (f fakeModules) Load(params map[string]string, names ...string) ([]string, error) {
+	return names, nil
+}
+func (f fakeModules) Match(alias string) []string { return f[alias] }
+
+func TestModulesFor(t *testing.T) {
+	m := fakeModules{"pci:v000010ECd00008139": {"8139too"}}
+	if got, err := modulesFor(NIC{Modules: []string{"e1000"}}, m); err != nil || !cmp.Equal(got, []string{"e1000"}) {
+		t.Errorf("modulesFor(e1000) = %q, %v, want [e1000]", got, err)
+	}
+	n := NIC{}
+	n.Modalias = "pci:v000010ECd00008139"
+	if got, err := modulesFor(n, m); err != nil || !cmp.Equal(got, []string{"8139too"}) {
+		t.Errorf("modulesFor(rtl8139) = %q, %v, want [8139too]", got, err)
+	}
+	n.Modalias = "pci:v0000FFFFd0000FFFF"
+	if _, err := modulesFor(n, m); err == nil || !strings.Contains(err.Error(), "BSP") {
+		t.Errorf("modulesFor(unknown) = %v, want an error saying how to fix it", err)
+	}
+}
+
+func TestInitSkipped(t *testing.T) {
+	d := &Driver{SysRoot: t.TempDir(), Modules: func() (Modules, error) {
+		t.Errorf("module index opened without a NIC")
+		return fakeModules{}, nil
+	}}
+	if ok, err := d.Init(); ok || !errors.Is(err, ErrNoHardware) {
+		t.Errorf("Init() = %v, %v, want false, ErrNoHardware", ok, err)
+	}
+}
+
+func TestResolvConf(t *testing.T) {
+	got := string(ResolvConf([]netip.Addr{netip.MustParseAddr("10.0.2.3"), netip.MustParseAddr("fec0::3")}, []string{"lab.example", "example"}, "lab.example"))
+	want := "# written by the network driver from the DHCP lease\ndomain lab.example\nnameserver 10.0.2.3\nnameserver fec0::3\nsearch lab.example example\n"
+	if got != want {
+		t.Errorf("ResolvConf = %q, want %q", got, want)
+	}
+	p := filepath.Join(t.TempDir(), "etc", "resolv.conf")
+	if err := writeFileAtomic(p, []byte(got), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(p, []byte("nameserver 1.1.1.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != "nameserver 1.1.1.1\n" {
+		t.Errorf("resolv.conf = %q, %v, want the second write", b, err)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(p))
+	if len(ents) != 1 {
+		t.Errorf("etc holds %d files, want 1 (temp files left behind)", len(ents))
+	}
+}
+
+func TestSetSysctls(t *testing.T) {
+	proc := t.TempDir()
+	os.MkdirAll(filepath.Join(proc, "sys", "net", "ipv4"), 0o755)
+	if err := SetSysctls(proc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Sysctls {
+		b, err := os.ReadFile(filepath.Join(proc, "sys", s.Key))
+		if err != nil || strings.TrimSpace(string(b)) != s.Value {
+			t.Errorf("%s = %q, %v, want %s", s.Key, b, err, s.Value)
+		}
+	}
+	// The documented half-open bound follows from the values.
+	v := map[string]int{}
+	for _, s := range Sysctls {
+		var n int
+		for _, c := range s.Value {
+			n = n*10 + int(c-'0')
+		}
+		v[s.Key] = n
+	}
+	if got := v["net/ipv4/tcp_keepalive_time"] + v["net/ipv4/tcp_keepalive_probes"]*v["net/ipv4/tcp_keepalive_intvl"]; got != 120 {
+		t.Errorf("keepalive detection bound = %d s, want the documented 120 s", got)
+	}
+	if err := SetSysctls(filepath.Join(t.TempDir(), "nope")); err == nil {
+		t.Errorf("SetSysctls(missing /proc) = nil, want error")
+	}
+}
+
+func TestBindingString(t *testing.T) {
+	b := Binding{Interface: "eth0", MAC: "52:54:00:12:34:56", Address: netip.MustParsePrefix("10.0.2.15/24"),
+		Gateway: netip.MustParseAddr("10.0.2.2"), DNS: []netip.Addr{netip.MustParseAddr("10.0.2.3")}, Loaded: []string{"virtio_net"}}
+	b.NIC.Bus, b.NIC.Name, b.NIC.Vendor, b.NIC.Device.Device = "pci", "0000:00:03.0", 0x1af4, 0x1000
+	want := "network: eth0 up mac 52:54:00:12:34:56 addr 10.0.2.15/24 gw 10.0.2.2 dns [10.0.2.3] (pci 0000:00:03.0 1af4:1000, modules [virtio_net])"
+	if got := b.String(); got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+// loadHook is a Modules whose Load runs a function, like the kernel
+// creating devices when a module binds.
+type loadHook struct {
+	loads [][]string
+	hook  func(names []string)
+}
+
+func (l *loadHook) Load(params map[string]string, names ...string) ([]string, error) {
+	l.loads = append(l.loads, names)
+	l.hook(names)
+	return names, nil
+}
+func (l *loadHook) Match(string) []string { return nil }
+
+func TestFindLoadsVirtioMMIO(t *testing.T) {
+	root := t.TempDir()
+	fakeDev(t, root, "platform", "a000000.virtio_mmio", "of:NvirtioT(null)Cvirtio,mmio")
+	m := &loadHook{hook: func(names []string) {
+		if names[0] == "virtio_mmio" {
+			fakeDev(t, root, "virtio", "virtio0", "virtio:d00000001v554D4551")
+		}
+	}}
+	d := &Driver{SysRoot: root}
+	nics, did, err := d.find(func() (Modules, error) { return m, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nics) != 1 || nics[0].Name != "virtio0" || !cmp.Equal(nics[0].Modules, []string{"virtio_net"}) {
+		t.Errorf("find = %+v, want virtio0 with virtio_net", nics)
+	}
+	if !cmp.Equal(did, []string{"virtio_mmio"}) {
+		t.Errorf("find loaded %q, want [virtio_mmio]", did)
+	}
+}

@@ -1,0 +1,137 @@
+// Package rng is the "rng" driver: it binds a virtio-rng device (QEMU
+// -device virtio-rng-pci, or virtio-rng-device on virtio-mmio) so the kernel
+// random pool is seeded early.
+//
+// Without a seed, a freshly booted guest under TCG can wait minutes for the
+// kernel's CRNG: getrandom(2) blocks, and with it the DHCP client (its
+// transaction ID) and every TLS handshake. The network driver runs after this
+// one. Importing it registers the driver with periph's driverreg.
+package rng
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/oemkit/messenger/drivers/sysfs"
+	"github.com/oemkit/messenger/drivers/virtio"
+	"periph.io/x/conn/v3/driver/driverreg"
+)
+
+// Device is a hardware RNG found in sysfs, with the modules it needs.
+type Device struct {
+	sysfs.Device
+	Modules []string
+}
+
+const virtioIDEntropy = 4
+
+// Find lists virtio-rng devices under the sysfs root ("/sys").
+func Find(sysRoot string) ([]Device, error) {
+	var out []Device
+	pci, err := sysfs.Devices(sysRoot, "pci")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range pci {
+		if d.Vendor == 0x1af4 && (d.Device == 0x1005 || d.Device == 0x1044) {
+			out = append(out, Device{Device: d, Modules: []string{"virtio_pci", "virtio_rng"}})
+		}
+	}
+	if len(out) > 0 {
+		return out, nil // their virtio devices appear once virtio_pci is loaded
+	}
+	vio, err := sysfs.Devices(sysRoot, "virtio")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range vio {
+		if d.Device == virtioIDEntropy {
+			out = append(out, Device{Device: d, Modules: []string{"virtio_rng"}})
+		}
+	}
+	return out, nil
+}
+
+// ErrNotSeeded is the reason the driver is skipped when there is no RNG
+// device and the kernel random pool is not ready.
+var ErrNotSeeded = errors.New("rng: no virtio-rng device and the kernel random pool is not initialised yet; DHCP and TLS will wait for it: give QEMU -device virtio-rng-pci (x86) or -device virtio-rng-device (arm64 virt), or -cpu max")
+
+// Driver is the driverreg driver.
+type Driver struct {
+	SysRoot string
+	// Timeout bounds the wait for the random pool after loading.
+	Timeout time.Duration
+	// Load loads modules with their closure; nil uses kmod.
+	Load func(names ...string) ([]string, error)
+	// Ready reports whether the kernel random pool is initialised; nil
+	// asks the kernel (getrandom with GRND_NONBLOCK).
+	Ready func() bool
+}
+
+// String returns "rng".
+func (d *Driver) String() string { return "rng" }
+
+// Prerequisites returns nil.
+func (d *Driver) Prerequisites() []string { return nil }
+
+// After returns nil.
+func (d *Driver) After() []string { return nil }
+
+// Init loads the virtio-rng modules and waits for the random pool. It is
+// skipped when there is no device (with ErrNotSeeded as the reason if the
+// pool is not ready either).
+func (d *Driver) Init() (bool, error) {
+	ready := d.Ready
+	if ready == nil {
+		ready = poolReady
+	}
+	load := d.Load
+	if load == nil {
+		load = loadModules
+	}
+	devs, err := Find(d.SysRoot)
+	if err != nil {
+		return true, err
+	}
+	if len(devs) == 0 && virtio.HasMMIO(d.SysRoot) {
+		// arm64 virt: virtio devices show up once the transport is bound.
+		if _, err := load("virtio_mmio"); err != nil {
+			return true, fmt.Errorf("rng: load the virtio-mmio transport: %w", err)
+		}
+		if devs, err = Find(d.SysRoot); err != nil {
+			return true, err
+		}
+	}
+	if len(devs) == 0 {
+		if ready() {
+			return false, errors.New("rng: no virtio-rng device (the kernel random pool is ready anyway)")
+		}
+		return false, ErrNotSeeded
+	}
+	for _, dev := range devs {
+		if _, err := load(dev.Modules...); err != nil {
+			return true, fmt.Errorf("rng: bind %s: %w", dev.Device, err)
+		}
+	}
+	if !WaitReady(ready, d.Timeout) {
+		return true, fmt.Errorf("rng: virtio-rng bound but the kernel random pool is still not ready after %v", d.Timeout)
+	}
+	return true, nil
+}
+
+// WaitReady polls ready until it is true or timeout passes.
+func WaitReady(ready func() bool, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for !ready() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+func init() {
+	driverreg.MustRegister(&Driver{SysRoot: "/sys", Timeout: 10 * time.Second})
+}
