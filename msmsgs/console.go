@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/oemkit/messenger/msmsgs/client"
+	"github.com/oemkit/messenger/msmsgs/msnp"
+)
+
+// ascii makes s safe for a 7-bit serial console: printable ASCII stays,
+// other runes become \uXXXX, control bytes become '?'.
+func ascii(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b.WriteByte('?')
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			b.WriteByte('?')
+		case r <= 0xffff:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			fmt.Fprintf(&b, "\\U%08x", r)
+		}
+	}
+	return b.String()
+}
+
+// printer serialises console output from several goroutines.
+type printer struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (p *printer) line(key string, args ...any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = ascii(s)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, text(key, args...))
+}
+
+func statusName(s string) string { return text("status." + s) }
+
+// renderEvent prints one event on the console.
+func renderEvent(p *printer, e client.Event) {
+	switch e.Type {
+	case client.EventSignedIn:
+		p.line("con.signed-in", e.Account, e.Name, statusName(e.Status))
+	case client.EventPresence:
+		p.line("con.presence", e.Name, e.Account, statusName(e.Status))
+	case client.EventStatus:
+		p.line("con.own-status", statusName(e.Status))
+	case client.EventMessage:
+		p.line("con.message", e.Conversation, e.Name, e.Text)
+	case client.EventTyping:
+		p.line("con.typing", e.Conversation, e.Account)
+	case client.EventAddedBy:
+		p.line("con.added-by", e.Name, e.Account, e.Account, e.Account)
+	case client.EventRemovedBy:
+		p.line("con.removed-by", e.Account)
+	case client.EventContacts:
+		p.line("con.contacts", e.Reason, e.Account)
+	case client.EventJoined:
+		p.line("con.joined", e.Conversation, e.Account)
+	case client.EventLeft:
+		p.line("con.left", e.Conversation, e.Account)
+	case client.EventDelivered:
+		p.line("con.delivered", e.Conversation)
+	case client.EventUndelivered:
+		to := e.Account
+		if to == "" {
+			to = e.Conversation
+		}
+		p.line("con.undelivered", to, e.Error)
+	case client.EventDisconnected:
+		p.line("con.disconnected", e.Error)
+	case client.EventError:
+		p.line("con.error", e.Error)
+	case client.EventInvitation:
+		p.line("con.invitation", e.Account, e.Text)
+	}
+}
+
+// runConsole signs in and runs the serial-console UI until /quit, end of
+// input or ctx ends.
+func runConsole(ctx context.Context, s *settings, stdin io.Reader, stdout, stderr io.Writer) error {
+	log := newLogger(stderr, s.Verbose)
+	cl, err := newClient(s, log)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p := &printer{w: stdout}
+	sub, _, _ := cl.Subscribe(1024)
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		for e := range sub.C {
+			renderEvent(p, e)
+		}
+	}()
+	runErr := make(chan error, 1)
+	go func() { runErr <- cl.Run(ctx) }()
+	p.line("con.welcome")
+
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 0, 1024), 8192)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		close(lines)
+	}()
+	con := &console{cl: cl, p: p}
+	err = nil
+	stopped := false
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err = <-runErr:
+			stopped = true
+			break loop
+		case l, ok := <-lines:
+			if !ok {
+				break loop
+			}
+			if con.do(ctx, strings.TrimSpace(l)) {
+				break loop
+			}
+		}
+	}
+	if !stopped {
+		p.line("con.bye")
+		cancel()
+		err = <-runErr
+	}
+	sub.Close()
+	<-printed
+	return err
+}
+
+// console holds the UI state: who plain text goes to.
+type console struct {
+	cl   *client.Client
+	p    *printer
+	last string // account of the last /msg or received message
+}
+
+// do runs one console line; it returns true on /quit.
+func (c *console) do(ctx context.Context, line string) bool {
+	if line == "" {
+		return false
+	}
+	if !strings.HasPrefix(line, "/") {
+		if c.last == "" {
+			c.p.line("con.bad-args", "/msg EMAIL TEXT")
+			return false
+		}
+		c.send(ctx, c.last, line)
+		return false
+	}
+	f := strings.Fields(line)
+	cmd, args := f[0], f[1:]
+	need := func(n int, usage string) bool {
+		if len(args) < n {
+			c.p.line("con.bad-args", usage)
+			return false
+		}
+		return true
+	}
+	octx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	report := func(err error) {
+		if err != nil {
+			c.p.line("con.failed", err)
+		} else {
+			c.p.line("con.ok")
+		}
+	}
+	switch cmd {
+	case "/quit", "/exit":
+		return true
+	case "/help", "/?":
+		c.p.line("con.help")
+	case "/list", "/contacts":
+		cs := c.cl.Contacts()
+		shown := 0
+		for _, ct := range cs {
+			var fl, bl bool
+			for _, l := range ct.Lists {
+				fl = fl || l == msnp.ForwardList
+				bl = bl || l == msnp.BlockList
+			}
+			if !fl && !bl {
+				continue
+			}
+			mark := ""
+			if bl {
+				mark = text("con.blocked")
+			}
+			c.p.line("con.contact-line", ct.Account, statusName(string(ct.Status)), ct.Name, mark)
+			shown++
+		}
+		if shown == 0 {
+			c.p.line("con.no-contacts")
+		}
+	case "/convs":
+		cv := c.cl.Conversations()
+		for _, x := range cv {
+			c.p.line("con.conv-line", x.ID, strings.Join(x.Members, ", "))
+		}
+		if len(cv) == 0 {
+			c.p.line("con.no-convs")
+		}
+	case "/status":
+		if !need(1, "/status STATUS") {
+			return false
+		}
+		st, err := parseStatus(args[0])
+		if err != nil {
+			report(err)
+			return false
+		}
+		report(c.cl.SetStatus(octx, st))
+	case "/name":
+		if need(1, "/name NAME") {
+			report(c.cl.SetName(octx, strings.Join(args, " ")))
+		}
+	case "/msg":
+		if need(2, "/msg EMAIL TEXT") {
+			c.last = strings.ToLower(args[0])
+			c.send(octx, c.last, strings.Join(args[1:], " "))
+		}
+	case "/to":
+		if need(2, "/to CONV TEXT") {
+			go func() { _ = c.cl.SendTo(context.WithoutCancel(octx), args[0], strings.Join(args[1:], " ")) }()
+		}
+	case "/add":
+		if need(1, "/add EMAIL") {
+			report(c.cl.Add(octx, args[0]))
+		}
+	case "/remove":
+		if need(1, "/remove EMAIL") {
+			report(c.cl.Remove(octx, args[0]))
+		}
+	case "/block":
+		if need(1, "/block EMAIL") {
+			report(c.cl.Block(octx, args[0]))
+		}
+	case "/unblock":
+		if need(1, "/unblock EMAIL") {
+			report(c.cl.Unblock(octx, args[0]))
+		}
+	case "/privacy":
+		if !need(1, "/privacy allow|block") {
+			return false
+		}
+		switch args[0] {
+		case "allow":
+			report(c.cl.SetPrivacy(octx, msnp.PrivacyAllow))
+		case "block":
+			report(c.cl.SetPrivacy(octx, msnp.PrivacyBlock))
+		default:
+			c.p.line("con.bad-args", "/privacy allow|block")
+		}
+	case "/invite":
+		if !need(2, "/invite CONV EMAIL") {
+			return false
+		}
+		cv := c.cl.Conversation(args[0])
+		if cv == nil {
+			report(errors.New("no such conversation (see /convs)"))
+			return false
+		}
+		report(cv.Invite(octx, args[1]))
+	case "/leave":
+		if !need(1, "/leave CONV") {
+			return false
+		}
+		if cv := c.cl.Conversation(args[0]); cv != nil {
+			cv.Close()
+		}
+		c.p.line("con.ok")
+	default:
+		c.p.line("con.unknown", cmd)
+	}
+	return false
+}
+
+// send sends in the background: the result arrives as a delivered or
+// undelivered event.
+func (c *console) send(ctx context.Context, to, msg string) {
+	go func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		_ = c.cl.Send(sctx, to, msg)
+	}()
+}

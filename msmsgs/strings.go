@@ -1,0 +1,131 @@
+package main
+
+import "fmt"
+
+// catalog holds every user-visible string of msmsgs, keyed. A later issue
+// moves the English table into per-locale msgslang files; call sites only
+// use text(key, args...).
+var catalog = map[string]string{
+	// Usage.
+	"usage": `usage: msmsgs COMMAND [flags]
+
+commands:
+  daemon    sign in and serve the control socket (flags below)
+  console   sign in and run the text console on standard input/output
+  ctl       drive a running daemon: msmsgs ctl [-ctl PATH] COMMAND [ARGS]
+            (msmsgs ctl help lists the commands)
+
+daemon and console flags:
+`,
+	"usage.ctl": `usage: msmsgs ctl [-ctl PATH] COMMAND [ARGS]
+
+commands:
+  wait-signin [-timeout 30s]        wait until signed in (exit 1 on error/timeout)
+  status                            print own state as JSON
+  status set STATUS                 set status: online busy idle brb away phone lunch hidden
+  name NAME...                      set the friendly name
+  contacts                          print the contact list as JSON
+  conversations                     print open conversations as JSON
+  add EMAIL | remove EMAIL          add to / remove from the contact list
+  block EMAIL | unblock EMAIL       block (they see you offline) / unblock
+  privacy allow|block               who may see you: everyone not blocked, or only allowed
+  send EMAIL TEXT...                send a message; exit 0 only if acknowledged
+  typing EMAIL                      send a typing notification
+  sendto CONV TEXT...               send a message in conversation CONV (c1, c2, ...)
+  invite CONV EMAIL                 ask EMAIL to join conversation CONV
+  leave CONV                        leave conversation CONV
+  events [-since SEQ]               stream events as JSON lines
+  wait [-timeout 30s] [-since SEQ] TYPE [KEY=VALUE...]
+                                    print the first matching event; exit 1 on timeout
+`,
+	"flag.server":        "dispatch server `host:port` (setting msmsgs.server)",
+	"flag.nexus":         "Passport nexus `URL` (setting msmsgs.nexus)",
+	"flag.account":       "account `e-mail` address (setting msmsgs.account)",
+	"flag.password-file": "read the password from `FILE` (or set MSMSGS_PASSWORD)",
+	"flag.ca":            "extra trusted CA certificate `FILE` in PEM (setting msmsgs.ca_file)",
+	"flag.ctl":           "control socket `path` (setting msmsgs.ctl)",
+	"flag.config":        "device settings `FILE` (JSON with keys like msmsgs.server)",
+	"flag.status":        "status after sign-in (setting msmsgs.status)",
+	"flag.proxy":         "proxy `URL`: socks5://, socks4://, socks4a:// or http://host:port (setting msmsgs.proxy)",
+	"flag.proxy-mode":    "with an http:// proxy: `auto` (CONNECT, else the HTTP gateway), connect or gateway (setting msmsgs.proxy_mode)",
+	"flag.gateway":       "MSN HTTP gateway `URL` (setting msmsgs.gateway; default http://SERVER-HOST/gateway/gateway.dll)",
+	"flag.insecure-http": "lab only: allow Passport sign-in over plain HTTP",
+	"flag.v":             "log debug messages",
+	"flag.keepalive":     "interval between keepalive pings (PNG)",
+	"flag.reconnect-max": "longest wait between reconnection attempts",
+	"flag.timeout":       "how long to wait",
+	"flag.since":         "also match events after this sequence number",
+
+	// Configuration problems.
+	"err.no-server":   "no server: set -server host:port or msmsgs.server in the settings file",
+	"err.no-account":  "no account: set -account user@domain or msmsgs.account in the settings file",
+	"err.no-password": "no password: use -password-file FILE, MSMSGS_PASSWORD, or msmsgs.password in the settings file",
+	"err.config":      "settings file %s: %v (it must be one JSON object with keys like \"msmsgs.server\")",
+	"err.password":    "read password file: %v (check -password-file)",
+	"err.proxy":       "proxy %q: %v (use socks5://, socks4://, socks4a:// or http://host:port)",
+	"err.status":      "unknown status %q (use online, busy, idle, brb, away, phone, lunch or hidden)",
+	"err.ctl-connect": "cannot reach the msmsgs daemon at %s: %v (is `msmsgs daemon` running? pass -ctl PATH)",
+	"err.ctl-listen":  "control socket %s: %v (another msmsgs running? choose another -ctl PATH)",
+	"err.unknown-cmd": "unknown command %q",
+	"err.args":        "%s: wrong arguments (usage: %s)",
+	"err.no-conv":     "no open conversation %q (list them with: msmsgs ctl conversations)",
+	"err.timeout":     "no matching event within %v",
+	"err.lagged":      "event stream fell behind and was closed; reconnect with -since %d",
+
+	// Console.
+	"con.welcome":      "msmsgs console. Type /help for commands.",
+	"con.help":         "commands: /list  /status STATUS  /name NAME  /msg EMAIL TEXT  /to CONV TEXT  /convs\n          /add EMAIL  /remove EMAIL  /block EMAIL  /unblock EMAIL  /privacy allow|block\n          /invite CONV EMAIL  /leave CONV  /quit\nstatuses: online busy idle brb away phone lunch hidden",
+	"con.signed-in":    "* signed in as %s (%s), status %s",
+	"con.presence":     "* %s (%s) is now %s",
+	"con.own-status":   "* your status is now %s",
+	"con.message":      "[%s] %s: %s",
+	"con.typing":       "[%s] %s is typing...",
+	"con.added-by":     "* %s (%s) added you to their contact list (/add %s to add them back, /block %s to block)",
+	"con.removed-by":   "* %s removed you from their contact list",
+	"con.contacts":     "* contact list: %s %s",
+	"con.joined":       "[%s] %s joined",
+	"con.left":         "[%s] %s left",
+	"con.delivered":    "[%s] (delivered)",
+	"con.undelivered":  "* message to %s NOT delivered: %s",
+	"con.disconnected": "* disconnected: %s",
+	"con.error":        "* error: %s",
+	"con.invitation":   "* %s sent an invitation (%s) that this device cannot accept",
+	"con.contact-line": "  %-30s %-16s %s%s",
+	"con.no-contacts":  "  (no contacts)",
+	"con.conv-line":    "  %s: %s",
+	"con.no-convs":     "  (no conversations)",
+	"con.blocked":      " [blocked]",
+	"con.ok":           "ok",
+	"con.unknown":      "unknown command %q; type /help",
+	"con.bad-args":     "usage: %s",
+	"con.failed":       "failed: %v",
+	"con.bye":          "signing out",
+
+	// Status names shown to the user.
+	"status.NLN": "Online",
+	"status.BSY": "Busy",
+	"status.IDL": "Idle",
+	"status.BRB": "Be Right Back",
+	"status.AWY": "Away",
+	"status.PHN": "On The Phone",
+	"status.LUN": "Out To Lunch",
+	"status.HDN": "Appear Offline",
+	"status.FLN": "Offline",
+
+	// Log lines.
+	"log.signin-failed": "sign-in stopped",
+	"log.ctl":           "control socket ready",
+}
+
+// text returns the user-visible string for key, formatted with args.
+// A missing key returns the key itself so the gap is visible.
+func text(key string, args ...any) string {
+	f, ok := catalog[key]
+	if !ok {
+		f = key
+	}
+	if len(args) == 0 {
+		return f
+	}
+	return fmt.Sprintf(f, args...)
+}
