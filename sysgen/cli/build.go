@@ -14,6 +14,7 @@ import (
 
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/qemu"
+	"github.com/oemkit/messenger/msgslang"
 	"github.com/oemkit/messenger/sysgen/resolve"
 )
 
@@ -130,6 +131,9 @@ func (s *session) spec(r *resolve.Result, c *Context) (image.Spec, error) {
 			spec.Files = append(spec.Files, image.File{Src: src, Dst: path.Join(CertDir, filepath.Base(src)), Feature: "SYSGEN_CERTS"})
 		}
 	}
+	if err := s.addLocales(&spec, r, c); err != nil {
+		return spec, err
+	}
 	settings, err := resolve.MergeSettings(r, s.file)
 	if err != nil {
 		return spec, err
@@ -138,6 +142,60 @@ func (s *session) spec(r *resolve.Result, c *Context) (image.Spec, error) {
 		return spec, err
 	}
 	return spec, nil
+}
+
+// addLocales puts each locale the design names into the image as its own
+// file under /usr/share/msgslang (the msgslang module), and sets
+// msmsgs.locale to the first one unless the design sets it. With CE's
+// IMGNOLOC=1 in the environment only the default (first) locale goes in.
+func (s *session) addLocales(spec *image.Spec, r *resolve.Result, c *Context) error {
+	if _, ok := r.Lookup("SYSGEN_MESSENGER"); !ok {
+		if s.file != nil && len(s.file.Locales) > 0 {
+			return fmt.Errorf("sysgen build: %s names locales but the design lacks SYSGEN_MESSENGER, whose msgslang module carries them", s.file.Path)
+		}
+		return nil
+	}
+	names := []string{msgslang.Source}
+	if s.file != nil && len(s.file.Locales) > 0 {
+		names = s.file.Locales
+	}
+	if envValue(c.Env, "IMGNOLOC") == "1" {
+		names = names[:1]
+	}
+	root, err := catalogRoot(orDot(c.Dir))
+	if err != nil {
+		return err
+	}
+	paths, err := msgslang.Resolve(filepath.Join(root, "msgslang", "locales"), names)
+	if err != nil {
+		return fmt.Errorf("sysgen build: locales: %w", err)
+	}
+	for _, p := range paths {
+		spec.Files = append(spec.Files, image.File{Src: p, Dst: path.Join(msgslang.DefaultDir, filepath.Base(p)), Feature: "SYSGEN_MESSENGER"})
+	}
+	if s.file == nil {
+		s.file = &resolve.File{Path: "(locales)"}
+	}
+	if _, set := s.file.Settings["msmsgs.locale"]; !set {
+		first, err := msgslang.Canonical(names[0])
+		if err != nil {
+			return err
+		}
+		if s.file.Settings == nil {
+			s.file.Settings = map[string]any{}
+		}
+		s.file.Settings["msmsgs.locale"] = first
+	}
+	return nil
+}
+
+func envValue(env []string, key string) string {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
 }
 
 // modulePath reads the module path from the project's go.mod.
