@@ -1,0 +1,5 @@
+package media
+
+import "io"
+
+var errEOF = io.EOF
