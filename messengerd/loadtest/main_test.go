@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oemkit/messenger/messengerd/labca"
+	"github.com/oemkit/messenger/messengerd/passport"
+	"github.com/oemkit/messenger/messengerd/server"
+	"github.com/oemkit/messenger/messengerd/store"
+)
+
+// TestLoadSmoke runs the load tool against a real messengerd on loopback
+// with a few clients: accounts created, all sign in, messages acknowledged.
+func TestLoadSmoke(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var out strings.Builder
+	if err := run(ctx, []string{"-create", "-data", dir, "-clients", "6", "-password", "pw"}, &out, io.Discard); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ca, err := labca.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := ca.ServerCert(labca.DefaultHosts)
+	tk, _ := passport.NewTickets(passport.NewKey(), time.Hour)
+	mux := http.NewServeMux()
+	(&passport.Service{Auth: st, Tickets: tk}).Register(mux)
+	hl, _ := net.Listen("tcp", "127.0.0.1:0")
+	hs := &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
+	go hs.ServeTLS(hl, "", "")
+	defer hs.Close()
+	srv, err := server.New(server.Config{Store: st, Tickets: tk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(l)
+	defer srv.Shutdown(ctx)
+
+	out.Reset()
+	args := []string{"-addr", l.Addr().String(), "-nexus", "https://" + hl.Addr().String() + passport.NexusPath,
+		"-ca", filepath.Join(dir, labca.CertFile), "-password", "pw", "-pid", itoa(os.Getpid()),
+		"-clients", "6", "-convs", "2", "-rate", "200", "-duration", "1s", "-hold", "100ms"}
+	if err := run(ctx, args, &out, io.Discard); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		t.Fatalf("report %q: %v", out.String(), err)
+	}
+	if rep.SignInFailures != 0 || rep.Sent == 0 || rep.Acked != rep.Sent || rep.Received != rep.Sent || rep.Naked != 0 || rep.P99us <= 0 || rep.ServerRSSAfter == 0 {
+		t.Errorf("report = %+v, want all signed in and every message acknowledged and received", rep)
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
