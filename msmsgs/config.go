@@ -33,6 +33,14 @@ type settings struct {
 	Status       string // msmsgs.status: status after sign-in
 	InsecureHTTP bool   // msmsgs.insecure_http: lab-only plain-HTTP Passport
 
+	// File transfer.
+	Downloads    string // msmsgs.downloads: received files (default STATE_DIR/downloads)
+	FTPorts      string // msmsgs.ft_ports: MSNFTP listening ports (default 6891-6900)
+	FTMaxSize    string // msmsgs.ft_max_size: largest file accepted (bytes, K/M/G suffix; 0 = free space only)
+	FTAddress    string // msmsgs.ft_address: IP address advertised to receivers (default automatic)
+	FTSendRate   string // msmsgs.ft_send_rate: per-transfer send limit in bytes/s (0 = unlimited)
+	FTAutoAccept bool   // msmsgs.ft_auto_accept: accept offered files without asking
+
 	ConfigFile string
 	Verbose    bool
 
@@ -77,6 +85,18 @@ func (s *settings) field(key string) (*string, *bool) {
 		return &s.Status, nil
 	case "msmsgs.insecure_http":
 		return nil, &s.InsecureHTTP
+	case "msmsgs.downloads":
+		return &s.Downloads, nil
+	case "msmsgs.ft_ports":
+		return &s.FTPorts, nil
+	case "msmsgs.ft_max_size":
+		return &s.FTMaxSize, nil
+	case "msmsgs.ft_address":
+		return &s.FTAddress, nil
+	case "msmsgs.ft_send_rate":
+		return &s.FTSendRate, nil
+	case "msmsgs.ft_auto_accept":
+		return nil, &s.FTAutoAccept
 	}
 	return nil, nil
 }
@@ -150,6 +170,12 @@ func settingsFlags(fs *flag.FlagSet, f *settings) {
 	fs.StringVar(&f.Gateway, "gateway", "", text("flag.gateway"))
 	fs.BoolVar(&f.InsecureHTTP, "insecure-http", false, text("flag.insecure-http"))
 	fs.BoolVar(&f.Verbose, "v", false, text("flag.v"))
+	fs.StringVar(&f.Downloads, "downloads", "", text("flag.downloads"))
+	fs.StringVar(&f.FTPorts, "ft-ports", "", text("flag.ft-ports"))
+	fs.StringVar(&f.FTMaxSize, "ft-max-size", "", text("flag.ft-max-size"))
+	fs.StringVar(&f.FTAddress, "ft-address", "", text("flag.ft-address"))
+	fs.StringVar(&f.FTSendRate, "ft-send-rate", "", text("flag.ft-send-rate"))
+	fs.BoolVar(&f.FTAutoAccept, "ft-auto-accept", false, text("flag.ft-auto-accept"))
 	fs.DurationVar(&f.timers.ping, "keepalive", 45*time.Second, text("flag.keepalive"))
 	fs.DurationVar(&f.timers.backoffMax, "reconnect-max", 2*time.Minute, text("flag.reconnect-max"))
 }
@@ -201,6 +227,18 @@ func parseSettings(name string, args []string, out io.Writer) (*settings, error)
 			s.Gateway = f.Gateway
 		case "insecure-http":
 			s.InsecureHTTP = f.InsecureHTTP
+		case "downloads":
+			s.Downloads = f.Downloads
+		case "ft-ports":
+			s.FTPorts = f.FTPorts
+		case "ft-max-size":
+			s.FTMaxSize = f.FTMaxSize
+		case "ft-address":
+			s.FTAddress = f.FTAddress
+		case "ft-send-rate":
+			s.FTSendRate = f.FTSendRate
+		case "ft-auto-accept":
+			s.FTAutoAccept = f.FTAutoAccept
 		}
 	})
 	s.ConfigFile, s.Verbose, s.timers = f.ConfigFile, f.Verbose, f.timers

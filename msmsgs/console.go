@@ -38,11 +38,19 @@ func ascii(s string) string {
 	return b.String()
 }
 
-// printer serialises console output from several goroutines.
+// printer serialises console output from several goroutines. On a
+// terminal, file transfer progress is one line updated in place; otherwise
+// it is a plain line at most every plainProgressEvery per transfer.
 type printer struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu       sync.Mutex
+	w        io.Writer
+	tty      bool
+	showing  bool                 // a progress line is on screen (tty)
+	lastProg map[uint32]time.Time // plain output: last progress line per transfer
 }
+
+// plainProgressEvery spaces progress lines when output is not a terminal.
+const plainProgressEvery = 5 * time.Second
 
 func (p *printer) line(key string, args ...any) {
 	for i, a := range args {
@@ -52,7 +60,29 @@ func (p *printer) line(key string, args ...any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.showing {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.showing = false
+	}
 	fmt.Fprintln(p.w, text(key, args...))
+}
+
+// progress shows an already formatted progress line for transfer cookie.
+func (p *printer) progress(cookie uint32, s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty {
+		fmt.Fprint(p.w, "\r", s, "\x1b[K")
+		p.showing = true
+		return
+	}
+	if p.lastProg == nil {
+		p.lastProg = make(map[uint32]time.Time)
+	}
+	if now := time.Now(); now.Sub(p.lastProg[cookie]) >= plainProgressEvery {
+		p.lastProg[cookie] = now
+		fmt.Fprintln(p.w, s)
+	}
 }
 
 func statusName(s string) string { return text("status." + s) }
@@ -94,6 +124,22 @@ func renderEvent(p *printer, e client.Event) {
 		p.line("con.error", e.Error)
 	case client.EventInvitation:
 		p.line("con.invitation", e.Account, e.Text)
+	case evFTOffer:
+		p.line("con.ft-offer", e.Account, e.File, byteSize(e.Size), e.Cookie, e.Cookie)
+	case evFTWaitingPort:
+		p.line("con.ft-waiting", e.File, e.Text)
+	case evFTProgress:
+		pct := int64(100)
+		if e.Total > 0 {
+			pct = e.Bytes * 100 / e.Total
+		}
+		p.progress(e.Cookie, text("con.ft-progress", ascii(e.File), byteSize(e.Bytes), byteSize(e.Total), pct))
+	case evFTDone:
+		p.line("con.ft-done", e.File, e.Path)
+	case evFTFailed:
+		p.line("con.ft-failed", e.File, e.Error)
+	case evFTCancelled:
+		p.line("con.ft-cancelled", e.File, e.Error)
 	}
 }
 
@@ -101,19 +147,28 @@ func renderEvent(p *printer, e client.Event) {
 // input or ctx ends.
 func runConsole(ctx context.Context, s *settings, stdin io.Reader, stdout, stderr io.Writer) error {
 	log := newLogger(stderr, s.Verbose)
-	cl, err := newClient(s, log)
+	ft, err := newFTManager(s, log)
+	if err != nil {
+		return err
+	}
+	cl, err := newClient(s, log, ft.onInvite)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := &printer{w: stdout}
+	ft.start(ctx, cl)
+	p := &printer{w: stdout, tty: isTerminal(stdout)}
 	sub, _, _ := cl.Subscribe(1024)
+	con := &console{cl: cl, p: p, ft: ft}
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
 		for e := range sub.C {
 			renderEvent(p, e)
+			if e.Type == evFTOffer {
+				con.setOffer(e.Cookie)
+			}
 		}
 	}()
 	runErr := make(chan error, 1)
@@ -133,7 +188,6 @@ func runConsole(ctx context.Context, s *settings, stdin io.Reader, stdout, stder
 		}
 		close(lines)
 	}()
-	con := &console{cl: cl, p: p}
 	err = nil
 	stopped := false
 loop:
@@ -158,6 +212,8 @@ loop:
 		cancel()
 		err = <-runErr
 	}
+	cancel()
+	ft.stop()
 	sub.Close()
 	<-printed
 	return err
@@ -167,7 +223,36 @@ loop:
 type console struct {
 	cl   *client.Client
 	p    *printer
+	ft   *ftManager
 	last string // account of the last /msg or received message
+
+	mu    sync.Mutex
+	offer uint32 // the last file offered to us, for /accept and /reject
+}
+
+func (c *console) setOffer(cookie uint32) {
+	c.mu.Lock()
+	c.offer = cookie
+	c.mu.Unlock()
+}
+
+// cookieArg returns the cookie argument, or the last offer without one.
+func (c *console) cookieArg(args []string) (uint32, bool) {
+	if len(args) > 0 {
+		n, err := parseCookie(args[0])
+		if err != nil {
+			c.p.line("con.failed", err)
+			return 0, false
+		}
+		return n, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.offer == 0 {
+		c.p.line("con.ft-no-offer")
+		return 0, false
+	}
+	return c.offer, true
 }
 
 // do runs one console line; it returns true on /quit.
@@ -305,10 +390,58 @@ func (c *console) do(ctx context.Context, line string) bool {
 			cv.Close()
 		}
 		c.p.line("con.ok")
+	case "/sendfile":
+		if !need(2, "/sendfile EMAIL PATH") {
+			return false
+		}
+		t, err := c.ft.SendFile(octx, args[0], strings.Join(args[1:], " "), "")
+		if err != nil {
+			report(err)
+			return false
+		}
+		c.p.line("con.ft-sending", t.File, t.Peer, t.Cookie)
+	case "/accept", "/reject", "/cancel":
+		if cmd == "/cancel" && !need(1, "/cancel COOKIE") {
+			return false
+		}
+		cookie, ok := c.cookieArg(args)
+		if !ok {
+			return false
+		}
+		switch cmd {
+		case "/accept":
+			report(c.ft.Accept(cookie))
+		case "/reject":
+			report(c.ft.Reject(cookie))
+		default:
+			go func() { report(c.ft.Cancel(cookie)) }()
+		}
+	case "/transfers":
+		ts := c.ft.list()
+		for _, t := range ts {
+			c.p.line("con.ft-line", t.Cookie, t.Direction, t.State, t.Peer, t.File, byteSize(t.Bytes), byteSize(t.Size))
+		}
+		if len(ts) == 0 {
+			c.p.line("con.ft-none")
+		}
 	default:
 		c.p.line("con.unknown", cmd)
 	}
 	return false
+}
+
+// byteSize formats n bytes for people: 512 B, 1.5 KiB, 20.0 MiB.
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }
 
 // send sends in the background: the result arrives as a delivered or

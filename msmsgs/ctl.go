@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -55,6 +56,12 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	}
 	if sock == "" {
 		sock = defaultCtl
+	}
+	if rest[0] == "sendfile" && len(rest) > 1 {
+		// The daemon runs elsewhere: send it an absolute path.
+		if abs, err := filepath.Abs(rest[len(rest)-1]); err == nil {
+			rest = append(append([]string(nil), rest[:len(rest)-1]...), abs)
+		}
 	}
 	return ctlDo(ctx, sock, rest, stdout)
 }

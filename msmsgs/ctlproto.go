@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/oemkit/messenger/msmsgs/client"
@@ -62,6 +63,11 @@ var commandArity = map[string]struct {
 	"leave":         {"leave CONV", 1, 1},
 	"events":        {"events [-since SEQ]", 0, 0},
 	"wait":          {"wait [-timeout D] [-since SEQ] TYPE [KEY=VALUE...]", 1, -1},
+	"sendfile":      {"sendfile [-no-wait] [-name NAME] EMAIL PATH", 2, 2},
+	"accept":        {"accept COOKIE", 1, 1},
+	"reject":        {"reject COOKIE", 1, 1},
+	"cancel":        {"cancel COOKIE", 1, 1},
+	"transfers":     {"transfers", 0, 0},
 }
 
 // parseRequest decodes and checks one request line.
@@ -107,6 +113,10 @@ func matchEvent(e client.Event, typ string, filters []string) bool {
 			got = e.Conversation
 		case "reason":
 			got = e.Reason
+		case "cookie":
+			got = strconv.FormatUint(uint64(e.Cookie), 10)
+		case "file":
+			got = e.File
 		default:
 			return false
 		}
@@ -129,8 +139,8 @@ func validFilters(fs []string) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("filter %q: want KEY=VALUE", f)
-		case k != "account" && k != "name" && k != "status" && k != "text" && k != "conversation" && k != "reason":
-			return fmt.Errorf("filter %q: key must be account, name, status, text, conversation or reason", f)
+		case k != "account" && k != "name" && k != "status" && k != "text" && k != "conversation" && k != "reason" && k != "cookie" && k != "file":
+			return fmt.Errorf("filter %q: key must be account, name, status, text, conversation, reason, cookie or file", f)
 		}
 	}
 	return nil

@@ -59,7 +59,7 @@ func certStore(dir, caFile string) (*certs.Store, error) {
 // newClient builds the messenger client from validated settings: Passport
 // through the device HTTP client, NS/SB connections through the device
 // MSN dialer (direct, SOCKS, HTTP CONNECT or the HTTP gateway).
-func newClient(s *settings, log *slog.Logger) (*client.Client, error) {
+func newClient(s *settings, log *slog.Logger, onInvite client.InviteFunc) (*client.Client, error) {
 	store, err := certStore(s.CertDir, s.CAFile)
 	if err != nil {
 		return nil, err
@@ -95,6 +95,7 @@ func newClient(s *settings, log *slog.Logger) (*client.Client, error) {
 		PingTimeout:  s.timers.pingTimeout,
 		BackoffMin:   s.timers.backoffMin,
 		BackoffMax:   s.timers.backoffMax,
+		OnInvite:     onInvite,
 	})
 }
 
@@ -110,7 +111,11 @@ func redactURL(raw string) string {
 // runDaemon signs in and serves the control socket until ctx ends.
 func runDaemon(ctx context.Context, s *settings, stderr io.Writer) error {
 	log := newLogger(stderr, s.Verbose)
-	cl, err := newClient(s, log)
+	ft, err := newFTManager(s, log)
+	if err != nil {
+		return err
+	}
+	cl, err := newClient(s, log, ft.onInvite)
 	if err != nil {
 		return err
 	}
@@ -120,6 +125,7 @@ func runDaemon(ctx context.Context, s *settings, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	ft.start(ctx, cl)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -129,9 +135,10 @@ func runDaemon(ctx context.Context, s *settings, stderr io.Writer) error {
 		}
 	}()
 	log.Info(text("log.ctl"), "path", s.Ctl, "account", s.Account)
-	err = serveCtl(ctx, ln, cl, log)
+	err = serveCtl(ctx, ln, cl, ft, log)
 	cancel()
 	wg.Wait()
+	ft.stop()
 	_ = os.Remove(s.Ctl)
 	return err
 }
@@ -157,7 +164,7 @@ func listenCtl(path string) (net.Listener, error) {
 }
 
 // serveCtl accepts control connections until ctx ends.
-func serveCtl(ctx context.Context, ln net.Listener, cl *client.Client, log *slog.Logger) error {
+func serveCtl(ctx context.Context, ln net.Listener, cl *client.Client, ft *ftManager, log *slog.Logger) error {
 	var wg sync.WaitGroup
 	go func() {
 		<-ctx.Done()
@@ -176,13 +183,13 @@ func serveCtl(ctx context.Context, ln net.Listener, cl *client.Client, log *slog
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
-			handleCtl(ctx, conn, cl, log)
+			handleCtl(ctx, conn, cl, ft, log)
 		}()
 	}
 }
 
 // handleCtl serves one control connection: one request, its replies.
-func handleCtl(ctx context.Context, conn net.Conn, cl *client.Client, log *slog.Logger) {
+func handleCtl(ctx context.Context, conn net.Conn, cl *client.Client, ft *ftManager, log *slog.Logger) {
 	br := bufio.NewReaderSize(conn, 512)
 	line, err := readLimited(br, maxRequest)
 	enc := json.NewEncoder(conn)
@@ -202,7 +209,7 @@ func handleCtl(ctx context.Context, conn net.Conn, cl *client.Client, log *slog.
 		_, _ = io.Copy(io.Discard, br)
 		cancel()
 	}()
-	result, err := execute(ctx, req.Args, cl, func(e client.Event) error {
+	result, err := execute(ctx, req.Args, cl, ft, func(e client.Event) error {
 		return enc.Encode(reply{OK: true, Event: &e})
 	})
 	if err != nil {
@@ -232,13 +239,15 @@ func readLimited(br *bufio.Reader, max int) ([]byte, error) {
 }
 
 // execute runs one control command. Streaming commands call emit per event.
-func execute(ctx context.Context, args []string, cl *client.Client, emit func(client.Event) error) (any, error) {
+func execute(ctx context.Context, args []string, cl *client.Client, ft *ftManager, emit func(client.Event) error) (any, error) {
 	cmd := args[0]
 	ar := commandArity[cmd]
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	timeout := fs.Duration("timeout", 30*time.Second, text("flag.timeout"))
 	since := fs.Int64("since", -1, text("flag.since"))
+	noWait := fs.Bool("no-wait", false, text("flag.no-wait"))
+	asName := fs.String("name", "", text("flag.ft-name"))
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, errors.New(text("err.args", cmd, ar.usage))
 	}
@@ -306,6 +315,29 @@ func execute(ctx context.Context, args []string, cl *client.Client, emit func(cl
 			return nil, nil
 		}
 		return nil, cv.Invite(ctx, rest[1])
+	case "sendfile":
+		t, err := ft.SendFile(ctx, rest[0], rest[1], *asName)
+		if err != nil {
+			return nil, err
+		}
+		if *noWait {
+			return map[string]any{"cookie": t.Cookie, "file": t.File, "size": t.Size}, nil
+		}
+		return ft.wait(ctx, t)
+	case "accept", "reject", "cancel":
+		cookie, err := parseCookie(rest[0])
+		if err != nil {
+			return nil, err
+		}
+		switch cmd {
+		case "accept":
+			return nil, ft.Accept(cookie)
+		case "reject":
+			return nil, ft.Reject(cookie)
+		}
+		return nil, ft.Cancel(cookie)
+	case "transfers":
+		return ft.list(), nil
 	case "events":
 		sub, hist, _ := cl.Subscribe(256)
 		defer sub.Close()

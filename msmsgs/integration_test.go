@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 }
 
 // buildTool builds ../messengerd and this command once per test binary.
-func buildTool(t *testing.T, name string) string {
+func buildTool(t testing.TB, name string) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "msmsgs-it-")
@@ -78,7 +78,7 @@ type ready struct {
 }
 
 type lab struct {
-	t     *testing.T
+	t     testing.TB
 	extra []string // more serve flags
 	bin   string
 	data  string
@@ -86,7 +86,7 @@ type lab struct {
 	r     ready
 }
 
-func addUser(t *testing.T, bin, data, email, pw string) {
+func addUser(t testing.TB, bin, data, email, pw string) {
 	t.Helper()
 	cmd := exec.Command(bin, "user", "add", "-data", data, email)
 	cmd.Stdin = strings.NewReader(pw + "\n")
@@ -142,7 +142,7 @@ func (l *lab) kill() {
 	}
 }
 
-func newLab(t *testing.T, users map[string]string, extra ...string) *lab {
+func newLab(t testing.TB, users map[string]string, extra ...string) *lab {
 	t.Helper()
 	l := &lab{t: t, bin: buildTool(t, "messengerd"), data: t.TempDir(), extra: extra}
 	for u, pw := range users {
@@ -154,7 +154,7 @@ func newLab(t *testing.T, users map[string]string, extra ...string) *lab {
 }
 
 // daemon runs `msmsgs daemon` in-process and returns its control socket.
-func daemon(t *testing.T, ctx context.Context, l *lab, account, password string, extra ...string) string {
+func daemon(t testing.TB, ctx context.Context, l *lab, account, password string, extra ...string) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "ctl.sock")
 	args := []string{"daemon", "-server", l.r.Addr, "-account", account, "-ctl", sock, "-reconnect-max", "400ms"}
@@ -243,7 +243,7 @@ func ctl(ctx context.Context, sock string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func mustCtl(t *testing.T, ctx context.Context, sock string, args ...string) string {
+func mustCtl(t testing.TB, ctx context.Context, sock string, args ...string) string {
 	t.Helper()
 	out, err := ctl(ctx, sock, args...)
 	if err != nil {
@@ -253,7 +253,7 @@ func mustCtl(t *testing.T, ctx context.Context, sock string, args ...string) str
 }
 
 // lastSeq returns the daemon's last event sequence number.
-func lastSeq(t *testing.T, ctx context.Context, sock string) string {
+func lastSeq(t testing.TB, ctx context.Context, sock string) string {
 	t.Helper()
 	var in client.Info
 	if err := json.Unmarshal([]byte(mustCtl(t, ctx, sock, "status")), &in); err != nil {
@@ -263,7 +263,7 @@ func lastSeq(t *testing.T, ctx context.Context, sock string) string {
 }
 
 // waitFor waits for an event matching typ and filters after seq.
-func waitFor(t *testing.T, ctx context.Context, sock, seq, typ string, filters ...string) client.Event {
+func waitFor(t testing.TB, ctx context.Context, sock, seq, typ string, filters ...string) client.Event {
 	t.Helper()
 	args := append([]string{"wait", "-timeout", "30s", "-since", seq, typ}, filters...)
 	out := mustCtl(t, ctx, sock, args...)
@@ -274,7 +274,7 @@ func waitFor(t *testing.T, ctx context.Context, sock, seq, typ string, filters .
 	return e
 }
 
-func contactStatus(t *testing.T, ctx context.Context, sock, account string) (string, []string) {
+func contactStatus(t testing.TB, ctx context.Context, sock, account string) (string, []string) {
 	t.Helper()
 	var cs []client.Contact
 	if err := json.Unmarshal([]byte(mustCtl(t, ctx, sock, "contacts")), &cs); err != nil {

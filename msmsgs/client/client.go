@@ -157,6 +157,7 @@ type Client struct {
 	convs     map[string]*Conversation
 	convSeq   int
 	stateCond chan struct{} // closed and replaced on every state change
+	clientIP  string        // ClientIP from the sign-in profile
 }
 
 // New checks cfg and returns a Client.
@@ -192,6 +193,18 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) Account() string { return c.cfg.Account }
 
 func (c *Client) publish(e Event) { c.events.publish(e) }
+
+// Publish adds an event from a component built on the client (file
+// transfer) to the event stream and returns it with its Seq and Time set.
+func (c *Client) Publish(e Event) Event { return c.events.publish(e) }
+
+// ClientIP returns the address the service saw this client connect from
+// (ClientIP of the profile message sent after sign-in), or "" if unknown.
+func (c *Client) ClientIP() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clientIP
+}
 
 // Subscribe returns a subscription to new events with a buffer of buf, the
 // recent history (oldest first) and the sequence number of the last event

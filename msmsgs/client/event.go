@@ -37,6 +37,16 @@ type Event struct {
 	Conversation string    `json:"conversation,omitempty"`
 	Reason       string    `json:"reason,omitempty"` // machine-readable cause: lost, OTH, SSD, nak, ...
 	Error        string    `json:"error,omitempty"`
+
+	// File transfer events (published by msmsgs through Client.Publish).
+	Cookie uint32 `json:"cookie,omitempty"` // Invitation-Cookie
+	File   string `json:"file,omitempty"`   // file name as offered
+	Size   int64  `json:"size,omitempty"`   // file size in bytes
+	Bytes  int64  `json:"bytes,omitempty"`  // bytes transferred so far
+	Total  int64  `json:"total,omitempty"`  // bytes to transfer
+	Path   string `json:"path,omitempty"`   // where the file is (sender: source; receiver: downloads)
+	SHA256 string `json:"sha256,omitempty"` // hex SHA-256 of the received file
+	Port   int    `json:"port,omitempty"`   // MSNFTP port listened on
 }
 
 // historySize is how many recent events are kept for History.

@@ -22,6 +22,7 @@ func FuzzHandle(f *testing.F) {
 		f.Add(s, "")
 	}
 	f.Add("MSG bob@example.com Bob", "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinvite\r\n\r\nInvitation-Command: INVITE\r\n")
+	f.Add("MSG Hotmail Hotmail", "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile; charset=UTF-8\r\nClientIP: 203.0.113.9\r\nClientPort: 4242\r\n\r\n")
 	f.Add("MSG bob@example.com Bob", "Content-Type: text/x-msmsgscontrol\r\nTypingUser: bob@example.com\r\n\r\n")
 	f.Fuzz(func(t *testing.T, line, payload string) {
 		cmd, err := msnp.ParseLine(line)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -448,8 +449,11 @@ func (c *Client) handleNS(n *nsConn, cmd msnp.Command) error {
 	case "RNG":
 		go c.answerRing(cmd)
 		return nil
-	case "MSG", "NOT", "BPR", "PRP", "IPG":
-		return nil // profile/mail notifications, phone numbers: not used
+	case "MSG":
+		c.onNSMessage(cmd)
+		return nil
+	case "NOT", "BPR", "PRP", "IPG":
+		return nil // mail notifications, phone numbers: not used
 	}
 	if n.deliver(cmd) {
 		return nil
@@ -591,4 +595,20 @@ func (c *Client) onListChange(cmd msnp.Command) {
 	default:
 		c.publish(Event{Type: EventContacts, Account: acct, Name: name, Reason: strings.ToLower(cmd.Name) + " " + string(l)})
 	}
+}
+
+// onNSMessage reads the profile message the server sends after sign-in
+// (text/x-msmsgsprofile) for ClientIP; other NS messages are not used.
+func (c *Client) onNSMessage(cmd msnp.Command) {
+	m, err := msnp.ParseMessage(cmd.Payload)
+	if err != nil || m.ContentType() != msnp.TypeProfile {
+		return
+	}
+	ip, err := netip.ParseAddr(strings.TrimSpace(m.Header.Get("ClientIP")))
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.clientIP = ip.Unmap().String()
+	c.mu.Unlock()
 }

@@ -258,6 +258,16 @@ func (c *Client) findConversation(account string) *Conversation {
 	return nil
 }
 
+// OpenOrReuse returns the open one-to-one conversation with account, or
+// opens one (see Open).
+func (c *Client) OpenOrReuse(ctx context.Context, account string) (*Conversation, error) {
+	account = strings.ToLower(account)
+	if cv := c.findConversation(account); cv != nil {
+		return cv, nil
+	}
+	return c.Open(ctx, account)
+}
+
 // newConversation connects to a switchboard and registers the session.
 func (c *Client) newConversation(ctx context.Context, addr string) (*Conversation, error) {
 	c.mu.Lock()
