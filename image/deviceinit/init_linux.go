@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"periph.io/x/conn/v3/driver/driverreg"
+)
+
+// Paths the image builder writes.
+const (
+	settingsPath = "/etc/settings.json"
+	servicesPath = "/etc/deviceinit/services.json"
+)
+
+// console writes marker lines; it is safe for concurrent use through mu.
+type console struct {
+	w io.Writer
+}
+
+func (c console) emit(marker string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(fmt.Sprintf(`{"error":%q}`, err.Error()))
+	}
+	fmt.Fprintf(c.w, "%s %s\n", marker, b)
+}
+
+// uptimeMS reads the time since boot from /proc/uptime.
+func uptimeMS() int64 {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	s, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return int64(s * 1000)
+}
+
+// driverReport is the DEVICE-DRIVERS line.
+type driverReport struct {
+	Loaded  []string          `json:"loaded"`
+	Skipped map[string]string `json:"skipped"`
+	Failed  map[string]string `json:"failed"`
+	Error   string            `json:"error,omitempty"`
+	TookMS  int64             `json:"took_ms"`
+}
+
+func loadDrivers() driverReport {
+	start := time.Now()
+	r := driverReport{Loaded: []string{}, Skipped: map[string]string{}, Failed: map[string]string{}}
+	st, err := driverreg.Init()
+	if err != nil {
+		r.Error = err.Error()
+	}
+	if st != nil {
+		for _, d := range st.Loaded {
+			r.Loaded = append(r.Loaded, d.String())
+		}
+		for _, d := range st.Skipped {
+			r.Skipped[d.D.String()] = errString(d.Err)
+		}
+		for _, d := range st.Failed {
+			r.Failed[d.D.String()] = errString(d.Err)
+		}
+	}
+	r.TookMS = time.Since(start).Milliseconds()
+	return r
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// iface is one network interface in the ready report.
+type iface struct {
+	Name  string   `json:"name"`
+	MAC   string   `json:"mac,omitempty"`
+	Up    bool     `json:"up"`
+	Addrs []string `json:"addrs"`
+}
+
+func interfaces() []iface {
+	var out []iface
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return out
+	}
+	for _, i := range ifs {
+		x := iface{Name: i.Name, MAC: i.HardwareAddr.String(), Up: i.Flags&net.FlagUp != 0, Addrs: []string{}}
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			x.Addrs = append(x.Addrs, a.String())
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// hasGlobalIPv4 reports whether a non-loopback interface has an IPv4 address.
+func hasGlobalIPv4() bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
+
+// readyReport is the DEVICE-READY line.
+type readyReport struct {
+	UptimeMS     int64    `json:"uptime_ms"`
+	InitMS       int64    `json:"init_ms"`
+	Interfaces   []iface  `json:"interfaces"`
+	Settings     int      `json:"settings_keys"`
+	SettingsErr  string   `json:"settings_error,omitempty"`
+	Services     []string `json:"services"`
+	ServicesErr  string   `json:"services_error,omitempty"`
+	AudioDevices []string `json:"audio_devices"`
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	con := console{w: stdout}
+	initMS := uptimeMS()
+	con.emit(MarkerStart, map[string]any{"uptime_ms": initMS, "pid": os.Getpid()})
+
+	drv := loadDrivers()
+	con.emit(MarkerDrivers, drv)
+
+	// Network drivers may finish DHCP in the background; wait briefly.
+	if len(drv.Loaded) > 0 {
+		deadline := time.Now().Add(3 * time.Second)
+		for !hasGlobalIPv4() && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	rep := readyReport{InitMS: initMS, Interfaces: interfaces(), Services: []string{}, AudioDevices: []string{}}
+	if b, err := os.ReadFile(settingsPath); err != nil {
+		rep.SettingsErr = err.Error()
+	} else {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			rep.SettingsErr = err.Error()
+		}
+		rep.Settings = len(m)
+	}
+	var services []service
+	if b, err := os.ReadFile(servicesPath); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			rep.ServicesErr = err.Error()
+		}
+	} else if services, err = parseServices(b); err != nil {
+		rep.ServicesErr = err.Error()
+	}
+	for _, s := range services {
+		rep.Services = append(rep.Services, s.Name)
+	}
+	if ents, err := os.ReadDir("/dev/snd"); err == nil {
+		for _, e := range ents {
+			rep.AudioDevices = append(rep.AudioDevices, e.Name())
+		}
+	}
+	rep.UptimeMS = uptimeMS()
+	con.emit(MarkerReady, rep)
+
+	cmdline, _ := os.ReadFile("/proc/cmdline")
+	test, err := parseCmdline(string(cmdline))
+	if err != nil {
+		con.emit(MarkerTest, map[string]any{"ok": false, "error": err.Error()})
+	} else if test.enabled() {
+		con.emit(MarkerTest, runSelfTest(ctx, test))
+		if test.PowerOff {
+			unix.Sync()
+			if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
+				fmt.Fprintf(stderr, "deviceinit: power off: %v\n", err)
+			}
+		}
+	}
+
+	supervise(ctx, services, stdout, stderr)
+	<-ctx.Done()
+	return nil
+}

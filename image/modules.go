@@ -1,0 +1,195 @@
+package image
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/oemkit/messenger/drivers/kmod"
+)
+
+// kmodFile is one kernel module chosen for the image.
+type kmodFile struct {
+	Name    string // normalised module name
+	Rel     string // path relative to the modules dir, e.g. kernel/drivers/net/virtio_net.ko
+	Data    []byte // uncompressed module image
+	Info    kmod.Info
+	Feature string   // feature or driver credited with it
+	Deps    []string // transitive dependencies, normalised names, load order last-first like depmod
+}
+
+// isModuleFile reports whether p names a (possibly compressed) module.
+func isModuleFile(p string) bool {
+	for _, s := range []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"} {
+		if strings.HasSuffix(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// moduleIndex maps normalised module names to their path relative to dir.
+func moduleIndex(dir string) (map[string]string, error) {
+	idx := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !isModuleFile(p) {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		idx[kmod.Normalize(rel)] = filepath.ToSlash(rel)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("image: index kernel modules in %s: %w", dir, err)
+	}
+	return idx, nil
+}
+
+// moduleClosure returns the modules in want plus everything they depend on
+// (depends= and softdep pre: from .modinfo), each credited to the first
+// feature that needed it, sorted by name.
+func moduleClosure(dir string, want []Module) ([]*kmodFile, error) {
+	if len(want) == 0 {
+		return nil, nil
+	}
+	idx, err := moduleIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	builtin := map[string]bool{}
+	if b, err := os.ReadFile(filepath.Join(dir, "modules.builtin")); err == nil {
+		for _, l := range strings.Fields(string(b)) {
+			builtin[kmod.Normalize(l)] = true
+		}
+	}
+	got := map[string]*kmodFile{}
+	var load func(name, feature string, soft bool) error
+	load = func(name, feature string, soft bool) error {
+		name = kmod.Normalize(name)
+		if _, ok := got[name]; ok || builtin[name] {
+			return nil
+		}
+		rel, ok := idx[name]
+		if !ok {
+			if soft {
+				return nil // soft dependencies may be absent or built in
+			}
+			return fmt.Errorf("image: kernel module %q (needed by %s) is not in %s; it may be built into the kernel (drop it from the driver's module list) or named differently", name, feature, dir)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return fmt.Errorf("image: kernel module %s: %w", name, err)
+		}
+		if !strings.HasSuffix(rel, ".ko") {
+			// Store modules uncompressed: the initramfs is compressed as
+			// a whole, and the device's loader then needs no decompressor.
+			r, err := kmod.Decompress(rel, bytes.NewReader(data))
+			if err == nil {
+				data, err = io.ReadAll(r)
+			}
+			if err != nil {
+				return fmt.Errorf("image: kernel module %s: decompress: %w", rel, err)
+			}
+			rel = rel[:strings.LastIndex(rel, ".ko")+3]
+		}
+		info, err := kmod.ReadModinfo(bytes.NewReader(data))
+		if err != nil {
+			return fmt.Errorf("image: kernel module %s: %w", rel, err)
+		}
+		m := &kmodFile{Name: name, Rel: rel, Data: data, Info: info, Feature: feature}
+		got[name] = m
+		for _, d := range info.Depends {
+			if err := load(d, feature, false); err != nil {
+				return err
+			}
+		}
+		for _, d := range info.SoftPre {
+			if err := load(d, feature, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, w := range want {
+		if err := load(w.Name, w.Feature, false); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*kmodFile, 0, len(got))
+	for _, m := range got {
+		m.Deps = transitiveDeps(m.Name, got)
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// transitiveDeps lists the hard dependencies of name in depmod order: a
+// module appears before the modules it depends on.
+func transitiveDeps(name string, all map[string]*kmodFile) []string {
+	var order []string
+	seen := map[string]bool{name: true}
+	var visit func(n string)
+	visit = func(n string) {
+		m := all[n]
+		if m == nil {
+			return
+		}
+		for _, d := range m.Info.Depends {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			visit(d)
+			order = append(order, d)
+		}
+	}
+	visit(name)
+	// order has dependencies before dependents; depmod lists the reverse.
+	for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
+		order[i], order[j] = order[j], order[i]
+	}
+	return order
+}
+
+// modulesDep renders modules.dep (depmod format) for the chosen modules.
+func modulesDep(mods []*kmodFile) []byte {
+	rel := map[string]string{}
+	for _, m := range mods {
+		rel[m.Name] = m.Rel
+	}
+	var b strings.Builder
+	for _, m := range mods {
+		b.WriteString(m.Rel)
+		b.WriteString(":")
+		for _, d := range m.Deps {
+			b.WriteString(" ")
+			b.WriteString(rel[d])
+		}
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
+
+// modulesAlias renders modules.alias (depmod format) for the chosen modules.
+func modulesAlias(mods []*kmodFile) []byte {
+	var b strings.Builder
+	b.WriteString("# Aliases extracted from modules themselves.\n")
+	for _, m := range mods {
+		for _, a := range m.Info.Aliases {
+			fmt.Fprintf(&b, "alias %s %s\n", a, m.Name)
+		}
+	}
+	return []byte(b.String())
+}
