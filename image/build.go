@@ -224,6 +224,11 @@ func (s *Spec) goCommands() ([]Command, []string) {
 	var tags []string
 	for _, f := range s.Features {
 		tags = append(tags, BuildTag(f))
+		if f == ShellFeature {
+			// gosh's plain line reader suits a serial console (its
+			// default TUI editor does not) and keeps bubbletea out.
+			tags = append(tags, "goshsmall")
+		}
 		if f == ShellFeature && !seen[ShellPkg] {
 			seen[ShellPkg] = true
 			cmds = append(cmds, Command{Pkg: ShellPkg, Feature: ShellFeature})

@@ -37,6 +37,13 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return usageError{errors.New(text("err.unknown-cmd", rest[0]))}
 	}
 	sock := *path
+	if sock == "" && *cfg == "" {
+		// On a device the daemon runs with the image's settings file;
+		// find its socket the same way.
+		if _, err := os.Stat(deviceSettings); err == nil {
+			*cfg = deviceSettings
+		}
+	}
 	if sock == "" && *cfg != "" {
 		var s settings
 		data, err := os.ReadFile(*cfg)
@@ -119,3 +126,6 @@ func ctlDo(ctx context.Context, sock string, args []string, stdout io.Writer) er
 	}
 	return errors.New("ctl: the daemon closed the connection without an answer")
 }
+
+// deviceSettings is the settings file the image carries (sysgen writes it).
+const deviceSettings = "/etc/settings.json"

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -151,6 +152,11 @@ func listenCtl(path string) (net.Listener, error) {
 			return nil, errors.New(text("err.ctl-listen", path, "in use"))
 		}
 		_ = os.Remove(path)
+	}
+	// The state folder (where the socket lives by default) may not exist
+	// yet on a freshly flashed device.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, errors.New(text("err.ctl-listen", path, err))
 	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {

@@ -201,6 +201,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	supervise(ctx, services, stdout, stderr)
+	consoleShell(ctx, stdin, stdout, stderr)
 	<-ctx.Done()
 	return nil
 }

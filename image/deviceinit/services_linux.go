@@ -67,3 +67,35 @@ func supervise(ctx context.Context, services []service, stdout, stderr io.Writer
 		}(s)
 	}
 }
+
+// shellPath is the console shell the image has when the design includes
+// SYSGEN_SHELL.
+const shellPath = "/bin/sh"
+
+// consoleShell runs the design's shell on the serial console (the device
+// init's own standard input and output) and starts a new one when it exits,
+// so a person or a test rig at the console can always type commands. It
+// returns at once; without SYSGEN_SHELL it does nothing.
+func consoleShell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) {
+	if _, err := os.Stat(shellPath); err != nil {
+		return
+	}
+	go func() {
+		for ctx.Err() == nil {
+			cmd := exec.CommandContext(ctx, shellPath)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+			cmd.Env = append(os.Environ(), "PS1=$ ")
+			fmt.Fprintf(stdout, "SERVICE console-shell: started\n")
+			err := cmd.Run()
+			if ctx.Err() != nil {
+				return
+			}
+			fmt.Fprintf(stdout, "SERVICE console-shell: exited (%v), starting a new one\n", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+}
