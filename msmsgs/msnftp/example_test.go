@@ -19,8 +19,10 @@ func Example() {
 	downloads, _ := os.MkdirTemp("", "downloads")
 	defer os.RemoveAll(downloads)
 
-	// Alice: one port range and Sender for all her transfers.
-	ports, err := msnftp.NewPorts("127.0.0.1", msnftp.DefaultPortLow, msnftp.DefaultPortHigh)
+	// Alice: one port range and Sender for all her transfers. A device
+	// uses DefaultPortLow-DefaultPortHigh (6891-6900); the example stays
+	// off them so it never competes with a running Messenger.
+	ports, err := msnftp.NewPorts("127.0.0.1", 26891, 26900)
 	if err != nil {
 		log.Fatal(err)
 	}
