@@ -352,6 +352,11 @@ func (r *run) boot(ctx context.Context, dir string) (*device, error) {
 	if !fwd {
 		return nil, fmt.Errorf("demo: BSP %s has no user-networking netdev to forward the file-transfer port through", m.BSP)
 	}
+	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", FTHostPort)); err != nil {
+		return nil, fmt.Errorf("demo: host port %d (the device's first file-transfer port, forwarded by QEMU) is in use: stop the program holding it (another Messenger or demo?): %w", FTHostPort, err)
+	} else {
+		l.Close()
+	}
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return nil, fmt.Errorf("demo: %s not found: apt-get install qemu-system-x86 qemu-system-arm (scripts/install-deps does it)", argv[0])
 	}
