@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemkit/messenger/feature/stdio"
 	"github.com/oemkit/messenger/msmsgs/msnp"
 )
 
@@ -28,6 +29,7 @@ type settings struct {
 	Gateway      string // msmsgs.gateway: MSN HTTP gateway URL (default http://<server host>/gateway/gateway.dll)
 	CertDir      string // msmsgs.cert_dir: device root certificates (default /etc/ssl/certs/device)
 	Locale       string // msmsgs.locale: e.g. en-US (strings come from msgslang)
+	LangDir      string // msmsgs.lang_dir: msgslang locale files (default /usr/share/msgslang)
 	StateDir     string // msmsgs.state_dir
 	Ctl          string // msmsgs.ctl: control socket path
 	Status       string // msmsgs.status: status after sign-in
@@ -40,6 +42,11 @@ type settings struct {
 	FTAddress    string // msmsgs.ft_address: IP address advertised to receivers (default automatic)
 	FTSendRate   string // msmsgs.ft_send_rate: per-transfer send limit in bytes/s (0 = unlimited)
 	FTAutoAccept bool   // msmsgs.ft_auto_accept: accept offered files without asking
+
+	// ConsoleEncoding is SYSGEN_STDIOA's console.encoding setting: utf-8,
+	// ascii or auto (default ascii).
+	ConsoleEncoding string
+	enc             stdio.Encoding // resolved ConsoleEncoding
 
 	ConfigFile string
 	Verbose    bool
@@ -77,6 +84,8 @@ func (s *settings) field(key string) (*string, *bool) {
 		return &s.CertDir, nil
 	case "msmsgs.locale":
 		return &s.Locale, nil
+	case "msmsgs.lang_dir":
+		return &s.LangDir, nil
 	case "msmsgs.state_dir":
 		return &s.StateDir, nil
 	case "msmsgs.ctl":
@@ -105,8 +114,8 @@ func (s *settings) field(key string) (*string, *bool) {
 const maxSettingsFile = 1 << 20
 
 // parseSettingsFile applies the msmsgs.* keys of a flat JSON settings
-// object. Keys of other features are ignored; unknown msmsgs.* keys are
-// errors so typos are caught.
+// object and the console.encoding key of SYSGEN_STDIOA. Other features'
+// keys are ignored; unknown msmsgs.* keys are errors so typos are caught.
 func (s *settings) parseSettingsFile(data []byte) error {
 	if len(data) > maxSettingsFile {
 		return fmt.Errorf("larger than %d bytes", maxSettingsFile)
@@ -116,6 +125,16 @@ func (s *settings) parseSettingsFile(data []byte) error {
 		return err
 	}
 	for k, v := range m {
+		if k == stdio.Setting {
+			switch x := v.(type) {
+			case string:
+				s.ConsoleEncoding = x
+			case nil:
+			default:
+				return fmt.Errorf("key %q: want a string (utf-8, ascii or auto)", k)
+			}
+			continue
+		}
 		if !strings.HasPrefix(k, "msmsgs.") {
 			continue
 		}
@@ -176,6 +195,8 @@ func settingsFlags(fs *flag.FlagSet, f *settings) {
 	fs.StringVar(&f.FTAddress, "ft-address", "", text("flag.ft-address"))
 	fs.StringVar(&f.FTSendRate, "ft-send-rate", "", text("flag.ft-send-rate"))
 	fs.BoolVar(&f.FTAutoAccept, "ft-auto-accept", false, text("flag.ft-auto-accept"))
+	fs.StringVar(&f.Locale, "locale", "", text("flag.locale"))
+	fs.StringVar(&f.LangDir, "lang-dir", "", text("flag.lang-dir"))
 	fs.DurationVar(&f.timers.ping, "keepalive", 45*time.Second, text("flag.keepalive"))
 	fs.DurationVar(&f.timers.backoffMax, "reconnect-max", 2*time.Minute, text("flag.reconnect-max"))
 }
@@ -239,6 +260,10 @@ func parseSettings(name string, args []string, out io.Writer) (*settings, error)
 			s.FTSendRate = f.FTSendRate
 		case "ft-auto-accept":
 			s.FTAutoAccept = f.FTAutoAccept
+		case "locale":
+			s.Locale = f.Locale
+		case "lang-dir":
+			s.LangDir = f.LangDir
 		}
 	})
 	s.ConfigFile, s.Verbose, s.timers = f.ConfigFile, f.Verbose, f.timers
@@ -248,6 +273,34 @@ func parseSettings(name string, args []string, out io.Writer) (*settings, error)
 		s.timers.backoffMin = min(time.Second, s.timers.backoffMax)
 	}
 	return s, nil
+}
+
+// preSettings returns, best effort, the settings that choose the locale
+// and console encoding (msmsgs.locale, msmsgs.lang_dir, console.encoding,
+// -v) before the flags are parsed for real: parseSettings reports errors,
+// in that locale.
+func preSettings(name string, args []string) *settings {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var f settings
+	settingsFlags(fs, &f)
+	_ = fs.Parse(args) // flags before an error are set
+	s := &settings{}
+	if f.ConfigFile != "" {
+		if data, err := os.ReadFile(f.ConfigFile); err == nil {
+			_ = s.parseSettingsFile(data)
+		}
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "locale":
+			s.Locale = f.Locale
+		case "lang-dir":
+			s.LangDir = f.LangDir
+		}
+	})
+	s.Verbose = f.Verbose
+	return s
 }
 
 // validate checks the settings and resolves the password. getenv is

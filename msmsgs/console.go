@@ -15,9 +15,11 @@ import (
 	"github.com/oemkit/messenger/msmsgs/msnp"
 )
 
-// ascii makes s safe for a 7-bit serial console: printable ASCII stays,
-// other runes become \uXXXX, control bytes become '?'.
-func ascii(s string) string {
+// printable makes text from the network safe for a console: control
+// characters (C0, DEL, C1) and invalid UTF-8 become '?', so a peer cannot
+// send terminal escapes. Other characters stay; the console's stdio.Writer
+// shows them as UTF-8 or transliterates them for an ASCII console.
+func printable(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -25,14 +27,10 @@ func ascii(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			b.WriteByte('?')
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
+		case r < 0x20 || r >= 0x7f && r < 0xa0:
 			b.WriteByte('?')
-		case r <= 0xffff:
-			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
-			fmt.Fprintf(&b, "\\U%08x", r)
+			b.WriteRune(r)
 		}
 	}
 	return b.String()
@@ -55,7 +53,7 @@ const plainProgressEvery = 5 * time.Second
 func (p *printer) line(key string, args ...any) {
 	for i, a := range args {
 		if s, ok := a.(string); ok {
-			args[i] = ascii(s)
+			args[i] = printable(s)
 		}
 	}
 	p.mu.Lock()
@@ -133,7 +131,7 @@ func renderEvent(p *printer, e client.Event) {
 		if e.Total > 0 {
 			pct = e.Bytes * 100 / e.Total
 		}
-		p.progress(e.Cookie, text("con.ft-progress", ascii(e.File), byteSize(e.Bytes), byteSize(e.Total), pct))
+		p.progress(e.Cookie, text("con.ft-progress", printable(e.File), byteSize(e.Bytes), byteSize(e.Total), pct))
 	case evFTDone:
 		p.line("con.ft-done", e.File, e.Path)
 	case evFTFailed:
@@ -158,7 +156,9 @@ func runConsole(ctx context.Context, s *settings, stdin io.Reader, stdout, stder
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ft.start(ctx, cl)
-	p := &printer{w: stdout, tty: isTerminal(stdout)}
+	out := consoleWriter(stdout, s.enc)
+	defer out.Flush()
+	p := &printer{w: out, tty: isTerminal(stdout)}
 	sub, _, _ := cl.Subscribe(1024)
 	con := &console{cl: cl, p: p, ft: ft}
 	printed := make(chan struct{})

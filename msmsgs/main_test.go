@@ -119,17 +119,19 @@ func TestParseStatus(t *testing.T) {
 	}
 }
 
-func TestASCII(t *testing.T) {
+func TestPrintable(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"hello", "hello"},
-		{"Jos\u00e9", `Jos\u00e9`},
+		{"Jos\u00e9", "Jos\u00e9"},
 		{"a\x1b[2Jb", "a?[2Jb"},
+		{"a\u009b2Jb", "a?2Jb"},
+		{"a\x7fb\r\n", "a?b??"},
 		{"\xff", "?"},
-		{"\U0001F600", `\U0001f600`},
+		{"\U0001F600", "\U0001F600"},
 	}
 	for _, tt := range tests {
-		if got := ascii(tt.in); got != tt.want {
-			t.Errorf("ascii(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := printable(tt.in); got != tt.want {
+			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

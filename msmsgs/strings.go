@@ -1,10 +1,9 @@
 package main
 
-import "fmt"
-
-// catalog holds every user-visible string of msmsgs, keyed. A later issue
-// moves the English table into per-locale msgslang files; call sites only
-// use text(key, args...).
+// catalog holds every user-visible string of msmsgs in English, keyed: the
+// source of msgslang's locale files (go generate ./msgslang) and the
+// fallback when a locale file or key is missing. Call sites only use
+// text(key, args...) (lang.go).
 var catalog = map[string]string{
 	// Usage.
 	"usage": `usage: msmsgs COMMAND [flags]
@@ -69,22 +68,25 @@ commands:
 	"flag.ft-address":     "`IP` address advertised to file receivers (setting msmsgs.ft_address; default automatic)",
 	"flag.ft-send-rate":   "limit each file sent to this many `bytes` per second (K, M, G suffixes; setting msmsgs.ft_send_rate)",
 	"flag.ft-auto-accept": "accept offered files without asking (setting msmsgs.ft_auto_accept)",
+	"flag.locale":         "show messages in this `locale`, e.g. de-DE or 0407 (setting msmsgs.locale; default en-US)",
+	"flag.lang-dir":       "folder with the locale `files` (setting msmsgs.lang_dir; default /usr/share/msgslang)",
 
 	// Configuration problems.
-	"err.no-server":   "no server: set -server host:port or msmsgs.server in the settings file",
-	"err.no-account":  "no account: set -account user@domain or msmsgs.account in the settings file",
-	"err.no-password": "no password: use -password-file FILE, MSMSGS_PASSWORD, or msmsgs.password in the settings file",
-	"err.config":      "settings file %s: %v (it must be one JSON object with keys like \"msmsgs.server\")",
-	"err.password":    "read password file: %v (check -password-file)",
-	"err.proxy":       "proxy %q: %v (use socks5://, socks4://, socks4a:// or http://host:port)",
-	"err.status":      "unknown status %q (use online, busy, idle, brb, away, phone, lunch or hidden)",
-	"err.ctl-connect": "cannot reach the msmsgs daemon at %s: %v (is `msmsgs daemon` running? pass -ctl PATH)",
-	"err.ctl-listen":  "control socket %s: %v (another msmsgs running? choose another -ctl PATH)",
-	"err.unknown-cmd": "unknown command %q",
-	"err.args":        "%s: wrong arguments (usage: %s)",
-	"err.no-conv":     "no open conversation %q (list them with: msmsgs ctl conversations)",
-	"err.timeout":     "no matching event within %v",
-	"err.lagged":      "event stream fell behind and was closed; reconnect with -since %d",
+	"err.no-server":        "no server: set -server host:port or msmsgs.server in the settings file",
+	"err.no-account":       "no account: set -account user@domain or msmsgs.account in the settings file",
+	"err.no-password":      "no password: use -password-file FILE, MSMSGS_PASSWORD, or msmsgs.password in the settings file",
+	"err.config":           "settings file %s: %v (it must be one JSON object with keys like \"msmsgs.server\")",
+	"err.password":         "read password file: %v (check -password-file)",
+	"err.proxy":            "proxy %q: %v (use socks5://, socks4://, socks4a:// or http://host:port)",
+	"err.status":           "unknown status %q (use online, busy, idle, brb, away, phone, lunch or hidden)",
+	"err.ctl-connect":      "cannot reach the msmsgs daemon at %s: %v (is `msmsgs daemon` running? pass -ctl PATH)",
+	"err.ctl-listen":       "control socket %s: %v (another msmsgs running? choose another -ctl PATH)",
+	"err.unknown-cmd":      "unknown command %q",
+	"err.args":             "%s: wrong arguments (usage: %s)",
+	"err.no-conv":          "no open conversation %q (list them with: msmsgs ctl conversations)",
+	"err.timeout":          "no matching event within %v",
+	"err.lagged":           "event stream fell behind and was closed; reconnect with -since %d",
+	"err.console-encoding": "console.encoding %q is not an encoding (use utf-8, ascii or auto)",
 
 	// File transfer.
 	"err.ft-ports":           "file transfer ports %q: %v (set msmsgs.ft_ports like 6891-6900)",
@@ -163,17 +165,4 @@ commands:
 	// Log lines.
 	"log.signin-failed": "sign-in stopped",
 	"log.ctl":           "control socket ready",
-}
-
-// text returns the user-visible string for key, formatted with args.
-// A missing key returns the key itself so the gap is visible.
-func text(key string, args ...any) string {
-	f, ok := catalog[key]
-	if !ok {
-		f = key
-	}
-	if len(args) == 0 {
-		return f
-	}
-	return fmt.Sprintf(f, args...)
 }
