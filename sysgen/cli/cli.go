@@ -235,6 +235,27 @@ func (c *Context) session(co *common) (*session, error) {
 	return s, nil
 }
 
+// resolveArgs parses a report command's flags (the first format is the
+// default), loads the catalog and design, and resolves it.
+func (c *Context) resolveArgs(name, usage string, formats []string, args []string) (*session, *resolve.Result, string, error) {
+	fs, co := c.flags(name, usage, formats)
+	if _, err := parse(fs, args); err != nil {
+		return nil, nil, "", err
+	}
+	if err := checkFormat(co, formats...); err != nil {
+		return nil, nil, "", err
+	}
+	s, err := c.session(co)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	r, err := s.resolve()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return s, r, co.format, nil
+}
+
 func (s *session) resolve() (*resolve.Result, error) {
 	return resolve.Resolve(s.cat, s.design)
 }

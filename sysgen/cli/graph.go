@@ -12,23 +12,12 @@ import (
 )
 
 func runGraph(_ context.Context, c *Context, args []string) error {
-	fs, co := c.flags("graph", "graph [--format dot|svg] [--bsp NAME] [--design FILE] > design.svg", []string{"dot", "svg"})
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := checkFormat(co, "dot", "svg"); err != nil {
-		return err
-	}
-	s, err := c.session(co)
-	if err != nil {
-		return err
-	}
-	r, err := s.resolve()
+	_, r, format, err := c.resolveArgs("graph", "graph [--format dot|svg] [--bsp NAME] [--design FILE] > design.svg", []string{"dot", "svg"}, args)
 	if err != nil {
 		return err
 	}
 	g := buildGraph(r)
-	if co.format == "dot" {
+	if format == "dot" {
 		return g.writeDot(c.Stdout)
 	}
 	return g.writeSVG(c.Stdout)

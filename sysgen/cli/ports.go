@@ -16,18 +16,7 @@ type portEntry struct {
 }
 
 func runPorts(_ context.Context, c *Context, args []string) error {
-	fs, co := c.flags("ports", "ports [--format text|json] [--bsp NAME] [--design FILE]", []string{"text", "json"})
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := checkFormat(co, "text", "json"); err != nil {
-		return err
-	}
-	s, err := c.session(co)
-	if err != nil {
-		return err
-	}
-	r, err := s.resolve()
+	_, r, format, err := c.resolveArgs("ports", "ports [--format text|json] [--bsp NAME] [--design FILE]", []string{"text", "json"}, args)
 	if err != nil {
 		return err
 	}
@@ -37,7 +26,7 @@ func runPorts(_ context.Context, c *Context, args []string) error {
 			out = append(out, portEntry{Proto: p.Proto, Ports: p.Ports, Direction: p.Direction, Feature: sel.Item.ID, Purpose: p.Purpose})
 		}
 	}
-	if co.format == "json" {
+	if format == "json" {
 		return writeJSON(c, out)
 	}
 	fmt.Fprintf(c.Stdout, "Network ports of the OS design (BSP %s). Hand this table to the firewall admin.\n", r.BSP.BSP.Name)

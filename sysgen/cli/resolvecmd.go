@@ -32,22 +32,11 @@ type resolvedDesign struct {
 }
 
 func runResolve(_ context.Context, c *Context, args []string) error {
-	fs, co := c.flags("resolve", "resolve [--format text|json] [--bsp NAME] [--design FILE]", []string{"text", "json"})
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := checkFormat(co, "text", "json"); err != nil {
-		return err
-	}
-	s, err := c.session(co)
+	s, r, format, err := c.resolveArgs("resolve", "resolve [--format text|json] [--bsp NAME] [--design FILE]", []string{"text", "json"}, args)
 	if err != nil {
 		return err
 	}
-	r, err := s.resolve()
-	if err != nil {
-		return err
-	}
-	if co.format == "json" {
+	if format == "json" {
 		out := resolvedDesign{BSP: r.BSP.BSP.Name, Arch: r.BSP.BSP.Arch, Flags: s.design.Set, Cleared: s.design.Cleared}
 		for _, sel := range r.Items {
 			it := sel.Item

@@ -10,18 +10,7 @@ import (
 )
 
 func runSettings(_ context.Context, c *Context, args []string) error {
-	fs, co := c.flags("settings", "settings [--format text|json] [--bsp NAME] [--design FILE]", []string{"text", "json"})
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := checkFormat(co, "text", "json"); err != nil {
-		return err
-	}
-	s, err := c.session(co)
-	if err != nil {
-		return err
-	}
-	r, err := s.resolve()
+	s, r, format, err := c.resolveArgs("settings", "settings [--format text|json] [--bsp NAME] [--design FILE]", []string{"text", "json"}, args)
 	if err != nil {
 		return err
 	}
@@ -29,7 +18,7 @@ func runSettings(_ context.Context, c *Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if co.format == "json" {
+	if format == "json" {
 		b, err := resolve.SettingsFile(set)
 		if err != nil {
 			return err

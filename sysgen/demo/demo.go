@@ -188,18 +188,7 @@ func (r *run) startLab(ctx context.Context) (func(), error) {
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("demo: start messengerd: %w", err)
 	}
-	stop := func() {
-		_ = c.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = c.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = c.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	}
+	stop := stopper(c, logf)
 	line, err := readLine(stdout, 30*time.Second)
 	if err != nil {
 		stop()
@@ -241,18 +230,7 @@ func (r *run) startHostClient(ctx context.Context) (func(), error) {
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("demo: start host msmsgs: %w", err)
 	}
-	stop := func() {
-		_ = c.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = c.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = c.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	}
+	stop := stopper(c, logf)
 	// The daemon creates its control socket once it has read its settings.
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if _, err := os.Stat(r.ctlBob); err == nil {
@@ -570,6 +548,23 @@ func (r *run) converse(ctx context.Context, d *device, imgDir string, res *Resul
 	res.FileSHA256 = got
 	r.step("file /bbin/bb (%s) arrived on the host with the same sha256", want[:16])
 	return nil
+}
+
+// stopper returns a function that interrupts c (killing it after 5 s),
+// waits for it and closes its log.
+func stopper(c *exec.Cmd, logf *os.File) func() {
+	return func() {
+		_ = c.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = c.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	}
 }
 
 func fileSHA256(p string) (string, error) {
