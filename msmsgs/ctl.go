@@ -11,6 +11,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -76,8 +78,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 // ctlDo sends args to the daemon at sock and copies the replies to stdout.
 // It returns an error when the daemon reports one.
 func ctlDo(ctx context.Context, sock string, args []string, stdout io.Writer) error {
-	d := net.Dialer{Timeout: 10 * time.Second}
-	conn, err := d.DialContext(ctx, "unix", sock)
+	conn, err := dialCtl(ctx, sock, args)
 	if err != nil {
 		return errors.New(text("err.ctl-connect", sock, err))
 	}
@@ -129,3 +130,41 @@ func ctlDo(ctx context.Context, sock string, args []string, stdout io.Writer) er
 
 // deviceSettings is the settings file the image carries (sysgen writes it).
 const deviceSettings = "/etc/settings.json"
+
+// dialCtl connects to the daemon's socket. The waiting commands (wait,
+// wait-signin) also wait, within their -timeout, for a daemon that is
+// still starting (no socket yet, or not accepting): a boot script can run
+// `msmsgs ctl wait-signin` right after starting the daemon.
+func dialCtl(ctx context.Context, sock string, args []string) (net.Conn, error) {
+	d := net.Dialer{Timeout: 10 * time.Second}
+	waiting := len(args) > 0 && (args[0] == "wait" || args[0] == "wait-signin")
+	deadline := time.Now().Add(waitTimeout(args))
+	for {
+		conn, err := d.DialContext(ctx, "unix", sock)
+		if err == nil || !waiting || time.Now().After(deadline) ||
+			!(errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)) {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitTimeout is the -timeout of a waiting command (default 30s).
+func waitTimeout(args []string) time.Duration {
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "-timeout=")
+		if !ok && (a == "-timeout" || a == "--timeout") && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok {
+			if d, err := time.ParseDuration(v); err == nil {
+				return d
+			}
+		}
+	}
+	return 30 * time.Second
+}
