@@ -86,4 +86,5 @@ tool (
 	github.com/u-root/u-root/cmds/core/init
 	github.com/u-root/u-root/cmds/core/ip
 	github.com/u-root/u-root/cmds/core/ls
+	github.com/u-root/u-root/cmds/core/sync
 )

@@ -139,6 +139,9 @@ type readyReport struct {
 	Services     []string `json:"services"`
 	ServicesErr  string   `json:"services_error,omitempty"`
 	AudioDevices []string `json:"audio_devices"`
+	// State says where the persistent state partition is mounted, or why
+	// state stays in RAM.
+	State string `json:"state,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -167,6 +170,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		rep.Settings = len(m)
 	}
+	rep.State = mountState(settingsPath)
 	var services []service
 	if b, err := os.ReadFile(servicesPath); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {

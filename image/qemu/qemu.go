@@ -90,12 +90,67 @@ func argv(m *image.Manifest, dir, kernel, wav string, extra []string) []string {
 		"{initrd}", filepath.Join(dir, m.Initramfs),
 		"{append}", appendLine,
 		"{wav}", wav,
+		"{state}", filepath.Join(dir, StateFile),
 	)
 	out := make([]string, len(m.QEMU))
 	for i, a := range m.QEMU {
 		out[i] = r.Replace(a)
 	}
 	return out
+}
+
+// StateFile is the device's state disk in the image folder: the data
+// partition a flashed device keeps across reboots. Rebuilding the image
+// folder starts a fresh one.
+const StateFile = "state.img"
+
+// StateSize is the size of a new state disk.
+const StateSize = 64 << 20
+
+// PrepareState creates the state disk, formatted ext4, when the BSP's QEMU
+// command line has a {state} drive and the image folder has none yet (the
+// first boot after flashing). An existing disk is kept, so state survives
+// reboots.
+func PrepareState(m *image.Manifest, dir string) error {
+	uses := false
+	for _, a := range m.QEMU {
+		uses = uses || strings.Contains(a, "{state}")
+	}
+	p := filepath.Join(dir, StateFile)
+	if !uses {
+		return nil
+	}
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	mkfs, err := exec.LookPath("mkfs.ext4")
+	if err != nil {
+		if mkfs, err = exec.LookPath("/usr/sbin/mkfs.ext4"); err != nil {
+			return fmt.Errorf("qemu: the BSP has a state disk and formatting it needs mkfs.ext4: apt-get install e2fsprogs")
+		}
+	}
+	tmp := p + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("qemu: state disk: %w", err)
+	}
+	err = f.Truncate(StateSize)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if out, merr := exec.Command(mkfs, "-q", "-F", "-L", "state", tmp).CombinedOutput(); merr != nil {
+			err = fmt.Errorf("%v: %s", merr, strings.TrimSpace(string(out)))
+		}
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("qemu: create the state disk %s: %w", p, err)
+	}
+	return nil
 }
 
 // usesWAV reports whether the template has a {wav} placeholder.
@@ -142,6 +197,9 @@ func Boot(ctx context.Context, dir string, opts Options) (*Result, error) {
 			res.WAV = f.Name()
 			defer os.Remove(res.WAV)
 		}
+	}
+	if err := PrepareState(m, dir); err != nil {
+		return nil, err
 	}
 	kernel := filepath.Join(dir, m.Kernel.File)
 	if !opts.BzImage {

@@ -143,12 +143,48 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer dev.stop()
 	if err := r.converse(ctx, dev, imgDir, res); err != nil {
+		dev.stop()
 		return res, err
 	}
 	res.ToInit, res.ToReady = dev.toInit, dev.toReady
+	if err := r.powerCycle(ctx, dev, imgDir); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+// stateProbe is written under Messenger's state folder before a power cut.
+const stateProbe = "/var/lib/msmsgs/demo-state.txt"
+
+// powerCycle writes a file into msmsgs's state folder, cuts the power
+// (kills QEMU), boots the same device again and checks that the file is
+// still there (the state partition, SYSGEN_STATEFS) and msmsgs signs in.
+func (r *run) powerCycle(ctx context.Context, d *device, imgDir string) error {
+	stamp := fmt.Sprintf("state-%d", time.Now().UnixNano())
+	if _, rc, err := d.sh(ctx, "echo "+stamp+" > "+stateProbe+" && sync", 30*time.Second); err != nil || rc != 0 {
+		d.stop()
+		return fmt.Errorf("demo: write %s on the device: exit %d, %v", stateProbe, rc, err)
+	}
+	d.stop()
+	r.step("power cut; booting the device again")
+	d2, err := r.boot(ctx, imgDir)
+	if err != nil {
+		return err
+	}
+	defer d2.stop()
+	if _, _, err := d2.sh(ctx, "true", 60*time.Second); err != nil {
+		return fmt.Errorf("demo: no shell after the reboot: %w", err)
+	}
+	out, rc, err := d2.sh(ctx, "cat "+stateProbe, 30*time.Second)
+	if err != nil || rc != 0 || !strings.Contains(out, stamp) {
+		return fmt.Errorf("demo: %s did not survive the power cut (exit %d, %v): %q", stateProbe, rc, err, strings.TrimSpace(out))
+	}
+	if _, err := r.ctl(ctx, d2, "wait-signin -timeout 120s", 150*time.Second); err != nil {
+		return fmt.Errorf("demo: device did not sign in after the reboot: %w", err)
+	}
+	r.step("after the power cut the state folder kept %s and %s signed in again", stateProbe, DeviceAccount)
+	return nil
 }
 
 func (r *run) buildTools(ctx context.Context) error {
@@ -317,6 +353,9 @@ const FTHostPort = 6891
 func (r *run) boot(ctx context.Context, dir string) (*device, error) {
 	m, err := image.ReadManifest(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := qemu.PrepareState(m, dir); err != nil {
 		return nil, err
 	}
 	argv := qemu.Argv(m, dir, filepath.Join(r.logs, "audio.wav"), nil)

@@ -1,0 +1,119 @@
+// Package storage is the "storage" driver: it binds the board's state disk
+// (a virtio block device: QEMU -device virtio-blk-pci) by PCI or virtio ID
+// and loads its kernel modules and the ext4 file system, so the device init
+// can mount the persistent state partition (SYSGEN_STATEFS). Importing it
+// registers the driver with periph's driverreg.
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/oemkit/messenger/drivers/sysfs"
+	"github.com/oemkit/messenger/drivers/virtio"
+	"periph.io/x/conn/v3/driver/driverreg"
+)
+
+// Modules are what a virtio state disk with an ext4 partition needs; ext4
+// asks for crc32c at mount time and the device has no modprobe to load it.
+var Modules = []string{"virtio_blk", "crc32c_generic", "ext4"}
+
+const virtioIDBlock = 2
+
+// Find lists virtio block devices under the sysfs root ("/sys").
+func Find(sysRoot string) ([]sysfs.Device, error) {
+	var out []sysfs.Device
+	pci, err := sysfs.Devices(sysRoot, "pci")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range pci {
+		if d.Vendor == 0x1af4 && (d.Device == 0x1001 || d.Device == 0x1042) {
+			out = append(out, d)
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	vio, err := sysfs.Devices(sysRoot, "virtio")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range vio {
+		if d.Device == virtioIDBlock {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// Driver is the driverreg driver.
+type Driver struct {
+	SysRoot string
+	// DevDir is where block device nodes appear ("/dev").
+	DevDir string
+	// Timeout bounds the wait for the first disk's node.
+	Timeout time.Duration
+	// Load loads modules with their closure; nil uses kmod.
+	Load func(names ...string) ([]string, error)
+}
+
+// String returns "storage".
+func (d *Driver) String() string { return "storage" }
+
+// Prerequisites returns nil.
+func (d *Driver) Prerequisites() []string { return nil }
+
+// After returns nil.
+func (d *Driver) After() []string { return nil }
+
+// ErrNoNode is returned when the disk is bound but no block device node
+// appeared.
+var ErrNoNode = errors.New("storage: the disk is bound but no /dev/vd* node appeared")
+
+// Init loads the block and file system modules and waits for the disk's
+// node. It is skipped when the board has no virtio disk.
+func (d *Driver) Init() (bool, error) {
+	load := d.Load
+	if load == nil {
+		load = loadModules
+	}
+	devs, err := Find(d.SysRoot)
+	if err != nil {
+		return true, err
+	}
+	if len(devs) == 0 && virtio.HasMMIO(d.SysRoot) {
+		if _, err := load("virtio_mmio"); err != nil {
+			return true, fmt.Errorf("storage: load the virtio-mmio transport: %w", err)
+		}
+		if devs, err = Find(d.SysRoot); err != nil {
+			return true, err
+		}
+	}
+	if len(devs) == 0 {
+		return false, errors.New("storage: no virtio block device on this board (state stays in RAM)")
+	}
+	mods := Modules
+	if devs[0].Bus == "pci" {
+		mods = append([]string{"virtio_pci"}, Modules...)
+	}
+	if _, err := load(mods...); err != nil {
+		return true, fmt.Errorf("storage: bind %s: %w", devs[0], err)
+	}
+	deadline := time.Now().Add(d.Timeout)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(d.DevDir, "vd[a-z]")); len(m) > 0 {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return true, fmt.Errorf("%w after %v", ErrNoNode, d.Timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func init() {
+	driverreg.MustRegister(&Driver{SysRoot: "/sys", DevDir: "/dev", Timeout: 5 * time.Second})
+}

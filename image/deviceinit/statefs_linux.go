@@ -1,0 +1,44 @@
+//go:build sysgen_statefs
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Settings keys of SYSGEN_STATEFS.
+const (
+	stateDeviceKey = "state.device"
+	stateMountKey  = "state.mount"
+)
+
+// mountState mounts the persistent state partition (settings state.device
+// on state.mount, ext4) before any service starts, so what services keep
+// under it survives a reboot, as on a flashed device. It returns a line
+// for the ready report; on failure state stays in RAM and the line says why.
+func mountState(settingsFile string) string {
+	b, err := os.ReadFile(settingsFile)
+	if err != nil {
+		return "in RAM: " + err.Error()
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return "in RAM: " + err.Error()
+	}
+	dev, _ := m[stateDeviceKey].(string)
+	mnt, _ := m[stateMountKey].(string)
+	if dev == "" || mnt == "" {
+		return fmt.Sprintf("in RAM: set %s and %s in the design", stateDeviceKey, stateMountKey)
+	}
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		return fmt.Sprintf("in RAM: create %s: %v", mnt, err)
+	}
+	if err := unix.Mount(dev, mnt, "ext4", unix.MS_NOATIME, ""); err != nil {
+		return fmt.Sprintf("in RAM: mount %s on %s: %v (is the state partition formatted ext4? sysgen boot creates one)", dev, mnt, err)
+	}
+	return fmt.Sprintf("%s on %s (ext4)", dev, mnt)
+}
