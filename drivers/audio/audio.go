@@ -191,18 +191,10 @@ func (d *Driver) Init() (bool, error) {
 	if load == nil {
 		load = loadModules
 	}
-	hw, err := Find(d.SysRoot)
+	// On arm64 virt the virtio devices appear once virtio_mmio is bound.
+	hw, err := virtio.FindAfterMMIO(d.SysRoot, Find, load)
 	if err != nil {
-		return true, err
-	}
-	if len(hw) == 0 && virtio.HasMMIO(d.SysRoot) {
-		// arm64 virt: a virtio-snd device shows up once the transport is bound.
-		if _, err := load("virtio_mmio"); err != nil {
-			return true, fmt.Errorf("audio: load the virtio-mmio transport: %w", err)
-		}
-		if hw, err = Find(d.SysRoot); err != nil {
-			return true, err
-		}
+		return true, fmt.Errorf("audio: %w", err)
 	}
 	if len(hw) == 0 {
 		return false, ErrNoHardware

@@ -90,18 +90,10 @@ func (d *Driver) Init() (bool, error) {
 	if load == nil {
 		load = loadModules
 	}
-	devs, err := Find(d.SysRoot)
+	// On arm64 virt the virtio devices appear once virtio_mmio is bound.
+	devs, err := virtio.FindAfterMMIO(d.SysRoot, Find, load)
 	if err != nil {
-		return true, err
-	}
-	if len(devs) == 0 && virtio.HasMMIO(d.SysRoot) {
-		// arm64 virt: virtio devices show up once the transport is bound.
-		if _, err := load("virtio_mmio"); err != nil {
-			return true, fmt.Errorf("rng: load the virtio-mmio transport: %w", err)
-		}
-		if devs, err = Find(d.SysRoot); err != nil {
-			return true, err
-		}
+		return true, fmt.Errorf("rng: %w", err)
 	}
 	if len(devs) == 0 {
 		if ready() {

@@ -2,24 +2,12 @@ package rng
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/oemkit/messenger/drivers/sysfs/sysfstest"
 )
-
-func fakeDev(t *testing.T, root, bus, name, modalias string) {
-	t.Helper()
-	dir := filepath.Join(root, "bus", bus, "devices", name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "modalias"), []byte(modalias+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestInit(t *testing.T) {
 	for _, tt := range []struct {
@@ -39,7 +27,7 @@ func TestInit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			for _, d := range tt.devs {
-				fakeDev(t, root, d[0], d[1], d[2])
+				sysfstest.AddDevice(t, root, d[0], d[1], d[2])
 			}
 			calls := 0
 			var loads [][]string
@@ -77,13 +65,13 @@ var errAny = errors.New("any error")
 
 func TestInitLoadsVirtioMMIO(t *testing.T) {
 	root := t.TempDir()
-	fakeDev(t, root, "platform", "a000000.virtio_mmio", "of:NvirtioT(null)Cvirtio,mmio")
+	sysfstest.AddDevice(t, root, "platform", "a000000.virtio_mmio", "of:NvirtioT(null)Cvirtio,mmio")
 	var loads [][]string
 	d := &Driver{SysRoot: root, Timeout: 30 * time.Second, Ready: func() bool { return true },
 		Load: func(n ...string) ([]string, error) {
 			loads = append(loads, n)
 			if n[0] == "virtio_mmio" {
-				fakeDev(t, root, "virtio", "virtio1", "virtio:d00000004v554D4551")
+				sysfstest.AddDevice(t, root, "virtio", "virtio1", "virtio:d00000004v554D4551")
 			}
 			return n, nil
 		}}

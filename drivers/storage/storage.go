@@ -80,17 +80,10 @@ func (d *Driver) Init() (bool, error) {
 	if load == nil {
 		load = loadModules
 	}
-	devs, err := Find(d.SysRoot)
+	// On arm64 virt the virtio devices appear once virtio_mmio is bound.
+	devs, err := virtio.FindAfterMMIO(d.SysRoot, Find, load)
 	if err != nil {
-		return true, err
-	}
-	if len(devs) == 0 && virtio.HasMMIO(d.SysRoot) {
-		if _, err := load("virtio_mmio"); err != nil {
-			return true, fmt.Errorf("storage: load the virtio-mmio transport: %w", err)
-		}
-		if devs, err = Find(d.SysRoot); err != nil {
-			return true, err
-		}
+		return true, fmt.Errorf("storage: %w", err)
 	}
 	if len(devs) == 0 {
 		return false, errors.New("storage: no virtio block device on this board (state stays in RAM)")

@@ -8,18 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/oemkit/messenger/drivers/sysfs/sysfstest"
 )
-
-func fakeDev(t *testing.T, root, bus, name, modalias string) {
-	t.Helper()
-	dir := filepath.Join(root, "bus", bus, "devices", name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "modalias"), []byte(modalias+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestInit(t *testing.T) {
 	for _, tt := range []struct {
@@ -38,7 +28,7 @@ func TestInit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root, dev := t.TempDir(), t.TempDir()
 			if tt.dev[0] != "" {
-				fakeDev(t, root, tt.dev[0], tt.dev[1], tt.dev[2])
+				sysfstest.AddDevice(t, root, tt.dev[0], tt.dev[1], tt.dev[2])
 			}
 			if tt.node {
 				if err := os.WriteFile(filepath.Join(dev, "vda"), nil, 0o600); err != nil {

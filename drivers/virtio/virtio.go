@@ -8,6 +8,7 @@
 package virtio
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/oemkit/messenger/drivers/sysfs"
@@ -66,4 +67,18 @@ func HasMMIO(sysRoot string) bool {
 		}
 	}
 	return false
+}
+
+// FindAfterMMIO runs find; when it finds nothing on a board with virtio-mmio
+// transports (arm64 virt), whose virtio devices only appear once the
+// transport is bound, it loads virtio_mmio with load and runs find again.
+func FindAfterMMIO[T any](sysRoot string, find func(sysRoot string) ([]T, error), load func(names ...string) ([]string, error)) ([]T, error) {
+	found, err := find(sysRoot)
+	if err != nil || len(found) > 0 || !HasMMIO(sysRoot) {
+		return found, err
+	}
+	if _, err := load("virtio_mmio"); err != nil {
+		return nil, fmt.Errorf("load the virtio-mmio transport: %w", err)
+	}
+	return find(sysRoot)
 }

@@ -1,23 +1,11 @@
 package virtio
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/oemkit/messenger/drivers/sysfs/sysfstest"
 )
-
-func fakeDev(t *testing.T, root, bus, name, modalias string) {
-	t.Helper()
-	dir := filepath.Join(root, "bus", bus, "devices", name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "modalias"), []byte(modalias+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestTransports(t *testing.T) {
 	for _, tt := range []struct {
@@ -44,7 +32,7 @@ func TestTransports(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			for _, d := range tt.devs {
-				fakeDev(t, root, d[0], d[1], d[2])
+				sysfstest.AddDevice(t, root, d[0], d[1], d[2])
 			}
 			got, err := Transports(root)
 			if err != nil {

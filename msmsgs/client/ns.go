@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -310,22 +311,25 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// readNS reads commands from n until it fails.
-func (c *Client) readNS(n *nsConn) {
-	r := msnp.NewReader(n.conn)
-	r.MaxPayload = msnp.MaxServerPayload
-	var err error
+// readLoop reads commands from conn (payloads up to maxPayload) and hands
+// each to handle until reading or handling fails, and returns that error.
+func readLoop(conn io.Reader, maxPayload int, handle func(msnp.Command) error) error {
+	r := msnp.NewReader(conn)
+	r.MaxPayload = maxPayload
 	for {
-		var cmd msnp.Command
-		cmd, err = r.ReadCommand()
+		cmd, err := r.ReadCommand()
 		if err != nil {
-			break
+			return err
 		}
-		if herr := c.handleNS(n, cmd); herr != nil {
-			err = herr
-			break
+		if err := handle(cmd); err != nil {
+			return err
 		}
 	}
+}
+
+// readNS reads commands from n until it fails.
+func (c *Client) readNS(n *nsConn) {
+	err := readLoop(n.conn, msnp.MaxServerPayload, func(cmd msnp.Command) error { return c.handleNS(n, cmd) })
 	n.close()
 	if n.closeErr != nil {
 		err = n.closeErr

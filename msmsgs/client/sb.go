@@ -350,20 +350,7 @@ func (c *Client) answerRing(cmd msnp.Command) {
 
 // readSB reads a switchboard connection until it ends.
 func (c *Client) readSB(cv *Conversation) {
-	r := msnp.NewReader(cv.conn)
-	r.MaxPayload = msnp.MaxClientPayload
-	var err error
-	for {
-		var cmd msnp.Command
-		cmd, err = r.ReadCommand()
-		if err != nil {
-			break
-		}
-		if herr := c.handleSB(cv, cmd); herr != nil {
-			err = herr
-			break
-		}
-	}
+	err := readLoop(cv.conn, msnp.MaxClientPayload, func(cmd msnp.Command) error { return c.handleSB(cv, cmd) })
 	cv.err = err
 	cv.close()
 	c.mu.Lock()
