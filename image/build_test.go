@@ -4,54 +4,21 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/klauspost/compress/zstd"
-	"github.com/u-root/mkuimage/cpio"
 )
 
 // readInitramfs returns the regular files of a built image's initramfs.
 func readInitramfs(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	m, err := ReadManifest(dir)
+	files, err := ReadInitramfs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, m.Initramfs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := zstd.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, r := range recs {
-		if r.Mode&cpio.S_IFMT != cpio.S_IFREG {
-			continue
-		}
-		b := make([]byte, r.FileSize)
-		if _, err := r.ReadAt(b, 0); err != nil && err != io.EOF {
-			t.Fatal(err)
-		}
-		out["/"+r.Name] = b
-	}
-	return out
+	return files
 }
 
 // TestBuildFeatureOut builds the design without the audio feature: the

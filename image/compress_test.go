@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -75,7 +74,10 @@ func BenchmarkCompress(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw := decompressFile(b, filepath.Join(dir, m.Initramfs))
+	raw, err := decompressFile(filepath.Join(dir, m.Initramfs), m.Compression)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, kind := range []string{"zstd", "xz", "gzip"} {
 		b.Run(kind, func(b *testing.B) {
 			var n int
@@ -91,23 +93,3 @@ func BenchmarkCompress(b *testing.B) {
 		})
 	}
 }
-
-func decompressFile(tb testing.TB, name string) []byte {
-	tb.Helper()
-	b, err := readFileBytes(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d, err := zstd.NewReader(bytes.NewReader(b))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer d.Close()
-	out, err := io.ReadAll(d)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
-
-func readFileBytes(name string) ([]byte, error) { return os.ReadFile(name) }

@@ -23,6 +23,7 @@ func init() {
 		command{"build", "build the bootable image for the design's BSP into a folder", runBuild},
 		command{"boot", "boot a built image in QEMU (--check: wait for ready, exit 0 or 1)", runBoot},
 		command{"size", "size report of a built image, per feature and module (--diff OTHER, --svg FILE)", runSize},
+		command{"unpack", "unpack a built image's files into a folder, to inspect or try a changed file", runUnpack},
 	)
 }
 
@@ -320,6 +321,29 @@ func runSize(_ context.Context, c *Context, args []string) error {
 		return writeJSON(c, s)
 	}
 	return s.WriteText(c.Stdout)
+}
+
+func runUnpack(_ context.Context, c *Context, args []string) error {
+	fs, _ := c.flags("unpack", "unpack DIR -o ROOT", nil)
+	out := fs.String("o", "", "folder to write the image's files into (new or empty)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		return usageErr("sysgen unpack: need the image folder and -o ROOT, e.g. sysgen unpack out/x86 -o /tmp/root")
+	}
+	abs := func(p string) string {
+		if !filepath.IsAbs(p) && c.Dir != "" {
+			return filepath.Join(c.Dir, p)
+		}
+		return p
+	}
+	if err := image.Unpack(abs(pos[0]), abs(*out)); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "unpacked %s into %s\n", pos[0], *out)
+	return nil
 }
 
 func writeFileAtomic(name string, data []byte) error {

@@ -2,58 +2,15 @@ package cli
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/u-root/u-root/pkg/cpio"
-
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/msgslang"
 )
-
-// extractImage unpacks the image's initramfs into a folder.
-func extractImage(t *testing.T, dir, dst string) {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "initramfs.cpio.zst"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := zstd.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		p := filepath.Join(dst, filepath.Clean("/"+r.Name))
-		switch r.Mode & cpio.S_IFMT {
-		case cpio.S_IFDIR:
-			os.MkdirAll(p, 0o755)
-		case cpio.S_IFREG:
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			b, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, b, os.FileMode(r.Mode&0o777)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-}
 
 // TestGermanImage builds the Messenger image with locales = ["de-DE"]: the
 // locale is its own file in the image (and manifest), the msmsgs binary in
@@ -91,7 +48,9 @@ func TestGermanImage(t *testing.T) {
 	}
 
 	root := filepath.Join(work, "root")
-	extractImage(t, out, root)
+	if _, stderr, code := run(t, nil, "unpack", out, "-o", root); code != 0 {
+		t.Fatalf("sysgen unpack: exit %d: %s", code, stderr)
+	}
 	bin, err := os.ReadFile(filepath.Join(root, "bbin", "bb"))
 	if err != nil {
 		t.Fatal(err)
