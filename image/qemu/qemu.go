@@ -78,9 +78,12 @@ type Result struct {
 }
 
 // Argv returns the QEMU command line for the image in dir: the manifest's
-// template with {kernel}, {initrd}, {append} and {wav} filled in.
+// template with {kernel}, {initrd}, {append}, {wav} and {state} filled in.
+// On x86 it boots the same kernel through its PVH entry, as Boot does
+// (about 2.5 s faster under TCG), falling back to the bzImage.
 func Argv(m *image.Manifest, dir, wav string, extra []string) []string {
-	return argv(m, dir, filepath.Join(dir, m.Kernel.File), wav, extra)
+	kernel, _ := fastKernel(m, dir)
+	return argv(m, dir, kernel, wav, extra)
 }
 
 func argv(m *image.Manifest, dir, kernel, wav string, extra []string) []string {
