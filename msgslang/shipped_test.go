@@ -141,25 +141,3 @@ func TestContainsStringsShipped(t *testing.T) {
 	}
 }
 
-// TestBinaryHasNoTranslations checks a built msmsgs binary (path in
-// MSMSGS_BINARY) for strings of the shipped translations: they must come
-// from the locale files, never from the program.
-func TestBinaryHasNoTranslations(t *testing.T) {
-	path := os.Getenv("MSMSGS_BINARY")
-	if path == "" {
-		t.Skip("set MSMSGS_BINARY to a built msmsgs (go build -o /tmp/msmsgs ./msmsgs) to check it")
-	}
-	bin, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	en := builtin(t)
-	if got := msgslang.ContainsStrings(bin, en); len(got) < len(en)/2 {
-		t.Fatalf("%s has only %d of %d English strings; is it msmsgs?", path, len(got), len(en))
-	}
-	for _, name := range []string{"de-DE", "ja-JP", "qps-ploc"} {
-		if got := msgslang.ContainsStrings(bin, msgslang.Without(readLocale(t, name).Table(), en)); len(got) > 0 {
-			t.Errorf("%s contains %s strings: %q", path, name, got)
-		}
-	}
-}

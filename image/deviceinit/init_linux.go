@@ -161,16 +161,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	rep := readyReport{InitMS: initMS, Interfaces: interfaces(), Services: []string{}, AudioDevices: []string{}}
+	var settings map[string]any
 	if b, err := os.ReadFile(settingsPath); err != nil {
 		rep.SettingsErr = err.Error()
-	} else {
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			rep.SettingsErr = err.Error()
-		}
-		rep.Settings = len(m)
+	} else if err := json.Unmarshal(b, &settings); err != nil {
+		rep.SettingsErr = err.Error()
 	}
-	rep.State = mountState(settingsPath)
+	rep.Settings = len(settings)
+	rep.State = mountState(settings)
 	var services []service
 	if b, err := os.ReadFile(servicesPath); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {

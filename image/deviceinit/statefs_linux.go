@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -20,15 +19,7 @@ const (
 // on state.mount, ext4) before any service starts, so what services keep
 // under it survives a reboot, as on a flashed device. It returns a line
 // for the ready report; on failure state stays in RAM and the line says why.
-func mountState(settingsFile string) string {
-	b, err := os.ReadFile(settingsFile)
-	if err != nil {
-		return "in RAM: " + err.Error()
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return "in RAM: " + err.Error()
-	}
+func mountState(m map[string]any) string {
 	dev, _ := m[stateDeviceKey].(string)
 	mnt, _ := m[stateMountKey].(string)
 	if dev == "" || mnt == "" {

@@ -3,4 +3,4 @@
 package main
 
 // mountState does nothing without SYSGEN_STATEFS: state stays in RAM.
-func mountState(string) string { return "" }
+func mountState(map[string]any) string { return "" }

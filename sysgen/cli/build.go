@@ -145,9 +145,9 @@ func (s *session) spec(r *resolve.Result, c *Context) (image.Spec, error) {
 	return spec, nil
 }
 
-// addLocales puts each locale the design names into the image as its own
-// file under /usr/share/msgslang (the msgslang module), and sets
-// msmsgs.locale to the first one unless the design sets it. With CE's
+// addLocales puts each locale the design names (default en-US) into the
+// image as its own file under /usr/share/msgslang (the msgslang module),
+// and sets msmsgs.locale to the first one unless the design sets it. With CE's
 // IMGNOLOC=1 in the environment only the default (first) locale goes in.
 func (s *session) addLocales(spec *image.Spec, r *resolve.Result, c *Context) error {
 	if _, ok := r.Lookup("SYSGEN_MESSENGER"); !ok {
@@ -174,18 +174,19 @@ func (s *session) addLocales(spec *image.Spec, r *resolve.Result, c *Context) er
 	for _, p := range paths {
 		spec.Files = append(spec.Files, image.File{Src: p, Dst: path.Join(msgslang.DefaultDir, filepath.Base(p)), Feature: "SYSGEN_MESSENGER"})
 	}
-	if s.file == nil {
-		s.file = &resolve.File{Path: "(locales)"}
-	}
-	if _, set := s.file.Settings["msmsgs.locale"]; !set {
-		first, err := msgslang.Canonical(names[0])
-		if err != nil {
-			return err
+	// The Messenger item defaults msmsgs.locale to en-US; a design that
+	// names locales makes the first one the device's language.
+	if s.file != nil && len(s.file.Locales) > 0 {
+		if _, set := s.file.Settings["msmsgs.locale"]; !set {
+			first, err := msgslang.Canonical(names[0])
+			if err != nil {
+				return err
+			}
+			if s.file.Settings == nil {
+				s.file.Settings = map[string]any{}
+			}
+			s.file.Settings["msmsgs.locale"] = first
 		}
-		if s.file.Settings == nil {
-			s.file.Settings = map[string]any{}
-		}
-		s.file.Settings["msmsgs.locale"] = first
 	}
 	return nil
 }

@@ -186,19 +186,18 @@ func catalogRoot(dir string) (string, error) {
 	}
 }
 
-func (c *Context) loadCatalog(co *common) (*feature.Catalog, error) {
+// loadCatalog loads the catalog from --catalog, else from the project
+// folder, and returns the folder it used.
+func (c *Context) loadCatalog(co *common) (*feature.Catalog, string, error) {
 	root := co.catalog
 	if root == "" {
-		dir := c.Dir
-		if dir == "" {
-			dir = "."
-		}
 		var err error
-		if root, err = catalogRoot(dir); err != nil {
-			return nil, err
+		if root, err = catalogRoot(orDot(c.Dir)); err != nil {
+			return nil, "", err
 		}
 	}
-	return feature.Load(root)
+	cat, err := feature.Load(root)
+	return cat, root, err
 }
 
 // session is a loaded catalog plus the OEM's design.
@@ -210,7 +209,7 @@ type session struct {
 }
 
 func (c *Context) session(co *common) (*session, error) {
-	cat, err := c.loadCatalog(co)
+	cat, _, err := c.loadCatalog(co)
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
-
-	"github.com/oemkit/messenger/feature"
 )
 
 // listEntry is one catalog item in `sysgen list --format json`.
@@ -33,7 +31,7 @@ func runList(_ context.Context, c *Context, args []string) error {
 	if err := checkFormat(co, "text", "json"); err != nil {
 		return err
 	}
-	cat, err := c.loadCatalog(co)
+	cat, root, err := c.loadCatalog(co)
 	if err != nil {
 		return err
 	}
@@ -42,7 +40,7 @@ func runList(_ context.Context, c *Context, args []string) error {
 		for _, it := range cat.Items {
 			e := listEntry{ID: it.ID, Title: it.Title, Kind: string(it.Kind), NameSource: it.NameSource,
 				Description: it.Description, License: it.License, Requires: it.Requires,
-				Provides: it.Provides, Needs: it.Needs, Hardware: it.Hardware, File: relFile(c, it)}
+				Provides: it.Provides, Needs: it.Needs, Hardware: it.Hardware, File: rel(root, it.File)}
 			if it.BSP != nil {
 				e.BSP = it.BSP.Name
 			}
@@ -62,14 +60,6 @@ func writeJSON(c *Context, v any) error {
 	enc := json.NewEncoder(c.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func relFile(c *Context, it *feature.Item) string {
-	root, err := catalogRoot(orDot(c.Dir))
-	if err != nil {
-		return it.File
-	}
-	return rel(root, it.File)
 }
 
 func orDot(s string) string {

@@ -198,10 +198,10 @@ func Resolve(cat *feature.Catalog, d Design) (*Result, error) {
 			return nil, err
 		}
 	}
-	if err := r.check(cat, cleared); err != nil {
+	if err := r.order(); err != nil {
 		return nil, err
 	}
-	if err := r.order(); err != nil {
+	if err := r.check(cleared); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -309,29 +309,25 @@ func hardwareList(bsp *feature.Item) string {
 	return strings.Join(hw, ", ")
 }
 
-// check verifies hardware, cleared items and conflicts.
-func (r *Result) check(cat *feature.Catalog, cleared map[string]bool) error {
-	ids := make([]string, 0, len(r.byID))
-	for id := range r.byID {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+// check verifies hardware, cleared items and conflicts, in build order.
+// Chains are built only for the error messages.
+func (r *Result) check(cleared map[string]bool) error {
+	chain := func(id string) string { return strings.Join(r.shortest(id), " -> ") }
 	var errs []error
-	for _, id := range ids {
-		s := r.byID[id]
-		chain := strings.Join(r.shortest(id), " -> ")
+	for _, s := range r.Items {
+		id := s.Item.ID
 		if cleared[id] {
 			errs = append(errs, fmt.Errorf("resolve: %w: %s is cleared but the design needs it (chain: %s); remove the clear (%s=) or drop %s",
-				ErrCleared, id, chain, id, r.shortest(id)[0]))
+				ErrCleared, id, chain(id), id, r.shortest(id)[0]))
 		}
 		if miss := missingHardware(s.Item, r.BSP); miss != "" {
 			errs = append(errs, fmt.Errorf("resolve: %w: %s needs hardware %q but BSP %s has only %s (chain: %s); pick another BSP or drop %s",
-				ErrHardware, id, miss, r.BSP.BSP.Name, hardwareList(r.BSP), chain, r.shortest(id)[0]))
+				ErrHardware, id, miss, r.BSP.BSP.Name, hardwareList(r.BSP), chain(id), r.shortest(id)[0]))
 		}
 		for _, c := range s.Item.Conflicts {
 			if o, ok := r.byID[c]; ok && (id < c || !contains(o.Item.Conflicts, id)) {
 				errs = append(errs, fmt.Errorf("resolve: %w: %s conflicts with %s, they cannot be in one design (why %s: %s; why %s: %s); drop one of the flags that bring them in",
-					ErrConflict, id, c, id, chain, c, strings.Join(r.shortest(c), " -> ")))
+					ErrConflict, id, c, id, chain(id), c, chain(c)))
 			}
 		}
 	}
