@@ -140,4 +140,3 @@ func TestContainsStringsShipped(t *testing.T) {
 		t.Errorf("ContainsStrings mismatch (-want +got):\n%s", diff)
 	}
 }
-
