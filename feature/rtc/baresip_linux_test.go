@@ -1,6 +1,8 @@
 package rtc
 
 import (
+	"github.com/oemkit/messenger/internal/testenv"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -218,7 +220,7 @@ func (b *baresip) recording() ([]int16, error) {
 // parent re-executes the test binary under unshare -n.
 func TestBaresip(t *testing.T) {
 	if _, err := exec.LookPath("baresip"); err != nil {
-		t.Skip("baresip not installed: apt-get install -y baresip-core")
+		testenv.Missing(t, "baresip not installed: apt-get install -y baresip-core")
 	}
 	if !netns.Inside() {
 		// A hang guard only: the run normally takes 20-30 s.
@@ -227,7 +229,7 @@ func TestBaresip(t *testing.T) {
 		args := []string{os.Args[0], "-test.run=^TestBaresip$", "-test.v", "-test.count=1"}
 		cmd, err := netns.Command(ctx, args...)
 		if err != nil {
-			t.Skipf("cannot isolate baresip: %v", err)
+			testenv.Missing(t, "cannot isolate baresip in a network namespace (run as root with CAP_SYS_ADMIN): %v", err)
 		}
 		out, err := cmd.CombinedOutput()
 		t.Logf("inside the network namespace:\n%s", out)

@@ -1,6 +1,8 @@
 package wininet_test
 
 import (
+	"github.com/oemkit/messenger/internal/testenv"
+
 	"bufio"
 	"crypto/tls"
 	"errors"
@@ -137,7 +139,7 @@ func TestClientThroughProxies(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if strings.Contains(tc.proxy, danteAuth.Addr) && authWhy != "" {
-				t.Skip(authWhy)
+				testenv.Missing(t, "%s", authWhy)
 			}
 			c := l.client(t, tc.proxy, nil)
 			for _, u := range []string{l.good + "/hello", l.good + "/redirect", l.plain + "/hello"} {
@@ -181,7 +183,7 @@ func TestClientErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if strings.Contains(tc.proxy, danteAuth.Addr) && authWhy != "" {
-				t.Skip(authWhy)
+				testenv.Missing(t, "%s", authWhy)
 			}
 			c := l.client(t, tc.proxy, nil)
 			body, err := get(c, tc.url)

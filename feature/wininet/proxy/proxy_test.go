@@ -1,6 +1,8 @@
 package proxy_test
 
 import (
+	"github.com/oemkit/messenger/internal/testenv"
+
 	"bufio"
 	"context"
 	"errors"
@@ -120,7 +122,7 @@ func TestProxyErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if strings.Contains(tc.proxy, danteAuth.Addr) && authWhy != "" {
-				t.Skip(authWhy)
+				testenv.Missing(t, "%s", authWhy)
 			}
 			d, err := proxy.New(tc.proxy)
 			if err != nil {
