@@ -45,6 +45,12 @@ type Config struct {
 	MaxConns          int           // concurrent connections (20000)
 	MaxSBMembers      int           // participants in one switchboard (16)
 	MaxListEntries    int           // entries in one contact list (600)
+	// SBCookieTTL is how long a switchboard cookie (XFR SB, RNG) stays
+	// valid (30 s); clients use theirs within a second or two.
+	SBCookieTTL time.Duration
+	// MaxSBCookiesPerUser bounds the switchboard cookies one account holds
+	// unused at a time (32); see cookies.go.
+	MaxSBCookiesPerUser int
 }
 
 func (c *Config) defaults() {
@@ -67,6 +73,10 @@ func (c *Config) defaults() {
 	if c.MaxListEntries <= 0 {
 		c.MaxListEntries = 600
 	}
+	set(&c.SBCookieTTL, 30*time.Second)
+	if c.MaxSBCookiesPerUser <= 0 {
+		c.MaxSBCookiesPerUser = 32
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -81,22 +91,17 @@ type Server struct {
 	users  map[string]*user
 	sbs    map[uint32]*switchboard
 	cookie map[string]*sbCookie
-	conns  map[net.Conn]struct{}
-	lns    map[net.Listener]struct{}
-	closed bool
+	// cookiesBy counts outstanding cookies per account that asked for them.
+	cookiesBy map[string]int
+	conns     map[net.Conn]struct{}
+	lns       map[net.Listener]struct{}
+	closed    bool
 
 	nconns atomic.Int64
 	nextSB atomic.Uint32
 	wg     sync.WaitGroup
 	stop   chan struct{}
 	once   sync.Once
-}
-
-// sbCookie authorizes one switchboard USR (XFR SB) or ANS (RNG).
-type sbCookie struct {
-	email   string
-	session uint32 // 0 for a new session (XFR SB)
-	expires time.Time
 }
 
 // New returns a server; call Serve for each listener and Shutdown to stop.
@@ -106,13 +111,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.defaults()
 	s := &Server{
-		cfg:    cfg,
-		users:  map[string]*user{},
-		sbs:    map[uint32]*switchboard{},
-		cookie: map[string]*sbCookie{},
-		conns:  map[net.Conn]struct{}{},
-		lns:    map[net.Listener]struct{}{},
-		stop:   make(chan struct{}),
+		cfg:       cfg,
+		users:     map[string]*user{},
+		sbs:       map[uint32]*switchboard{},
+		cookie:    map[string]*sbCookie{},
+		cookiesBy: map[string]int{},
+		conns:     map[net.Conn]struct{}{},
+		lns:       map[net.Listener]struct{}{},
+		stop:      make(chan struct{}),
 	}
 	var b [4]byte
 	rand.Read(b[:])
@@ -222,6 +228,8 @@ type conn struct {
 	w   *msnp.Writer
 	srv *Server
 	rdl time.Time // read deadline currently set
+
+	cookies int // outstanding switchboard cookies it asked for; guarded by Server.mu
 }
 
 // deadlineWriter bounds every write by a deadline between d/2 and d from
@@ -348,7 +356,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // them, and expires switchboard cookies.
 func (s *Server) housekeeping() {
 	defer s.wg.Done()
-	tick := min(s.cfg.ChallengeInterval, s.cfg.ChallengeTimeout) / 4
+	tick := min(s.cfg.ChallengeInterval, s.cfg.ChallengeTimeout, s.cfg.SBCookieTTL) / 4
 	tick = max(tick, 50*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -375,11 +383,7 @@ func (s *Server) housekeeping() {
 					chl = append(chl, chlTo{u, u.chl})
 				}
 			}
-			for k, ck := range s.cookie {
-				if now.After(ck.expires) {
-					delete(s.cookie, k)
-				}
-			}
+			s.expireCookies(now)
 			s.mu.Unlock()
 			for _, x := range chl {
 				x.u.c.send(msnp.New("CHL", 0, x.chl))

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/oemkit/messenger/messengerd/internal/labclient"
+	"github.com/oemkit/messenger/msmsgs/msnp"
+)
+
+// xfrCode sends XFR SB and returns the cookie and the error code (0: OK).
+func xfrCode(t *testing.T, c *labclient.Conn) (msnp.Command, msnp.Code) {
+	t.Helper()
+	cmd, err := c.Call("XFR", "SB")
+	var se *msnp.ServerError
+	switch {
+	case err == nil:
+		return cmd, 0
+	case errors.As(err, &se):
+		return cmd, se.Code
+	}
+	t.Fatalf("XFR SB: %v", err)
+	return cmd, 0
+}
+
+// TestSwitchboardCookieLimits: one account looping XFR SB (and CAL) cannot
+// fill the server-wide cookie pool; everyone else still gets switchboards,
+// and the account itself gets more as it uses or lets expire its cookies.
+func TestSwitchboardCookieLimits(t *testing.T) {
+	const ttl = 500 * time.Millisecond
+	// MaxConns 40: a pool of 160 cookies, which one account filled before.
+	lb := startLab(t, t.TempDir(), func(c *Config) { c.MaxConns = 40; c.SBCookieTTL = ttl })
+	for _, u := range []string{"mallory", "alice", "bob"} {
+		lb.addUser(u+"@lab.test", pw, u)
+	}
+	mallory := lb.signIn("mallory@lab.test", pw, msnp.StatusOnline)
+	alice := lb.signIn("alice@lab.test", pw, msnp.StatusOnline)
+	bob := lb.signIn("bob@lab.test", pw, msnp.StatusOnline)
+
+	var ok, refused int
+	var last msnp.Command
+	for range 200 {
+		cmd, code := xfrCode(t, mallory)
+		switch code {
+		case 0:
+			ok++
+			last = cmd
+		case msnp.CodeTooManySessions:
+			refused++
+		default:
+			t.Fatalf("XFR SB in a loop: error %d, want OK or %d", code, msnp.CodeTooManySessions)
+		}
+	}
+	if ok != 16 || refused != 184 {
+		t.Errorf("200 x XFR SB from one account: %d OK, %d refused; want 16 OK (MaxSBMembers per connection), 184 refused with 714", ok, refused)
+	}
+	if _, code := xfrCode(t, alice); code != 0 {
+		t.Fatalf("alice's XFR SB after mallory's loop = error %d, want a switchboard", code)
+	}
+
+	// Using a cookie makes room for one more.
+	ctx := context.Background()
+	sm, err := labclient.Dial(ctx, last.Arg(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sm.Close()
+	must(t)(sm.Call("USR", "mallory@lab.test", last.Arg(3)))
+	if _, code := xfrCode(t, mallory); code != 0 {
+		t.Errorf("XFR SB after using a cookie = error %d, want OK", code)
+	}
+	if _, code := xfrCode(t, mallory); code != msnp.CodeTooManySessions {
+		t.Errorf("XFR SB at the limit again = error %d, want 714", code)
+	}
+
+	// CAL in a loop from one switchboard connection: bounded the same way,
+	// with 713, and bob keeps getting the RNGs he can answer.
+	var calOK, calRefused int
+	for range 40 {
+		_, err := sm.Call("CAL", "bob@lab.test")
+		var se *msnp.ServerError
+		switch {
+		case err == nil:
+			calOK++
+		case errors.As(err, &se) && se.Code == msnp.CodeCallingTooRapidly:
+			calRefused++
+		default:
+			t.Fatalf("CAL in a loop: %v", err)
+		}
+	}
+	// The account holds 16 unused XFR cookies; of its 32, 16 are left for
+	// CAL, which is also what one connection may hold.
+	if calOK != 16 || calRefused != 24 {
+		t.Errorf("40 x CAL from one account: %d RINGING, %d refused; want 16 and 24 refused with 713", calOK, calRefused)
+	}
+	rng := must(t)(bob.Expect("RNG", msnp.NoTrID))
+	sb, err := labclient.Dial(ctx, rng.Arg(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	aid, _ := sb.Send("ANS", "bob@lab.test", rng.Arg(3), rng.Arg(0))
+	must(t)(sb.Expect("ANS", aid))
+
+	// Unused cookies expire quickly: the account can ask again.
+	time.Sleep(ttl + 300*time.Millisecond)
+	if _, code := xfrCode(t, mallory); code != 0 {
+		t.Errorf("XFR SB after the cookies expired = error %d, want OK", code)
+	}
+}
