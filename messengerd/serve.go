@@ -50,6 +50,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	chlEvery := fs.Duration("challenge-interval", 10*time.Minute, "how often signed-in clients get a CHL challenge")
 	idle := fs.Duration("idle-timeout", 5*time.Minute, "close connections idle this long")
 	maxConns := fs.Int("max-conns", 20000, "maximum concurrent MSNP connections")
+	maxPending := fs.Int("max-pending-per-addr", 64, "MSNP connections one address may have open before they sign in")
+	authTimeout := fs.Duration("auth-timeout", 20*time.Second, "an MSNP connection must sign in within this")
 	kdfWorkers := fs.Int("login-workers", 0, "concurrent password checks (0: 2 x CPUs)")
 	gcPercent := fs.Int("gc-percent", 50, "Go GC target percentage (like GOGC); lower holds less memory per idle client for a little more CPU")
 	verbose := fs.Bool("v", false, "log debug messages")
@@ -164,6 +166,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := server.Config{
 		Store: st, Tickets: tickets, Log: log, SBHost: *sbHost,
 		IdleTimeout: *idle, ChallengeInterval: *chlEvery, MaxConns: *maxConns,
+		MaxPendingPerAddr: *maxPending, AuthTimeout: *authTimeout,
 	}
 	if nsL != nil {
 		cfg.NSAddr = nsL.Addr().String()

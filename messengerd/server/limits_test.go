@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -108,5 +109,78 @@ func TestSwitchboardCookieLimits(t *testing.T) {
 	time.Sleep(ttl + 300*time.Millisecond)
 	if _, code := xfrCode(t, mallory); code != 0 {
 		t.Errorf("XFR SB after the cookies expired = error %d, want OK", code)
+	}
+}
+
+// TestPendingPerAddress: one address holding idle connections that never
+// sign in gets at most MaxPendingPerAddr of them; a client from another
+// address still signs in, and signed-in sessions do not count.
+func TestPendingPerAddress(t *testing.T) {
+	const perAddr = 4
+	lb := startLab(t, t.TempDir(), func(c *Config) { c.MaxConns = 10; c.MaxPendingPerAddr = perAddr })
+	lb.addUser("alice@lab.test", pw, "Alice")
+	lb.addUser("bob@lab.test", pw, "Bob")
+	ctx := context.Background()
+	attacker := &net.TCPAddr{IP: net.ParseIP("127.0.0.1")}
+	// Bob signs in from the attacker's address first: a signed-in session
+	// does not count against the address.
+	bob, err := labclient.SignInFrom(ctx, attacker, lb.hc, lb.addr, lb.nexus, "bob@lab.test", pw)
+	if err != nil {
+		t.Fatalf("bob's sign-in: %v", err)
+	}
+	defer bob.Close()
+
+	var held, refused int
+	for range 10 {
+		c, err := labclient.DialFrom(ctx, attacker, lb.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// The server answers a connection over the limit with 600 and
+		// closes it; one it keeps answers VER.
+		c.Send("VER", "MSNP8")
+		cmd, err := c.Read()
+		switch {
+		case err == nil && cmd.Name == "VER":
+			held++
+		case err == nil && cmd.Name == "600":
+			refused++
+		default:
+			t.Fatalf("idle connection %d: VER = %v, %v", held+refused, cmd, err)
+		}
+	}
+	if held != perAddr || refused != 10-perAddr {
+		t.Errorf("10 idle connections from one address: %d held, %d refused; want %d held, the rest refused with 600", held, refused, perAddr)
+	}
+	other := &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	alice, err := labclient.SignInFrom(sctx, other, lb.hc, lb.addr, lb.nexus, "alice@lab.test", pw)
+	if err != nil {
+		t.Fatalf("sign-in from another address while one address holds its maximum: %v", err)
+	}
+	alice.Close()
+}
+
+// TestSignInDeadline: a connection that does not sign in is closed after
+// AuthTimeout, which is much shorter than the idle timeout by default.
+func TestSignInDeadline(t *testing.T) {
+	var cfg Config
+	cfg.defaults()
+	if cfg.AuthTimeout > 20*time.Second || cfg.AuthTimeout >= cfg.IdleTimeout/10 {
+		t.Errorf("default AuthTimeout = %v, want at most 20 s", cfg.AuthTimeout)
+	}
+	lb := startLab(t, t.TempDir(), func(c *Config) { c.AuthTimeout = 300 * time.Millisecond })
+	c, err := labclient.Dial(context.Background(), lb.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	must(t)(c.Call("VER", "MSNP8"))
+	start := time.Now()
+	expectClosed(t, c)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("connection without sign-in closed after %v, want about 300 ms", d)
 	}
 }

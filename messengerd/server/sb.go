@@ -53,6 +53,7 @@ func (s *Server) serveSB(c *conn, first msnp.Command) {
 		s.mu.Lock()
 		s.sbs[sb.id] = sb
 		s.mu.Unlock()
+		s.signedIn(c.Conn)
 		if c.send(msnp.New("USR", first.TrID, "OK", email, msnp.EncodeName(m.name))) != nil {
 			s.leave(sb, m)
 			return
@@ -70,6 +71,7 @@ func (s *Server) serveSB(c *conn, first msnp.Command) {
 			c.sendErr(msnp.CodeSwitchboardFailed, first.TrID)
 			return
 		}
+		s.signedIn(c.Conn)
 	}
 	defer s.leave(sb, m)
 	for {

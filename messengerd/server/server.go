@@ -37,14 +37,18 @@ type Config struct {
 	// local address of the client's notification connection is used.
 	SBHost string
 
-	AuthTimeout       time.Duration // sign-in must finish within this (60 s)
+	AuthTimeout       time.Duration // sign-in (or switchboard USR/ANS) must finish within this (20 s)
 	IdleTimeout       time.Duration // connection closed after this long without a command (5 min)
 	WriteTimeout      time.Duration // one write to a client (10 s)
 	ChallengeInterval time.Duration // CHL sent this often after sign-in (10 min)
 	ChallengeTimeout  time.Duration // QRY must come within this (60 s)
 	MaxConns          int           // concurrent connections (20000)
-	MaxSBMembers      int           // participants in one switchboard (16)
-	MaxListEntries    int           // entries in one contact list (600)
+	// MaxPendingPerAddr bounds the connections from one address (IPv4, or
+	// IPv6 /64) that have not signed in yet (64): one host cannot hold
+	// every slot of MaxConns with idle connections.
+	MaxPendingPerAddr int
+	MaxSBMembers      int // participants in one switchboard (16)
+	MaxListEntries    int // entries in one contact list (600)
 	// SBCookieTTL is how long a switchboard cookie (XFR SB, RNG) stays
 	// valid (30 s); clients use theirs within a second or two.
 	SBCookieTTL time.Duration
@@ -59,13 +63,16 @@ func (c *Config) defaults() {
 			*d = v
 		}
 	}
-	set(&c.AuthTimeout, time.Minute)
+	set(&c.AuthTimeout, 20*time.Second)
 	set(&c.IdleTimeout, 5*time.Minute)
 	set(&c.WriteTimeout, 10*time.Second)
 	set(&c.ChallengeInterval, 10*time.Minute)
 	set(&c.ChallengeTimeout, time.Minute)
 	if c.MaxConns <= 0 {
 		c.MaxConns = 20000
+	}
+	if c.MaxPendingPerAddr <= 0 {
+		c.MaxPendingPerAddr = 64
 	}
 	if c.MaxSBMembers <= 0 {
 		c.MaxSBMembers = 16
@@ -93,7 +100,8 @@ type Server struct {
 	cookie map[string]*sbCookie
 	// cookiesBy counts outstanding cookies per account that asked for them.
 	cookiesBy map[string]int
-	conns     map[net.Conn]struct{}
+	conns     map[net.Conn]string // value: the address key while not signed in, else ""
+	pending   map[string]int      // connections not signed in, per address key
 	lns       map[net.Listener]struct{}
 	closed    bool
 
@@ -116,7 +124,8 @@ func New(cfg Config) (*Server, error) {
 		sbs:       map[uint32]*switchboard{},
 		cookie:    map[string]*sbCookie{},
 		cookiesBy: map[string]int{},
-		conns:     map[net.Conn]struct{}{},
+		conns:     map[net.Conn]string{},
+		pending:   map[string]int{},
 		lns:       map[net.Listener]struct{}{},
 		stop:      make(chan struct{}),
 	}
@@ -167,12 +176,15 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 		}
 		delay = 0
 		if s.nconns.Load() >= int64(s.cfg.MaxConns) {
-			c.Write([]byte("600 0\r\n"))
-			c.Close()
+			go refuse(c)
 			continue
 		}
-		if !s.track(c) {
+		switch s.track(c) {
+		case trackClosed:
 			c.Close()
+			continue
+		case trackTooMany:
+			go refuse(c)
 			continue
 		}
 		s.wg.Add(1)
@@ -183,6 +195,7 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 				s.untrack(c)
 				return
 			}
+			s.signedIn(c)
 			// Signed in: the session goes on in a fresh goroutine whose
 			// stack holds only the read loop, not the sign-in call chain,
 			// so the runtime can shrink it to a few KiB.
@@ -196,29 +209,95 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 	}
 }
 
+// refuse answers a connection the server cannot take with 600 (server
+// busy) and closes it once the client has read that: the client's first
+// command is read and dropped for up to a second, so that closing does not
+// reset the connection before the reply arrives.
+func refuse(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("600 0\r\n")); err != nil {
+		return
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	io.Copy(io.Discard, io.LimitReader(c, 4096))
+}
+
 // isTemporary reports accept errors worth retrying (EMFILE, ECONNABORTED).
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }
 	return errors.As(err, &t) && t.Temporary()
 }
 
-func (s *Server) track(c net.Conn) bool {
+const (
+	trackOK = iota
+	trackClosed
+	trackTooMany // MaxPendingPerAddr reached
+)
+
+func (s *Server) track(c net.Conn) int {
+	key := addrKey(c.RemoteAddr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return trackClosed
 	}
-	s.conns[c] = struct{}{}
+	if s.pending[key] >= s.cfg.MaxPendingPerAddr {
+		return trackTooMany
+	}
+	s.pending[key]++
+	s.conns[c] = key
 	s.nconns.Add(1)
-	return true
+	return trackOK
+}
+
+// signedIn stops counting c against its address's MaxPendingPerAddr: its
+// notification session is signed in, or its switchboard USR/ANS accepted.
+func (s *Server) signedIn(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if key := s.conns[c]; key != "" {
+		s.unpend(key)
+		s.conns[c] = ""
+	}
+}
+
+func (s *Server) unpend(key string) {
+	if s.pending[key]--; s.pending[key] <= 0 {
+		delete(s.pending, key)
+	}
 }
 
 func (s *Server) untrack(c net.Conn) {
 	c.Close()
 	s.mu.Lock()
-	delete(s.conns, c)
+	if key, ok := s.conns[c]; ok {
+		if key != "" {
+			s.unpend(key)
+		}
+		delete(s.conns, c)
+	}
 	s.mu.Unlock()
 	s.nconns.Add(-1)
+}
+
+// addrKey is the address a connection is counted under for
+// MaxPendingPerAddr: the IPv4 address, or the /64 of an IPv6 address.
+func addrKey(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		host, _, err := net.SplitHostPort(a.String())
+		if err != nil {
+			return a.String()
+		}
+		return host
+	}
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // conn wraps a client connection with a command reader and writer.
