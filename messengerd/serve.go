@@ -113,7 +113,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	workers := *kdfWorkers
-	pp := &passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers}
+	throttle := &passport.Throttle{} // one for HTTPS and -lab-http-login
+	pp := &passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers, Throttle: throttle}
 
 	var lc net.ListenConfig
 	listen := func(what, a string) (net.Listener, error) {
@@ -197,7 +198,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		hmux := newHTTPMux(r.Addr)
 		if *labHTTPLogin {
 			log.Warn("lab flag -lab-http-login: Passport login is also served over plain HTTP; passwords cross the network in clear text")
-			(&passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers}).Register(hmux)
+			(&passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers, Throttle: throttle}).Register(hmux)
 			r.Login = "http://" + httpL.Addr().String() + passport.NexusPath
 		}
 		hp = &http.Server{Handler: hmux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
