@@ -195,7 +195,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		r.Guest = guestL.Addr().String()
 	}
 	if httpL != nil {
-		hmux := newHTTPMux(r.Addr)
+		var others, hosts []string // the gateway relays to these MSNP listeners only
+		if r.NS != "" {
+			others = append(others, r.NS)
+		}
+		if r.Guest != "" {
+			others, hosts = append(others, r.Guest), append(hosts, GuestHost)
+		}
+		if *sbHost != "" {
+			hosts = append(hosts, *sbHost)
+		}
+		hmux := newHTTPMux(r.Addr, others, hosts)
 		if *labHTTPLogin {
 			log.Warn("lab flag -lab-http-login: Passport login is also served over plain HTTP; passwords cross the network in clear text")
 			(&passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers, Throttle: throttle}).Register(hmux)

@@ -177,7 +177,7 @@ func TestGatewayThroughTinyproxy(t *testing.T) {
 func TestGatewaySwitchboard(t *testing.T) {
 	ns := startBackend(t)
 	sb := startBackend(t)
-	u := startGateway(t, &gateway.Server{NSAddr: ns, Logf: t.Logf})
+	u := startGateway(t, &gateway.Server{NSAddr: ns, Listeners: []string{sb}, Logf: t.Logf})
 	d := &gateway.Dialer{URL: u, PollInterval: 100 * time.Millisecond}
 	conn, err := d.Dial(context.Background(), gateway.SB, sb)
 	if err != nil {
