@@ -184,3 +184,33 @@ func TestSignInDeadline(t *testing.T) {
 		t.Errorf("connection without sign-in closed after %v, want about 300 ms", d)
 	}
 }
+
+// TestSwitchboardCookieReserve: once the pool is half full, every account
+// is held to 2 more cookies, so accounts that loop XFR SB cannot take the
+// rest from the others.
+func TestSwitchboardCookieReserve(t *testing.T) {
+	// MaxConns 8: a pool of 32, half of it 16.
+	lb := startLab(t, t.TempDir(), func(c *Config) { c.MaxConns = 8 })
+	names := []string{"mallory", "trudy", "alice", "bob"}
+	conns := map[string]*labclient.Conn{}
+	for _, u := range names {
+		lb.addUser(u+"@lab.test", pw, u)
+		conns[u] = lb.signIn(u+"@lab.test", pw, msnp.StatusOnline)
+	}
+	got := map[string]int{}
+	for _, u := range []string{"mallory", "trudy"} {
+		for range 50 {
+			if _, code := xfrCode(t, conns[u]); code == 0 {
+				got[u]++
+			}
+		}
+	}
+	if got["mallory"] != 16 || got["trudy"] != 2 {
+		t.Errorf("XFR SB loops: mallory got %d, trudy %d; want 16 (until half the pool), then 2", got["mallory"], got["trudy"])
+	}
+	for _, u := range []string{"alice", "bob"} {
+		if _, code := xfrCode(t, conns[u]); code != 0 {
+			t.Errorf("%s's XFR SB with the pool over half full = error %d, want a switchboard", u, code)
+		}
+	}
+}

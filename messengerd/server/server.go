@@ -215,6 +215,12 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 // reset the connection before the reply arrives.
 func refuse(c net.Conn) {
 	defer c.Close()
+	select {
+	case refusing <- struct{}{}:
+		defer func() { <-refusing }()
+	default:
+		return // many at once: close at once
+	}
 	c.SetDeadline(time.Now().Add(time.Second))
 	if _, err := c.Write([]byte("600 0\r\n")); err != nil {
 		return
@@ -224,6 +230,9 @@ func refuse(c net.Conn) {
 	}
 	io.Copy(io.Discard, io.LimitReader(c, 4096))
 }
+
+// refusing bounds the connections being refused at a time.
+var refusing = make(chan struct{}, 256)
 
 // isTemporary reports accept errors worth retrying (EMFILE, ECONNABORTED).
 func isTemporary(err error) bool {
