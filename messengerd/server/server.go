@@ -105,6 +105,8 @@ type Server struct {
 	lns       map[net.Listener]struct{}
 	closed    bool
 
+	refusing chan struct{} // bounds the connections being refused at a time (256)
+
 	nconns atomic.Int64
 	nextSB atomic.Uint32
 	wg     sync.WaitGroup
@@ -128,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 		pending:   map[string]int{},
 		lns:       map[net.Listener]struct{}{},
 		stop:      make(chan struct{}),
+		refusing:  make(chan struct{}, 256),
 	}
 	var b [4]byte
 	rand.Read(b[:])
@@ -176,7 +179,7 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 		}
 		delay = 0
 		if s.nconns.Load() >= int64(s.cfg.MaxConns) {
-			go refuse(c)
+			go s.refuse(c)
 			continue
 		}
 		switch s.track(c) {
@@ -184,7 +187,7 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 			c.Close()
 			continue
 		case trackTooMany:
-			go refuse(c)
+			go s.refuse(c)
 			continue
 		}
 		s.wg.Add(1)
@@ -213,11 +216,11 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 // busy) and closes it once the client has read that: the client's first
 // command is read and dropped for up to a second, so that closing does not
 // reset the connection before the reply arrives.
-func refuse(c net.Conn) {
+func (s *Server) refuse(c net.Conn) {
 	defer c.Close()
 	select {
-	case refusing <- struct{}{}:
-		defer func() { <-refusing }()
+	case s.refusing <- struct{}{}:
+		defer func() { <-s.refusing }()
 	default:
 		return // many at once: close at once
 	}
@@ -230,9 +233,6 @@ func refuse(c net.Conn) {
 	}
 	io.Copy(io.Discard, io.LimitReader(c, 4096))
 }
-
-// refusing bounds the connections being refused at a time.
-var refusing = make(chan struct{}, 256)
 
 // isTemporary reports accept errors worth retrying (EMFILE, ECONNABORTED).
 func isTemporary(err error) bool {
