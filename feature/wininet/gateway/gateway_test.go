@@ -400,7 +400,8 @@ func TestGatewayOnlyOwnListeners(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the web server got %d connections through the gateway, want 0", n)
 	}
-	for _, ip := range []string{other} {
+	_, otherPort, _ := net.SplitHostPort(other)
+	for _, ip := range []string{other, "localhost:" + otherPort, "[::1]:" + otherPort} {
 		if code, _, body := post(t, "", u, "Action=open&Server=SB&IP="+ip, "USR 1 a@b 1.2\r\n"); code != 200 || body != "USR 1 a@b 1.2\r\n" {
 			t.Errorf("open SB IP=%s (a listener of the service) = %d %q, want the echo", ip, code, body)
 		}

@@ -31,7 +31,8 @@ type Server struct {
 	// separate notification server or a listener for VM guests. A session's
 	// IP= must name NSAddr or one of these by its port, with a host that is
 	// theirs, the gateway's own (the request's Host or GatewayIP, which is
-	// how a client in a VM sees the lab service), or one of Hosts.
+	// how a client in a VM sees the lab service), a loopback one, or one of
+	// Hosts. The session then goes to that listener's own address.
 	Listeners []string
 	// Hosts are more names clients may use for the listeners (the host the
 	// service puts in XFR SB, the address VM guests reach it at).
@@ -422,6 +423,12 @@ func (s *Server) target(addr, reqHost string) (string, bool) {
 	}
 	if match == "" {
 		return "", false
+	}
+	// The gateway runs on the service's host: loopback names it too (the
+	// address a listener on 0.0.0.0 or :: puts in XFR SB for the
+	// gateway's own connections).
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil && ip.IsLoopback() || strings.EqualFold(host, "localhost") {
+		return match, true
 	}
 	for _, k := range known {
 		if h, _, err := net.SplitHostPort(k); err == nil {
