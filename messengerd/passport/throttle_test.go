@@ -133,9 +133,6 @@ func guessesPerHour(t *testing.T, lb *loginLab, try func(i int) (account, remote
 // TestGuessRates measures what an attacker gets per hour, and that the
 // owner is not locked out by any of it.
 func TestGuessRates(t *testing.T) {
-	if testing.Short() {
-		t.Skip("simulates three hours of guessing")
-	}
 	for _, tc := range []struct {
 		name string
 		try  func(i int) (string, string)
