@@ -325,7 +325,9 @@ func (s *Server) releaseLocked(client string, opened bool) {
 	if !opened {
 		s.opening--
 	}
-	if s.perAddr[client]--; s.perAddr[client] <= 0 {
+	if n := s.perAddr[client] - 1; n > 0 {
+		s.perAddr[client] = n
+	} else {
 		delete(s.perAddr, client)
 	}
 }
@@ -557,7 +559,6 @@ func (s *Server) Close() error {
 		close(s.done)
 		s.done = nil
 	}
-	s.perAddr = nil
 	s.mu.Unlock()
 	for _, sess := range sessions {
 		sess.close()
