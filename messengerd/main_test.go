@@ -131,6 +131,34 @@ func TestServeInProcess(t *testing.T) {
 	} else {
 		res.Body.Close()
 	}
+	// The gateway reaches the service's MSNP listeners, as clients name
+	// them (the guest's 10.0.2.2 included), and no other port of the host
+	// (here the HTTPS listener).
+	_, httpsPort, _ := net.SplitHostPort(r.HTTPS)
+	for _, tc := range []struct {
+		ip   string
+		code int
+	}{
+		{r.Addr, 200}, {"10.0.2.2:" + gport, 200}, {r.Guest, 200},
+		{"127.0.0.1:" + httpsPort, http.StatusForbidden}, {"10.0.2.2:" + httpsPort, http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest("POST", "http://"+r.HTTP+"/gateway/gateway.dll?Action=open&Server=SB&IP="+tc.ip, strings.NewReader("USR 1 alice@lab.test 1.2.3\r\n"))
+		if strings.HasPrefix(tc.ip, "10.0.2.2:") {
+			req.Host = "10.0.2.2:80" // as a QEMU guest reaches the gateway
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.code {
+			t.Errorf("gateway open SB IP=%s = %d %q, want %d", tc.ip, res.StatusCode, body, tc.code)
+		}
+		if tc.code == 200 && !strings.HasPrefix(string(body), "911 1") {
+			t.Errorf("gateway open SB IP=%s answered %q, want the switchboard's 911 for a made-up cookie", tc.ip, body)
+		}
+	}
 	// An untrusted client fails the TLS handshake.
 	if _, err := labclient.Passport(ctx, &http.Client{Timeout: 10 * time.Second}, r.Nexus, "alice@lab.test", "secret", ""); err == nil {
 		t.Errorf("login without the lab CA succeeded")

@@ -50,6 +50,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	chlEvery := fs.Duration("challenge-interval", 10*time.Minute, "how often signed-in clients get a CHL challenge")
 	idle := fs.Duration("idle-timeout", 5*time.Minute, "close connections idle this long")
 	maxConns := fs.Int("max-conns", 20000, "maximum concurrent MSNP connections")
+	maxPending := fs.Int("max-pending-per-addr", 64, "MSNP connections one address may have open before they sign in")
+	authTimeout := fs.Duration("auth-timeout", 20*time.Second, "an MSNP connection must sign in within this")
 	kdfWorkers := fs.Int("login-workers", 0, "concurrent password checks (0: 2 x CPUs)")
 	gcPercent := fs.Int("gc-percent", 50, "Go GC target percentage (like GOGC); lower holds less memory per idle client for a little more CPU")
 	verbose := fs.Bool("v", false, "log debug messages")
@@ -111,7 +113,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	workers := *kdfWorkers
-	pp := &passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers}
+	throttle := &passport.Throttle{} // one for HTTPS and -lab-http-login
+	pp := &passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers, Throttle: throttle}
 
 	var lc net.ListenConfig
 	listen := func(what, a string) (net.Listener, error) {
@@ -164,6 +167,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := server.Config{
 		Store: st, Tickets: tickets, Log: log, SBHost: *sbHost,
 		IdleTimeout: *idle, ChallengeInterval: *chlEvery, MaxConns: *maxConns,
+		MaxPendingPerAddr: *maxPending, AuthTimeout: *authTimeout,
 	}
 	if nsL != nil {
 		cfg.NSAddr = nsL.Addr().String()
@@ -191,10 +195,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		r.Guest = guestL.Addr().String()
 	}
 	if httpL != nil {
-		hmux := newHTTPMux(r.Addr)
+		var others, hosts []string // the gateway relays to these MSNP listeners only
+		if r.NS != "" {
+			others = append(others, r.NS)
+		}
+		if r.Guest != "" {
+			others, hosts = append(others, r.Guest), append(hosts, GuestHost)
+		}
+		if *sbHost != "" {
+			hosts = append(hosts, *sbHost)
+		}
+		hmux := newHTTPMux(r.Addr, others, hosts)
 		if *labHTTPLogin {
 			log.Warn("lab flag -lab-http-login: Passport login is also served over plain HTTP; passwords cross the network in clear text")
-			(&passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers}).Register(hmux)
+			(&passport.Service{Auth: st, Tickets: tickets, Log: log, MaxConcurrent: workers, Throttle: throttle}).Register(hmux)
 			r.Login = "http://" + httpL.Addr().String() + passport.NexusPath
 		}
 		hp = &http.Server{Handler: hmux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,

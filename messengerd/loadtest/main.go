@@ -131,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clients := make([]*labclient.Conn, o.clients)
 	var failures atomic.Int64
 	var next atomic.Int64
-	var firstErr atomic.Value
+	var firstErr firstError
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < o.conc; w++ {
@@ -150,7 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				c, err := signIn(ctx, hc, o, account(o.prefix, i))
 				if err != nil {
 					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err)
+					firstErr.set(err)
 					continue
 				}
 				clients[i] = c
@@ -162,11 +162,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rep.SignInFailures = int(failures.Load())
 	rep.SignInsPerSec = float64(o.clients-rep.SignInFailures) / rep.SignInSeconds
 	fmt.Fprintf(stderr, "signed in %d/%d clients in %.2fs (%.0f/s)\n", o.clients-rep.SignInFailures, o.clients, rep.SignInSeconds, rep.SignInsPerSec)
-	if e := firstErr.Load(); e != nil {
+	if e := firstErr.get(); e != nil {
 		fmt.Fprintf(stderr, "first sign-in error: %v\n", e)
 	}
 	if rep.SignInFailures > 0 && rep.SignInFailures == o.clients {
-		return fmt.Errorf("no client signed in: %v", firstErr.Load())
+		return fmt.Errorf("no client signed in: %w", firstErr.get())
 	}
 
 	// Phase 2: conversations (set up while NS reads are still synchronous).
@@ -302,6 +302,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	b, _ := json.Marshal(rep)
 	fmt.Fprintf(stdout, "%s\n", b)
 	return nil
+}
+
+// firstError keeps the first of many errors from concurrent workers. (An
+// atomic.Value cannot: it panics when the errors have different types, as
+// they do when the server dies mid-run and some clients fail to log in
+// while others fail to connect.)
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 func account(prefix string, i int) string { return fmt.Sprintf("%s%05d@load.test", prefix, i) }
@@ -478,7 +501,7 @@ func createAccounts(ctx context.Context, o options, stdout io.Writer) error {
 	defer st.Close()
 	var next atomic.Int64
 	var made atomic.Int64
-	var firstErr atomic.Value
+	var firstErr firstError
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.NumCPU(); w++ {
 		wg.Add(1)
@@ -493,14 +516,14 @@ func createAccounts(ctx context.Context, o options, stdout io.Writer) error {
 				if err == nil {
 					made.Add(1)
 				} else if !errors.Is(err, store.ErrExists) {
-					firstErr.CompareAndSwap(nil, err)
+					firstErr.set(err)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if e := firstErr.Load(); e != nil {
-		return e.(error)
+	if e := firstErr.get(); e != nil {
+		return e
 	}
 	fmt.Fprintf(stdout, "created %d accounts (%s00000@load.test ... %s)\n", made.Load(), o.prefix, account(o.prefix, o.clients-1))
 	return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,4 +73,67 @@ func TestLoadSmoke(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestServerDiesMidRun: sign-ins fail in different ways once the server
+// goes away part-way through (a refused login, then no server to connect
+// to). The tool reports the failures instead of panicking.
+func TestServerDiesMidRun(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	// Accounts 0 and 1 exist; 2 and 3 do not, so their login is refused.
+	if err := run(ctx, []string{"-create", "-data", dir, "-clients", "2", "-password", "pw"}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ca, err := labca.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := ca.ServerCert(labca.DefaultHosts)
+	tk, _ := passport.NewTickets(passport.NewKey(), time.Hour)
+	srv, err := server.New(server.Config{Store: st, Tickets: tk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(l)
+	defer srv.Shutdown(ctx)
+	mux := http.NewServeMux()
+	(&passport.Service{Auth: st, Tickets: tk}).Register(mux)
+	// The MSNP server dies during the third login (account 2's, which is
+	// refused); account 3 then finds no server.
+	var logins atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == passport.LoginPath && logins.Add(1) == 3 {
+			srv.Shutdown(ctx)
+		}
+		mux.ServeHTTP(w, r)
+	})
+	hl, _ := net.Listen("tcp", "127.0.0.1:0")
+	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
+	go hs.ServeTLS(hl, "", "")
+	defer hs.Close()
+
+	var out, errOut strings.Builder
+	args := []string{"-addr", l.Addr().String(), "-nexus", "https://" + hl.Addr().String() + passport.NexusPath,
+		"-ca", filepath.Join(dir, labca.CertFile), "-password", "pw", "-concurrency", "1",
+		"-clients", "4", "-convs", "0", "-rate", "0", "-duration", "0s"}
+	if err := run(ctx, args, &out, &errOut); err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		t.Fatalf("report %q: %v", out.String(), err)
+	}
+	if rep.SignInFailures != 2 {
+		t.Errorf("report = %+v, want 2 sign-in failures", rep)
+	}
+	if !strings.Contains(errOut.String(), "first sign-in error: labclient: passport login failed") {
+		t.Errorf("stderr = %q, want the first sign-in error (the refused login)", errOut.String())
+	}
 }

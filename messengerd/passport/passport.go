@@ -122,6 +122,9 @@ type Service struct {
 	// MaxConcurrent bounds concurrent password checks (0: 16); further
 	// requests wait, and get 503 when the request is cancelled first.
 	MaxConcurrent int
+	// Throttle delays repeated wrong passwords (see Throttle); a default
+	// one when nil. Services on several listeners should share one.
+	Throttle *Throttle
 
 	sem chan struct{}
 }
@@ -133,6 +136,9 @@ func (s *Service) Register(mux *http.ServeMux) {
 		n = 16
 	}
 	s.sem = make(chan struct{}, n)
+	if s.Throttle == nil {
+		s.Throttle = &Throttle{}
+	}
 	mux.HandleFunc("GET "+NexusPath, s.nexus)
 	mux.HandleFunc("GET "+LoginPath, s.login)
 }
@@ -190,10 +196,29 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusUnauthorized)
 }
 
+// throttleAccount is the account name a sign-in is counted under.
+func throttleAccount(signIn string) string {
+	a := strings.ToLower(strings.TrimSpace(signIn))
+	if len(a) > 256 {
+		a = a[:256]
+	}
+	return a
+}
+
 func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	f, err := ParseAuthorization(r.Header.Get("Authorization"))
 	if err != nil || f["sign-in"] == "" {
 		s.fail(w, r)
+		return
+	}
+	account, addr := throttleAccount(f["sign-in"]), AddrKey(r.RemoteAddr)
+	if wait := s.Throttle.Check(account, addr); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		if s.Log != nil {
+			s.Log.Info("passport login throttled", "account", account, "remote", r.RemoteAddr, "wait", wait)
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		http.Error(w, fmt.Sprintf("passport: too many wrong passwords for this account from your address; try again in %d s", secs), http.StatusTooManyRequests)
 		return
 	}
 	select {
@@ -205,12 +230,14 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) {
 	email, err := s.Auth.CheckPassword(r.Context(), f["sign-in"], f["pwd"])
 	<-s.sem
 	if err != nil {
+		s.Throttle.Failed(account, addr)
 		if s.Log != nil {
 			s.Log.Info("passport login failed", "account", f["sign-in"], "remote", r.RemoteAddr)
 		}
 		s.fail(w, r)
 		return
 	}
+	s.Throttle.Succeeded(account, addr)
 	ticket := s.Tickets.Issue(email)
 	w.Header().Set("Authentication-Info", "Passport1.4 da-status=success,tname=MSPAuth,tname=MSPProf,tname=MSPSec,from-PP='"+
 		ticket+"',ru=http://messenger.msn.com")

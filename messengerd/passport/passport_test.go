@@ -140,3 +140,52 @@ func TestHandlers(t *testing.T) {
 		})
 	}
 }
+
+// FuzzVerify: the notification server's ticket check (USR TWN S). Any
+// ticket must be refused unless it is one Issue made; a ticket Issue made
+// verifies as its own account and no other; any change to it is refused.
+func FuzzVerify(f *testing.F) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	tk, err := NewTickets(key, time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := tk.Issue("alice@example.com")
+	f.Add(good, "alice@example.com", uint16(0), byte('x'))
+	f.Add(strings.Replace(good, "&p=", "&p=&p=", 1), "bob@example.com", uint16(5), byte('A'))
+	f.Add("t=&p=", "", uint16(1), byte('='))
+	f.Add("t=YWxpY2UKOTk5OTk5OTk5OQp4&p=", "victim@example.com\n9999999999", uint16(30), byte('\n'))
+	f.Add(strings.Repeat("t=", 600), "a@b", uint16(600), byte(0))
+	f.Fuzz(func(t *testing.T, ticket, email string, pos uint16, b byte) {
+		if who, err := tk.Verify(ticket); err == nil {
+			// Only an issued ticket verifies: its MAC must be the key's
+			// MAC of its payload, and it names the account inside it.
+			payload, sig, _ := strings.Cut(strings.TrimPrefix(ticket, "t="), "&p=")
+			if sig != tk.mac(payload) {
+				t.Fatalf("Verify(%q) = %q without a valid MAC", ticket, who)
+			}
+		}
+		issued := tk.Issue(email)
+		who, err := tk.Verify(issued)
+		if err == nil && who != email {
+			t.Fatalf("Verify(Issue(%q)) = %q, another account", email, who)
+		}
+		if err != nil && !strings.Contains(email, "\n") && len(email) < 600 {
+			t.Fatalf("Verify(Issue(%q)) = %v", email, err)
+		}
+		if err != nil {
+			return
+		}
+		i := int(pos) % len(issued)
+		if issued[i] == b {
+			return
+		}
+		changed := issued[:i] + string(b) + issued[i+1:]
+		if who, err := tk.Verify(changed); err == nil {
+			t.Fatalf("Verify of issued ticket %q with byte %d changed to %q = %q, want refused", issued, i, b, who)
+		}
+	})
+}

@@ -551,21 +551,18 @@ func (s *Server) xfr(u *user, cmd msnp.Command) {
 		return
 	}
 	s.mu.Lock()
-	hidden := u.status == msnp.StatusHidden
-	full := len(s.cookie) >= 4*s.cfg.MaxConns
-	ck := newCookie()
-	if !hidden && !full {
-		s.cookie[ck] = &sbCookie{email: u.email, expires: time.Now().Add(2 * time.Minute)}
-	}
-	s.mu.Unlock()
-	switch {
-	case hidden:
+	if u.status == msnp.StatusHidden {
+		s.mu.Unlock()
 		u.c.sendErr(msnp.CodeNotAllowedOffline, cmd.TrID)
-	case full:
-		u.c.sendErr(msnp.CodeServerBusy, cmd.TrID)
-	default:
-		u.c.send(msnp.New("XFR", cmd.TrID, "SB", s.sbAddr(u.c), "CKI", ck))
+		return
 	}
+	ck, code := s.issueCookie(u.email, 0, u.email, u.c, msnp.CodeTooManySessions)
+	s.mu.Unlock()
+	if code != 0 {
+		u.c.sendErr(code, cmd.TrID)
+		return
+	}
+	u.c.send(msnp.New("XFR", cmd.TrID, "SB", s.sbAddr(u.c), "CKI", ck))
 }
 
 // sbAddr is the switchboard address to give the client on c.

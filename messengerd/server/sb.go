@@ -3,7 +3,6 @@ package server
 import (
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/oemkit/messenger/messengerd/store"
 	"github.com/oemkit/messenger/msmsgs/msnp"
@@ -23,18 +22,6 @@ type member struct {
 	email string
 	name  string
 	enc   string // URL-encoded name
-}
-
-// takeCookie removes and returns a valid cookie for email.
-func (s *Server) takeCookie(ck, email string) *sbCookie {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.cookie[ck]
-	if c == nil || c.email != email || time.Now().After(c.expires) {
-		return nil
-	}
-	delete(s.cookie, ck)
-	return c
 }
 
 func (s *Server) currentName(email string) string {
@@ -66,6 +53,7 @@ func (s *Server) serveSB(c *conn, first msnp.Command) {
 		s.mu.Lock()
 		s.sbs[sb.id] = sb
 		s.mu.Unlock()
+		s.signedIn(c.Conn)
 		if c.send(msnp.New("USR", first.TrID, "OK", email, msnp.EncodeName(m.name))) != nil {
 			s.leave(sb, m)
 			return
@@ -83,6 +71,7 @@ func (s *Server) serveSB(c *conn, first msnp.Command) {
 			c.sendErr(msnp.CodeSwitchboardFailed, first.TrID)
 			return
 		}
+		s.signedIn(c.Conn)
 	}
 	defer s.leave(sb, m)
 	for {
@@ -230,14 +219,12 @@ func (s *Server) call(sb *switchboard, m *member, cmd msnp.Command) {
 		m.c.sendErr(msnp.CodeNotOnline, cmd.TrID)
 		return
 	}
-	if len(s.cookie) >= 4*s.cfg.MaxConns {
-		s.mu.Unlock()
-		m.c.sendErr(msnp.CodeServerBusy, cmd.TrID)
+	ck, code := s.issueCookie(email, sb.id, m.email, m.c, msnp.CodeCallingTooRapidly)
+	s.mu.Unlock()
+	if code != 0 {
+		m.c.sendErr(code, cmd.TrID)
 		return
 	}
-	ck := newCookie()
-	s.cookie[ck] = &sbCookie{email: email, session: sb.id, expires: time.Now().Add(2 * time.Minute)}
-	s.mu.Unlock()
 	id := strconv.FormatUint(uint64(sb.id), 10)
 	if callee.c.send(msnp.New("RNG", msnp.NoTrID, id, s.sbAddr(callee.c), "CKI", ck, m.email, msnp.EncodeName(m.name))) != nil {
 		m.c.sendErr(msnp.CodeNotOnline, cmd.TrID)

@@ -37,14 +37,24 @@ type Config struct {
 	// local address of the client's notification connection is used.
 	SBHost string
 
-	AuthTimeout       time.Duration // sign-in must finish within this (60 s)
+	AuthTimeout       time.Duration // sign-in (or switchboard USR/ANS) must finish within this (20 s)
 	IdleTimeout       time.Duration // connection closed after this long without a command (5 min)
 	WriteTimeout      time.Duration // one write to a client (10 s)
 	ChallengeInterval time.Duration // CHL sent this often after sign-in (10 min)
 	ChallengeTimeout  time.Duration // QRY must come within this (60 s)
 	MaxConns          int           // concurrent connections (20000)
-	MaxSBMembers      int           // participants in one switchboard (16)
-	MaxListEntries    int           // entries in one contact list (600)
+	// MaxPendingPerAddr bounds the connections from one address (IPv4, or
+	// IPv6 /64) that have not signed in yet (64): one host cannot hold
+	// every slot of MaxConns with idle connections.
+	MaxPendingPerAddr int
+	MaxSBMembers      int // participants in one switchboard (16)
+	MaxListEntries    int // entries in one contact list (600)
+	// SBCookieTTL is how long a switchboard cookie (XFR SB, RNG) stays
+	// valid (30 s); clients use theirs within a second or two.
+	SBCookieTTL time.Duration
+	// MaxSBCookiesPerUser bounds the switchboard cookies one account holds
+	// unused at a time (32); see cookies.go.
+	MaxSBCookiesPerUser int
 }
 
 func (c *Config) defaults() {
@@ -53,7 +63,7 @@ func (c *Config) defaults() {
 			*d = v
 		}
 	}
-	set(&c.AuthTimeout, time.Minute)
+	set(&c.AuthTimeout, 20*time.Second)
 	set(&c.IdleTimeout, 5*time.Minute)
 	set(&c.WriteTimeout, 10*time.Second)
 	set(&c.ChallengeInterval, 10*time.Minute)
@@ -61,11 +71,18 @@ func (c *Config) defaults() {
 	if c.MaxConns <= 0 {
 		c.MaxConns = 20000
 	}
+	if c.MaxPendingPerAddr <= 0 {
+		c.MaxPendingPerAddr = 64
+	}
 	if c.MaxSBMembers <= 0 {
 		c.MaxSBMembers = 16
 	}
 	if c.MaxListEntries <= 0 {
 		c.MaxListEntries = 600
+	}
+	set(&c.SBCookieTTL, 30*time.Second)
+	if c.MaxSBCookiesPerUser <= 0 {
+		c.MaxSBCookiesPerUser = 32
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -81,22 +98,20 @@ type Server struct {
 	users  map[string]*user
 	sbs    map[uint32]*switchboard
 	cookie map[string]*sbCookie
-	conns  map[net.Conn]struct{}
-	lns    map[net.Listener]struct{}
-	closed bool
+	// cookiesBy counts outstanding cookies per account that asked for them.
+	cookiesBy map[string]int
+	conns     map[net.Conn]string // value: the address key while not signed in, else ""
+	pending   map[string]int      // connections not signed in, per address key
+	lns       map[net.Listener]struct{}
+	closed    bool
+
+	refusing chan struct{} // bounds the connections being refused at a time (256)
 
 	nconns atomic.Int64
 	nextSB atomic.Uint32
 	wg     sync.WaitGroup
 	stop   chan struct{}
 	once   sync.Once
-}
-
-// sbCookie authorizes one switchboard USR (XFR SB) or ANS (RNG).
-type sbCookie struct {
-	email   string
-	session uint32 // 0 for a new session (XFR SB)
-	expires time.Time
 }
 
 // New returns a server; call Serve for each listener and Shutdown to stop.
@@ -106,13 +121,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.defaults()
 	s := &Server{
-		cfg:    cfg,
-		users:  map[string]*user{},
-		sbs:    map[uint32]*switchboard{},
-		cookie: map[string]*sbCookie{},
-		conns:  map[net.Conn]struct{}{},
-		lns:    map[net.Listener]struct{}{},
-		stop:   make(chan struct{}),
+		cfg:       cfg,
+		users:     map[string]*user{},
+		sbs:       map[uint32]*switchboard{},
+		cookie:    map[string]*sbCookie{},
+		cookiesBy: map[string]int{},
+		conns:     map[net.Conn]string{},
+		pending:   map[string]int{},
+		lns:       map[net.Listener]struct{}{},
+		stop:      make(chan struct{}),
+		refusing:  make(chan struct{}, 256),
 	}
 	var b [4]byte
 	rand.Read(b[:])
@@ -161,12 +179,15 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 		}
 		delay = 0
 		if s.nconns.Load() >= int64(s.cfg.MaxConns) {
-			c.Write([]byte("600 0\r\n"))
-			c.Close()
+			go s.refuse(c)
 			continue
 		}
-		if !s.track(c) {
+		switch s.track(c) {
+		case trackClosed:
 			c.Close()
+			continue
+		case trackTooMany:
+			go s.refuse(c)
 			continue
 		}
 		s.wg.Add(1)
@@ -177,6 +198,7 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 				s.untrack(c)
 				return
 			}
+			s.signedIn(c)
 			// Signed in: the session goes on in a fresh goroutine whose
 			// stack holds only the read loop, not the sign-in call chain,
 			// so the runtime can shrink it to a few KiB.
@@ -190,29 +212,101 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 	}
 }
 
+// refuse answers a connection the server cannot take with 600 (server
+// busy) and closes it once the client has read that: the client's first
+// command is read and dropped for up to a second, so that closing does not
+// reset the connection before the reply arrives.
+func (s *Server) refuse(c net.Conn) {
+	defer c.Close()
+	select {
+	case s.refusing <- struct{}{}:
+		defer func() { <-s.refusing }()
+	default:
+		return // many at once: close at once
+	}
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("600 0\r\n")); err != nil {
+		return
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	io.Copy(io.Discard, io.LimitReader(c, 4096))
+}
+
 // isTemporary reports accept errors worth retrying (EMFILE, ECONNABORTED).
 func isTemporary(err error) bool {
 	var t interface{ Temporary() bool }
 	return errors.As(err, &t) && t.Temporary()
 }
 
-func (s *Server) track(c net.Conn) bool {
+const (
+	trackOK = iota
+	trackClosed
+	trackTooMany // MaxPendingPerAddr reached
+)
+
+func (s *Server) track(c net.Conn) int {
+	key := addrKey(c.RemoteAddr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return trackClosed
 	}
-	s.conns[c] = struct{}{}
+	if s.pending[key] >= s.cfg.MaxPendingPerAddr {
+		return trackTooMany
+	}
+	s.pending[key]++
+	s.conns[c] = key
 	s.nconns.Add(1)
-	return true
+	return trackOK
+}
+
+// signedIn stops counting c against its address's MaxPendingPerAddr: its
+// notification session is signed in, or its switchboard USR/ANS accepted.
+func (s *Server) signedIn(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if key := s.conns[c]; key != "" {
+		s.unpend(key)
+		s.conns[c] = ""
+	}
+}
+
+func (s *Server) unpend(key string) {
+	if s.pending[key]--; s.pending[key] <= 0 {
+		delete(s.pending, key)
+	}
 }
 
 func (s *Server) untrack(c net.Conn) {
 	c.Close()
 	s.mu.Lock()
-	delete(s.conns, c)
+	if key, ok := s.conns[c]; ok {
+		if key != "" {
+			s.unpend(key)
+		}
+		delete(s.conns, c)
+	}
 	s.mu.Unlock()
 	s.nconns.Add(-1)
+}
+
+// addrKey is the address a connection is counted under for
+// MaxPendingPerAddr: the IPv4 address, or the /64 of an IPv6 address.
+func addrKey(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		host, _, err := net.SplitHostPort(a.String())
+		if err != nil {
+			return a.String()
+		}
+		return host
+	}
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // conn wraps a client connection with a command reader and writer.
@@ -222,6 +316,8 @@ type conn struct {
 	w   *msnp.Writer
 	srv *Server
 	rdl time.Time // read deadline currently set
+
+	cookies int // outstanding switchboard cookies it asked for; guarded by Server.mu
 }
 
 // deadlineWriter bounds every write by a deadline between d/2 and d from
@@ -348,7 +444,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // them, and expires switchboard cookies.
 func (s *Server) housekeeping() {
 	defer s.wg.Done()
-	tick := min(s.cfg.ChallengeInterval, s.cfg.ChallengeTimeout) / 4
+	tick := min(s.cfg.ChallengeInterval, s.cfg.ChallengeTimeout, s.cfg.SBCookieTTL) / 4
 	tick = max(tick, 50*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -375,11 +471,7 @@ func (s *Server) housekeeping() {
 					chl = append(chl, chlTo{u, u.chl})
 				}
 			}
-			for k, ck := range s.cookie {
-				if now.After(ck.expires) {
-					delete(s.cookie, k)
-				}
-			}
+			s.expireCookies(now)
 			s.mu.Unlock()
 			for _, x := range chl {
 				x.u.c.send(msnp.New("CHL", 0, x.chl))

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,7 +181,7 @@ func TestGatewayThroughTinyproxy(t *testing.T) {
 func TestGatewaySwitchboard(t *testing.T) {
 	ns := startBackend(t)
 	sb := startBackend(t)
-	u := startGateway(t, &gateway.Server{NSAddr: ns, Logf: t.Logf})
+	u := startGateway(t, &gateway.Server{NSAddr: ns, Listeners: []string{sb}, Logf: t.Logf})
 	d := &gateway.Dialer{URL: u, PollInterval: 100 * time.Millisecond}
 	conn, err := d.Dial(context.Background(), gateway.SB, sb)
 	if err != nil {
@@ -344,4 +348,297 @@ func TestDialErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "gateway: open NS session") || errors.Is(err, io.EOF) {
 		t.Errorf("Read with gateway down = %v, want an open error", err)
 	}
+}
+
+// post sends one gateway request from local address from (any when "")
+// and returns the status, the parsed header and the body.
+func post(t *testing.T, from, u, query, body string) (int, gateway.Header, string) {
+	t.Helper()
+	tr := &http.Transport{DisableKeepAlives: true}
+	if from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		tr.DialContext = d.DialContext
+	}
+	c := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	resp, err := c.Post(u+"?"+query, gateway.ContentType, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	h, _ := gateway.ParseHeader(resp.Header.Get(gateway.HeaderName))
+	return resp.StatusCode, h, string(b)
+}
+
+// TestGatewayOnlyOwnListeners: Server=SB with IP= naming another port on
+// the service's host (here a web server) is refused and nothing connects
+// to that port; IP= naming one of the service's listeners works.
+func TestGatewayOnlyOwnListeners(t *testing.T) {
+	ns := startBackend(t)
+	other := startBackend(t) // a listener of the service, e.g. for VM guests
+	var hits atomic.Int64
+	web := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "secret page\n")
+	}))
+	web.Listener = countingListener{web.Listener, &hits}
+	web.Start()
+	defer web.Close()
+	_, webPort, _ := net.SplitHostPort(web.Listener.Addr().String())
+	u := startGateway(t, &gateway.Server{NSAddr: ns, Listeners: []string{other}, Logf: t.Logf})
+
+	for _, ip := range []string{"127.0.0.1:" + webPort, "localhost:" + webPort, "127.0.0.1:22", "192.0.2.1:1863"} {
+		code, _, body := post(t, "", u, "Action=open&Server=SB&IP="+ip, "GET / HTTP/1.0\r\n\r\n")
+		if code != http.StatusForbidden || !strings.Contains(body, "not served by this gateway") || strings.Contains(body, "secret") {
+			t.Errorf("open SB IP=%s = %d %q, want 403 not served by this gateway", ip, code, body)
+		}
+	}
+	// Server=NS with a foreign IP= goes to NSAddr, not to IP=.
+	code, _, body := post(t, "", u, "Action=open&Server=NS&IP=127.0.0.1:"+webPort, "VER 1 MSNP8\r\n")
+	if code != 200 || body != "VER 1 MSNP8\r\n" {
+		t.Errorf("open NS IP=web server = %d %q, want the NS echo", code, body)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the web server got %d connections through the gateway, want 0", n)
+	}
+	_, otherPort, _ := net.SplitHostPort(other)
+	for _, ip := range []string{other, "localhost:" + otherPort, "[::1]:" + otherPort} {
+		if code, _, body := post(t, "", u, "Action=open&Server=SB&IP="+ip, "USR 1 a@b 1.2\r\n"); code != 200 || body != "USR 1 a@b 1.2\r\n" {
+			t.Errorf("open SB IP=%s (a listener of the service) = %d %q, want the echo", ip, code, body)
+		}
+	}
+	if code, _, body := post(t, "", u, "Action=open&Server=NS&IP="+other, "VER 2 MSNP8\r\n"); code != 200 || body != "VER 2 MSNP8\r\n" {
+		t.Errorf("open NS IP=%s (a separate NS of the service) = %d %q, want the echo", other, code, body)
+	}
+}
+
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// TestGatewaySessionCaps: one address gets MaxSessionsPerAddr sessions,
+// another address still gets one, and MaxSessions bounds them all; a
+// closed session frees its place.
+func TestGatewaySessionCaps(t *testing.T) {
+	ns := startBackend(t)
+	srv := &gateway.Server{NSAddr: ns, MaxSessions: 3, MaxSessionsPerAddr: 2, Logf: t.Logf}
+	u := startGateway(t, srv)
+	open := func(from string) (int, gateway.Header, string) {
+		return post(t, from, u, "Action=open&Server=NS", "VER 1 MSNP8\r\n")
+	}
+	var first gateway.Header
+	for i := range 2 {
+		code, h, body := open("127.0.0.1")
+		if code != 200 {
+			t.Fatalf("session %d from 127.0.0.1 = %d %q", i+1, code, body)
+		}
+		first = h
+	}
+	if code, _, body := open("127.0.0.1"); code != http.StatusServiceUnavailable || !strings.Contains(body, "too many sessions from your address") {
+		t.Errorf("third session from one address = %d %q, want 503 too many sessions from your address", code, body)
+	}
+	if code, _, body := open("127.0.0.2"); code != 200 {
+		t.Errorf("session from another address while the first holds its maximum = %d %q, want 200", code, body)
+	}
+	if code, _, body := open("127.0.0.3"); code != http.StatusServiceUnavailable || !strings.Contains(body, "too many sessions (3 open)") {
+		t.Errorf("session past MaxSessions = %d %q, want 503 too many sessions", code, body)
+	}
+	// OUT ends a session (the backend hangs up): its place is free again.
+	if code, h, _ := post(t, "127.0.0.1", u, "SessionID="+first.SessionID, "OUT\r\n"); code != 200 || !h.Closed {
+		t.Fatalf("OUT = %d %+v, want Session=close", code, h)
+	}
+	if code, _, body := open("127.0.0.1"); code != 200 {
+		t.Errorf("session after one closed = %d %q, want 200", code, body)
+	}
+}
+
+// TestGatewayBuffered: a server that sends much more than the client polls
+// for is held to MaxBuffered bytes per session; everything still arrives,
+// in order, over the following polls.
+func TestGatewayBuffered(t *testing.T) {
+	const limit = 64 << 10
+	want := bytes.Repeat([]byte("0123456789abcdef"), (1<<20)/16) // 1 MiB
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.ReadFull(c, make([]byte, 5))
+		c.Write(want)
+		time.Sleep(time.Minute) // stays open: the client must poll the rest
+	}()
+	u := startGateway(t, &gateway.Server{NSAddr: l.Addr().String(), MaxBuffered: limit, ReplyWait: 200 * time.Millisecond, Logf: t.Logf})
+	code, h, body := post(t, "", u, "Action=open&Server=NS", "VER\r\n")
+	if code != 200 {
+		t.Fatalf("open = %d %q", code, body)
+	}
+	if len(body) > limit {
+		t.Fatalf("open returned %d bytes, want at most MaxBuffered %d", len(body), limit)
+	}
+	got := []byte(body)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(got) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond) // let the gateway fill up
+		var b string
+		code, h, b = post(t, "", u, "Action=poll&SessionID="+h.SessionID, "")
+		if code != 200 {
+			t.Fatalf("poll = %d %q", code, b)
+		}
+		if len(b) > limit {
+			t.Fatalf("poll returned %d bytes, want at most MaxBuffered %d", len(b), limit)
+		}
+		got = append(got, b...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("got %d bytes (equal prefix: %v), want the %d bytes sent", len(got), bytes.HasPrefix(want, got), len(want))
+	}
+}
+
+var (
+	fuzzBackendOnce sync.Once
+	fuzzBackend     string
+	fuzzGot         = make(chan []byte, 64)
+)
+
+// startFuzzBackend runs one MSNP-side listener for all fuzz inputs: each
+// connection echoes what it reads and, when the client side closes, reports
+// everything it read on fuzzGot.
+func startFuzzBackend(t *testing.T) string {
+	fuzzBackendOnce.Do(func() {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fuzzBackend = l.Addr().String()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					var all []byte
+					buf := make([]byte, 4096)
+					for {
+						n, err := c.Read(buf)
+						all = append(all, buf[:n]...)
+						c.Write(buf[:n])
+						if err != nil {
+							fuzzGot <- all
+							return
+						}
+					}
+				}()
+			}
+		}()
+	})
+	return fuzzBackend
+}
+
+// FuzzServer feeds the gateway server arbitrary requests: an open (or any
+// other action) with a fuzzed query and body, then a send on the session it
+// got. The server must answer each with a proper status, dial nothing but
+// the MSNP listener it serves (whatever IP= says), give a parseable
+// X-MSN-Messenger header on 200, pass the bodies to the MSNP server byte for
+// byte and in order, and return only bytes that server sent.
+func FuzzServer(f *testing.F) {
+	f.Add("Action=open&Server=NS&IP=messenger.hotmail.com", []byte("VER 1 MSNP8 CVR0\r\n"), []byte("CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 5.0.0540 MSMSGS a@b\r\n"))
+	f.Add("Action=open&Server=SB&IP=127.0.0.1:1863", []byte("USR 1 a@b 1.2.3\r\n"), []byte("MSG 2 A 5\r\nhello"))
+	f.Add("Action=open&Server=SB&IP=127.0.0.1:22", []byte("SSH-2.0\r\n"), []byte(nil))
+	f.Add("Action=open&Server=SB&IP=[::1]:80", []byte("GET / HTTP/1.0\r\n\r\n"), []byte(nil))
+	f.Add("Action=open&Server=sb&IP=localhost", []byte("ANS 1 a@b 1.2 3\r\n"), []byte("OUT\r\n"))
+	f.Add("Action=poll&SessionID=1.2", []byte(nil), []byte("x"))
+	f.Add("SessionID=%zz&Action=open&Server=NS", []byte(""), []byte("PNG\r\n"))
+	f.Add("Action=OPEN&Server=NS&IP=%00", bytes.Repeat([]byte("A"), 5000), []byte("\x00\xff"))
+	f.Fuzz(func(t *testing.T, query string, body1, body2 []byte) {
+		backend := startFuzzBackend(t)
+		var dials atomic.Int64
+		srv := &gateway.Server{
+			NSAddr: backend, ReplyWait: 5 * time.Millisecond, MaxBuffered: 4096, Logf: func(string, ...any) {},
+			Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if addr != backend {
+					t.Errorf("query %q: gateway dialled %s, want only the MSNP listener %s", query, addr, backend)
+					return nil, errors.New("not allowed")
+				}
+				dials.Add(1)
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			},
+		}
+		defer srv.Close()
+		do := func(q string, body []byte) *httptest.ResponseRecorder {
+			req := httptest.NewRequest("POST", "http://gw.lab.test"+gateway.Path, bytes.NewReader(body))
+			req.URL.RawQuery = q // as sent, whatever it holds
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, req)
+			switch w.Code {
+			case 200:
+				h, err := gateway.ParseHeader(w.Header().Get(gateway.HeaderName))
+				if err != nil || h.SessionID == "" && !h.Closed {
+					t.Fatalf("query %q: 200 with header %q: %v", q, w.Header().Get(gateway.HeaderName), err)
+				}
+				if w.Header().Get("Content-Length") != strconv.Itoa(w.Body.Len()) {
+					t.Fatalf("query %q: Content-Length %s for %d bytes", q, w.Header().Get("Content-Length"), w.Body.Len())
+				}
+				if w.Body.Len() > srv.MaxBuffered {
+					t.Fatalf("query %q: %d bytes returned, more than MaxBuffered", q, w.Body.Len())
+				}
+			case 400, 403, 413, 502, 503:
+			default:
+				t.Fatalf("query %q: status %d", q, w.Code)
+			}
+			return w
+		}
+		w := do(query, body1)
+		if w.Code != 200 {
+			if dials.Load() != 0 {
+				// A refused request that still opened a connection.
+				if got := <-fuzzGot; len(got) != 0 {
+					t.Fatalf("query %q refused with %d, but the MSNP server got %q", query, w.Code, got)
+				}
+			}
+			return
+		}
+		h, _ := gateway.ParseHeader(w.Header().Get(gateway.HeaderName))
+		echoed := w.Body.Bytes()
+		sent := body1
+		if !h.Closed && len(body2) > 0 {
+			w2 := do("SessionID="+url.QueryEscape(h.SessionID), body2)
+			if w2.Code == 200 {
+				sent = append(append([]byte(nil), body1...), body2...)
+				echoed = append(echoed, w2.Body.Bytes()...)
+			}
+		}
+		if dials.Load() != 1 {
+			t.Fatalf("query %q: %d connections to the MSNP server for one session", query, dials.Load())
+		}
+		srv.Close()
+		var got []byte
+		select {
+		case got = <-fuzzGot:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("query %q: MSNP-side connection not closed after Close", query)
+		}
+		if !bytes.Equal(got, sent) {
+			t.Fatalf("query %q: MSNP server got %q, want the request bodies %q", query, got, sent)
+		}
+		if !bytes.HasPrefix(sent, echoed) {
+			t.Fatalf("query %q: client got %q, which the MSNP server did not send (it echoed %q)", query, echoed, sent)
+		}
+	})
 }

@@ -20,19 +20,37 @@ import (
 const DefaultPort = "1863"
 
 // Server is the gateway's server half, an http.Handler to mount at Path.
-// Each session is bridged to its own TCP connection: to NSAddr for
-// Server=NS, to the IP= address for Server=SB.
+// Each session is bridged to its own TCP connection to one of the
+// service's own MSNP listeners: NSAddr, or one of Listeners named by IP=.
+// The gateway is no relay to anything else.
 type Server struct {
-	// NSAddr is the notification server, host:port.
+	// NSAddr is the notification (or dispatch) server, host:port; Server=NS
+	// sessions go there unless IP= names one of Listeners.
 	NSAddr string
+	// Listeners are the service's other MSNP listeners (host:port), e.g. a
+	// separate notification server or a listener for VM guests. A session's
+	// IP= must name NSAddr or one of these by its port, with a host that is
+	// theirs, the gateway's own (the request's Host or GatewayIP, which is
+	// how a client in a VM sees the lab service), a loopback one, or one of
+	// Hosts. The session then goes to that listener's own address.
+	Listeners []string
+	// Hosts are more names clients may use for the listeners (the host the
+	// service puts in XFR SB, the address VM guests reach it at).
+	Hosts []string
 	// GatewayIP is sent as GW-IP; the request's Host when empty.
 	GatewayIP string
-	// AllowSB reports whether a switchboard address (host:port) from IP=
-	// may be dialled as it is. When nil, the gateway is not an open relay:
-	// it dials switchboards on NSAddr's host, and maps a switchboard on
-	// its own address (the request's Host or GatewayIP, which is how a
-	// client in a VM sees the lab server) to the same port on NSAddr's host.
+	// AllowSB, when set, replaces the rule above for Server=SB: it reports
+	// whether the IP= address (host:port) may be dialled as it is.
 	AllowSB func(addr string) bool
+	// MaxSessions bounds open sessions (1000); MaxSessionsPerAddr the
+	// sessions of one client address, IPv6 by /64 (32; an honest client
+	// has one NS session and one per open conversation). Over either, open
+	// is answered 503.
+	MaxSessions, MaxSessionsPerAddr int
+	// MaxBuffered bounds the server bytes a session holds for the client
+	// between its polls (1 MiB); past it the gateway stops reading from the
+	// MSNP server until the client polls.
+	MaxBuffered int
 	// Dial reaches the backends; a net.Dialer when nil.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// ReplyWait is how long a request carrying commands waits for the
@@ -46,6 +64,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	perAddr  map[string]int // open sessions (and opens in progress) per client address
+	opening  int            // opens in progress
 	closed   bool
 	reaper   sync.Once
 	done     chan struct{}
@@ -56,12 +76,17 @@ type session struct {
 	backend net.Conn
 	kind    string
 	addr    string
+	client  string // client address key
+	max     int    // MaxBuffered
+	quit    chan struct{}
+	once    sync.Once
 
 	mu       sync.Mutex
 	busy     bool // one request outstanding
 	inbox    []byte
-	eof      bool // backend closed
-	changed  chan struct{}
+	eof      bool          // backend closed
+	changed  chan struct{} // closed when inbox or eof change
+	space    chan struct{} // closed when the client took the inbox
 	lastSeen time.Time
 }
 
@@ -97,9 +122,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var sess *session
 	switch {
 	case strings.EqualFold(action, "open"):
-		sess, err = s.open(r.Context(), q.Get("Server"), q.Get("IP"), r.Host)
+		sess, err = s.open(r.Context(), q.Get("Server"), q.Get("IP"), r.Host, clientKey(r.RemoteAddr))
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
+			code := http.StatusBadGateway
+			var oe *openError
+			if errors.As(err, &oe) {
+				code = oe.code
+			}
+			http.Error(w, err.Error(), code)
 			return
 		}
 	case action == "" || strings.EqualFold(action, "poll"):
@@ -145,6 +175,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out := sess.inbox
 	sess.inbox = nil
 	eof := sess.eof
+	close(sess.space)
+	sess.space = make(chan struct{})
 	sess.mu.Unlock()
 	if eof {
 		s.drop(sess)
@@ -206,7 +238,15 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, sess *session, 
 	w.Write(body)
 }
 
-func (s *Server) open(ctx context.Context, kind, ip, reqHost string) (*session, error) {
+// openError is an open refused before dialling, with its HTTP status.
+type openError struct {
+	code int
+	msg  string
+}
+
+func (e *openError) Error() string { return e.msg }
+
+func (s *Server) open(ctx context.Context, kind, ip, reqHost, client string) (*session, error) {
 	var addr string
 	switch strings.ToUpper(kind) {
 	case "NS":
@@ -214,18 +254,85 @@ func (s *Server) open(ctx context.Context, kind, ip, reqHost string) (*session, 
 			return nil, errors.New("gateway: no notification server configured")
 		}
 		addr = s.NSAddr
+		if ip != "" {
+			if a, ok := s.target(withPort(ip), reqHost); ok {
+				addr = a
+			}
+		}
 	case "SB":
 		if ip == "" {
 			return nil, errors.New("gateway: Server=SB needs IP=host[:port]")
 		}
 		var ok bool
-		addr, ok = s.sbTarget(withPort(ip), reqHost)
+		if s.AllowSB != nil {
+			addr, ok = withPort(ip), s.AllowSB(withPort(ip))
+		} else {
+			addr, ok = s.target(withPort(ip), reqHost)
+		}
 		if !ok {
-			return nil, fmt.Errorf("gateway: switchboard %s is not served by this gateway", withPort(ip))
+			return nil, &openError{http.StatusForbidden, fmt.Sprintf("gateway: switchboard %s is not served by this gateway (it reaches only this service's MSNP servers)", withPort(ip))}
 		}
 	default:
 		return nil, fmt.Errorf("gateway: Server=%q: want NS or SB", kind)
 	}
+	if err := s.reserve(client); err != nil {
+		return nil, err
+	}
+	sess, err := s.dial(ctx, kind, addr, client)
+	if err != nil {
+		s.release(client, false)
+	}
+	return sess, err
+}
+
+// reserve counts an open in progress for client, or refuses it.
+func (s *Server) reserve(client string) error {
+	maxAll, maxAddr := s.MaxSessions, s.MaxSessionsPerAddr
+	if maxAll <= 0 {
+		maxAll = 1000
+	}
+	if maxAddr <= 0 {
+		maxAddr = 32
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("gateway: server is shutting down")
+	}
+	if len(s.sessions)+s.opening >= maxAll {
+		return &openError{http.StatusServiceUnavailable, fmt.Sprintf("gateway: too many sessions (%d open); try again later", maxAll)}
+	}
+	if s.perAddr[client] >= maxAddr {
+		return &openError{http.StatusServiceUnavailable, fmt.Sprintf("gateway: too many sessions from your address (%d open); close conversations you no longer use", maxAddr)}
+	}
+	if s.perAddr == nil {
+		s.perAddr = map[string]int{}
+	}
+	s.perAddr[client]++
+	s.opening++
+	return nil
+}
+
+// release undoes reserve (opened: false) or counts a closed session (true).
+// Caller does not hold s.mu.
+func (s *Server) release(client string, opened bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked(client, opened)
+}
+
+func (s *Server) releaseLocked(client string, opened bool) {
+	if !opened {
+		s.opening--
+	}
+	if n := s.perAddr[client] - 1; n > 0 {
+		s.perAddr[client] = n
+	} else {
+		delete(s.perAddr, client)
+	}
+}
+
+func (s *Server) dial(ctx context.Context, kind, addr, client string) (*session, error) {
 	dial := s.Dial
 	if dial == nil {
 		d := &net.Dialer{Timeout: 15 * time.Second, KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3}}
@@ -237,13 +344,19 @@ func (s *Server) open(ctx context.Context, kind, ip, reqHost string) (*session, 
 	if err != nil {
 		return nil, fmt.Errorf("gateway: connect to %s server %s: %w", strings.ToUpper(kind), addr, err)
 	}
-	sess := &session{backend: conn, kind: strings.ToUpper(kind), addr: addr, changed: make(chan struct{}), lastSeen: time.Now()}
+	maxBuf := s.MaxBuffered
+	if maxBuf <= 0 {
+		maxBuf = 1 << 20
+	}
+	sess := &session{backend: conn, kind: strings.ToUpper(kind), addr: addr, client: client, max: maxBuf,
+		quit: make(chan struct{}), changed: make(chan struct{}), space: make(chan struct{}), lastSeen: time.Now()}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		conn.Close()
 		return nil, errors.New("gateway: server is shutting down")
 	}
+	s.opening--
 	if s.sessions == nil {
 		s.sessions = make(map[string]*session)
 	}
@@ -254,11 +367,26 @@ func (s *Server) open(ctx context.Context, kind, ip, reqHost string) (*session, 
 	return sess, nil
 }
 
-// pump copies backend bytes into the inbox until the backend closes.
+// pump copies backend bytes into the inbox until the backend closes,
+// holding at most sess.max bytes: when the inbox is full it waits for the
+// client to take it.
 func (sess *session) pump() {
 	buf := make([]byte, 16<<10)
 	for {
-		n, err := sess.backend.Read(buf)
+		sess.mu.Lock()
+		for len(sess.inbox) >= sess.max {
+			space := sess.space
+			sess.mu.Unlock()
+			select {
+			case <-space:
+			case <-sess.quit:
+				return
+			}
+			sess.mu.Lock()
+		}
+		room := min(len(buf), sess.max-len(sess.inbox))
+		sess.mu.Unlock()
+		n, err := sess.backend.Read(buf[:room])
 		sess.mu.Lock()
 		if n > 0 {
 			sess.inbox = append(sess.inbox, buf[:n]...)
@@ -275,31 +403,61 @@ func (sess *session) pump() {
 	}
 }
 
-// sbTarget returns where to dial a switchboard the client named.
-func (s *Server) sbTarget(addr, reqHost string) (string, bool) {
-	if s.AllowSB != nil {
-		return addr, s.AllowSB(addr)
-	}
-	nsHost, _, err := net.SplitHostPort(s.NSAddr)
-	if err != nil {
-		return "", false
-	}
+// target returns which of the service's MSNP listeners (NSAddr,
+// Listeners) the address a client named (host:port) is: the listener with
+// that port, if the host is one the listeners are known by.
+func (s *Server) target(addr, reqHost string) (string, bool) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", false
 	}
-	if strings.EqualFold(host, nsHost) {
-		return addr, true
-	}
-	for _, self := range []string{reqHost, s.GatewayIP} {
-		if h, _, err := net.SplitHostPort(self); err == nil {
-			self = h
+	known := append([]string{reqHost, s.GatewayIP}, s.Hosts...)
+	var match string
+	for _, l := range append([]string{s.NSAddr}, s.Listeners...) {
+		lh, lp, err := net.SplitHostPort(l)
+		if err != nil {
+			continue
 		}
-		if self != "" && strings.EqualFold(strings.Trim(self, "[]"), host) {
-			return net.JoinHostPort(nsHost, port), true
+		known = append(known, lh)
+		if lp == port && match == "" {
+			match = l
+		}
+	}
+	if match == "" {
+		return "", false
+	}
+	// The gateway runs on the service's host: loopback names it too (the
+	// address a listener on 0.0.0.0 or :: puts in XFR SB for the
+	// gateway's own connections).
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil && ip.IsLoopback() || strings.EqualFold(host, "localhost") {
+		return match, true
+	}
+	for _, k := range known {
+		if h, _, err := net.SplitHostPort(k); err == nil {
+			k = h
+		}
+		if k != "" && strings.EqualFold(strings.Trim(k, "[]"), strings.Trim(host, "[]")) {
+			return match, true
 		}
 	}
 	return "", false
+}
+
+// clientKey is the address a client's sessions are counted under: the IP
+// of remote (host:port), IPv6 by /64.
+func clientKey(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip4 := ip.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 func withPort(ip string) string {
@@ -336,8 +494,14 @@ func (s *Server) drop(sess *session) {
 	s.mu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
+		s.releaseLocked(sess.client, true)
 	}
 	s.mu.Unlock()
+	sess.close()
+}
+
+func (sess *session) close() {
+	sess.once.Do(func() { close(sess.quit) })
 	sess.backend.Close()
 }
 
@@ -397,7 +561,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	for _, sess := range sessions {
-		sess.backend.Close()
+		sess.close()
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,10 @@ var (
 	// ErrTooManyRedirects means the login server redirected more than
 	// MaxRedirects times.
 	ErrTooManyRedirects = errors.New("passport: too many redirects")
+	// ErrThrottled means the login server answered 429: too many wrong
+	// passwords for this account from this address; the password was not
+	// checked. The error says when to try again.
+	ErrThrottled = errors.New("passport: sign-in paused after too many wrong passwords")
 )
 
 // Client signs in to Passport 1.4. The zero value is not usable: HTTP must be
@@ -234,6 +239,12 @@ func (c *Client) LoginAt(ctx context.Context, loginURL, account, password, chall
 			target = next.String()
 		case http.StatusUnauthorized:
 			return "", fmt.Errorf("%w (check the account and password)", ErrWrongPassword)
+		case http.StatusTooManyRequests:
+			wait := "a minute"
+			if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n > 0 && n < 86400 {
+				wait = strconv.Itoa(n) + " s"
+			}
+			return "", fmt.Errorf("%w: check the password, then try again in %s", ErrThrottled, wait)
 		default:
 			return "", fmt.Errorf("passport: login %s answered %s, want 200, 302 or 401", u.Host, resp.Status)
 		}

@@ -234,3 +234,33 @@ func TestCertPoolErrors(t *testing.T) {
 		t.Errorf("CertPool(not PEM) succeeded, want error")
 	}
 }
+
+// FuzzTicket: the device's check of the login server's answer. Ticket never
+// returns a ticket with white space or one from a failed answer, and a
+// ticket the way the lab service and the real one sent it comes back as
+// it was.
+func FuzzTicket(f *testing.F) {
+	f.Add("Passport1.4 da-status=success,tname=MSPAuth,tname=MSPProf,tname=MSPSec,from-PP='t=abc&p=def',ru=http://messenger.msn.com", "t=abc&p=def")
+	f.Add("Passport1.4 da-status=failed,from-PP='t=x'", "t=x,y")
+	f.Add("Passport1.4 da-status=success,from-PP=''", "")
+	f.Add("da-status=SUCCESS,from-PP='t=a b'", "t=a\r\nb")
+	f.Fuzz(func(t *testing.T, authInfo, ticket string) {
+		if got, err := Ticket(authInfo); err == nil {
+			if got == "" || strings.ContainsAny(got, " \t\r\n") {
+				t.Fatalf("Ticket(%q) = %q, want no empty ticket and no white space", authInfo, got)
+			}
+			st, _ := ParseParams(authInfo)
+			if s, _ := st.Get("da-status"); !strings.EqualFold(s, "success") {
+				t.Fatalf("Ticket(%q) = %q from an answer that is not a success", authInfo, got)
+			}
+		}
+		if ticket == "" || strings.ContainsAny(ticket, "' \t\r\n") {
+			return
+		}
+		h := "Passport1.4 da-status=success,tname=MSPAuth,tname=MSPProf,tname=MSPSec,from-PP='" + ticket + "',ru=http://messenger.msn.com"
+		got, err := Ticket(h)
+		if err != nil || got != ticket {
+			t.Fatalf("Ticket(%q) = %q, %v; want %q", h, got, err, ticket)
+		}
+	})
+}

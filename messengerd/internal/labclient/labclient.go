@@ -36,7 +36,13 @@ type Conn struct {
 
 // Dial connects to an MSNP server.
 func Dial(ctx context.Context, addr string) (*Conn, error) {
-	var d net.Dialer
+	return DialFrom(ctx, nil, addr)
+}
+
+// DialFrom connects to an MSNP server from the local address local (any
+// when nil), e.g. 127.0.0.2 to be another host on loopback.
+func DialFrom(ctx context.Context, local net.Addr, addr string) (*Conn, error) {
+	d := net.Dialer{LocalAddr: local}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("labclient: dial %s: %w", addr, err)
@@ -192,8 +198,14 @@ var ErrLoginFailed = errors.New("labclient: passport login failed (401)")
 // SignIn connects to the dispatch server at addr, follows XFR NS, and signs
 // in with Passport. It returns after USR OK; the caller sends SYN and CHG.
 func SignIn(ctx context.Context, hc *http.Client, addr, nexus, email, password string) (*Conn, error) {
+	return SignInFrom(ctx, nil, hc, addr, nexus, email, password)
+}
+
+// SignInFrom is SignIn with the MSNP connections made from local (see
+// DialFrom).
+func SignInFrom(ctx context.Context, local net.Addr, hc *http.Client, addr, nexus, email, password string) (*Conn, error) {
 	for hops := 0; hops < 3; hops++ {
-		c, err := Dial(ctx, addr)
+		c, err := DialFrom(ctx, local, addr)
 		if err != nil {
 			return nil, err
 		}
