@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemkit/messenger/internal/modroot"
 	"github.com/u-root/gobusybox/src/pkg/golang"
 	"github.com/u-root/mkuimage/cpio"
 	"github.com/u-root/mkuimage/uimage"
@@ -539,20 +540,11 @@ func human(n int64) string {
 
 // findModuleRoot walks up from the working directory to the go.mod.
 func findModuleRoot() (string, error) {
-	d, err := os.Getwd()
+	d, err := modroot.Find(".")
 	if err != nil {
-		return "", fmt.Errorf("image: %w", err)
+		return "", fmt.Errorf("image: %w; run sysgen from the repository", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		p := filepath.Dir(d)
-		if p == d {
-			return "", fmt.Errorf("image: no go.mod above the working directory; run sysgen from the repository")
-		}
-		d = p
-	}
+	return d, nil
 }
 
 // checkOutDir refuses to replace a folder that is not an image folder.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/internal/modroot"
 	"github.com/oemkit/messenger/image/qemu"
 	"github.com/oemkit/messenger/msgslang"
 	"github.com/oemkit/messenger/sysgen/resolve"
@@ -206,18 +206,7 @@ func modulePath(c *Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.Open(filepath.Join(root, "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`), nil
-		}
-	}
-	return "", errors.New("sysgen: go.mod has no module line")
+	return modroot.Path(root)
 }
 
 func runBoot(ctx context.Context, c *Context, args []string) error {
