@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/oemkit/messenger/image"
-	"github.com/oemkit/messenger/internal/modroot"
 	"github.com/oemkit/messenger/image/qemu"
+	"github.com/oemkit/messenger/internal/modroot"
 	"github.com/oemkit/messenger/msgslang"
 	"github.com/oemkit/messenger/sysgen/resolve"
 )
