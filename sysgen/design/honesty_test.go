@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -155,6 +156,7 @@ type row struct {
 	item     *feature.Item
 	where    []string // evidence, deduplicated, in order found
 	code     bool     // some of the evidence is linked Go code of the item
+	pkgs     []string // module packages claimed as the item's code, per BSP design
 	problems []string
 	notes    []string
 	placed   bool // in the design of some BSP
@@ -286,7 +288,62 @@ func (h *honesty) checkBSP(ctx context.Context, bsp *feature.Item) string {
 		h.checkOwnAndNamed(row, it, withIt)
 		h.tagDiff(row, it, withIt, on)
 	}
+	if !testing.Short() {
+		h.checkSymbols(ctx, spec, r, pkgs, tags, on)
+	}
 	return missing
+}
+
+// checkSymbols builds the image's own Go commands (those of this module)
+// with the image's tags and GOARCH, and checks that every package claimed
+// as an item's code has functions in the binaries: linked, not only
+// imported and then dropped by the linker.
+func (h *honesty) checkSymbols(ctx context.Context, spec image.Spec, r *resolve.Result, pkgs, tags []string, on map[string]*goPkg) {
+	t := h.t
+	dir := t.TempDir()
+	var syms []string
+	built := 0
+	for i, p := range pkgs {
+		if !strings.HasPrefix(p, h.modPath+"/") || on[p] == nil || on[p].Error != nil {
+			continue // not this module's, or already reported as not building
+		}
+		out := filepath.Join(dir, fmt.Sprintf("cmd%d", i))
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", strings.Join(tags, ","), "-o", out, p)
+		cmd.Dir = h.root
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+spec.GOARCH, "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build -tags %s %s for %s: %v\n%s", strings.Join(tags, ","), p, spec.GOARCH, err, b)
+		}
+		f, err := elf.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss, err := f.Symbols()
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: symbols: %v", p, err)
+		}
+		for _, s := range ss {
+			syms = append(syms, s.Name)
+		}
+		built++
+	}
+	sort.Strings(syms)
+	has := func(pkg string) bool {
+		i := sort.SearchStrings(syms, pkg+".")
+		return i < len(syms) && strings.HasPrefix(syms[i], pkg+".")
+	}
+	for _, sel := range r.Items {
+		row := h.rows[sel.Item.ID]
+		for _, p := range row.pkgs {
+			// A command's own package is main in its binary.
+			if !slices.Contains(pkgs, p) && !has(p) {
+				row.problem("package %s is imported but has no code in the %s binaries (the linker dropped it)", h.short(p), spec.GOARCH)
+			}
+		}
+		row.pkgs = nil
+	}
+	t.Logf("%s: claimed packages checked against %d symbols of the %d module commands built for %s with -tags %s", spec.BSP, len(syms), built, spec.GOARCH, strings.Join(tags, ","))
 }
 
 func (h *honesty) checkCommands(row *row, it *feature.Item, deps map[string]*goPkg) {
@@ -315,6 +372,7 @@ func (h *honesty) checkOwnAndNamed(row *row, it *feature.Item, deps map[string]*
 	if hasGo(it.Dir) {
 		if _, ok := deps[own]; ok {
 			row.add("package "+h.short(own)+" (own folder)", true)
+			row.pkgs = append(row.pkgs, own)
 		} else {
 			row.note("its own package " + h.short(own) + " is not linked")
 		}
@@ -330,6 +388,7 @@ func (h *honesty) checkOwnAndNamed(row *row, it *feature.Item, deps map[string]*
 			continue
 		}
 		row.add("package "+d+" (implemented_in)", true)
+		row.pkgs = append(row.pkgs, h.importPath(dir))
 	}
 }
 
@@ -347,12 +406,14 @@ func (h *honesty) checkTag(ctx context.Context, row *row, it *feature.Item, goar
 			without = append(without, x)
 		}
 	}
-	h.tagDiff(row, it, on, h.goList(ctx, goarch, without, pkgs))
+	row.pkgs = append(row.pkgs, h.tagDiff(row, it, on, h.goList(ctx, goarch, without, pkgs))...)
 }
 
-func (h *honesty) tagDiff(row *row, it *feature.Item, with, without map[string]*goPkg) {
+// tagDiff records the module's packages and files in with and not in
+// without as linked under the item's tag, and returns those packages.
+func (h *honesty) tagDiff(row *row, it *feature.Item, with, without map[string]*goPkg) []string {
 	tag := image.BuildTag(it.ID)
-	var mine []string
+	var mine, pkgs []string
 	others := 0
 	for ip, p := range with {
 		if _, ok := without[ip]; ok {
@@ -360,6 +421,7 @@ func (h *honesty) tagDiff(row *row, it *feature.Item, with, without map[string]*
 		}
 		if strings.HasPrefix(ip, h.modPath+"/") {
 			mine = append(mine, h.short(ip))
+			pkgs = append(pkgs, ip)
 		} else if !p.Standard {
 			others++
 		}
@@ -376,7 +438,7 @@ func (h *honesty) tagDiff(row *row, it *feature.Item, with, without map[string]*
 		}
 	}
 	if len(mine) == 0 {
-		return
+		return nil
 	}
 	sort.Strings(mine)
 	s := "under " + tag + ": " + strings.Join(mine, ", ")
@@ -384,6 +446,7 @@ func (h *honesty) tagDiff(row *row, it *feature.Item, with, without map[string]*
 		s += fmt.Sprintf(" (+%d dependency packages)", others)
 	}
 	row.add(s, true)
+	return pkgs
 }
 
 // closureTags are the build tags of an item and everything it requires.
