@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// Spec is everything Build needs to know about one image. sysgen fills it from
-// the resolved OS design and the BSP manifest.
+// Spec is everything Build needs to know about one image. Package
+// sysgen/design makes it from the resolved OS design and the BSP manifest;
+// nothing in this package knows a feature by name.
 type Spec struct {
 	// BSP is the board support package name, e.g. "qemu-x86_64".
 	BSP string
