@@ -75,6 +75,32 @@ type Item struct {
 	// Ports are the network ports the item uses.
 	Ports []Port `toml:"ports"`
 
+	// Shell names one of Commands that the image links as /bin/sh.
+	Shell string `toml:"shell"`
+	// BuildTags are Go build tags this item adds to the image's build
+	// besides its own sysgen_<id> tag (e.g. a command's small variant).
+	BuildTags []string `toml:"build_tags"`
+	// CertDir, when set, makes this item the device certificate store: the
+	// certificates an OS design names are copied into this image folder,
+	// and a design that names certificates must include this item.
+	CertDir string `toml:"cert_dir"`
+	// Locales, when set, makes this item the carrier of the OS design's
+	// locales.
+	Locales *Locales `toml:"locales"`
+	// SettingsFile marks the item credited with the merged settings file
+	// in the image's size report (the core OS).
+	SettingsFile bool `toml:"settings_file"`
+
+	// ImplementedIn names module-relative Go package folders (e.g.
+	// "image/deviceinit") where the item's behaviour lives when it is not
+	// in the item's own commands or folder; each must be linked into the
+	// image of a design holding the item.
+	ImplementedIn []string `toml:"implemented_in"`
+	// Pending, when set, says what of the item is still to come: the item
+	// is in the catalog but the image does not yet carry working code for
+	// it. sysgen list, resolve and build print it on every run.
+	Pending string `toml:"pending"`
+
 	// BSP holds board data; only for kind = "bsp".
 	BSP *BSP `toml:"bsp"`
 
@@ -92,6 +118,20 @@ type File struct {
 	Dst string `toml:"dst"`
 	// Mode is the octal permission string, default "0644".
 	Mode string `toml:"mode"`
+}
+
+// Locales says where an item takes the OS design's locales from and where
+// they go in the image.
+type Locales struct {
+	// Dir holds one file per locale, relative to the manifest's folder.
+	Dir string `toml:"dir"`
+	// Dst is the image folder the locale files are copied into.
+	Dst string `toml:"dst"`
+	// Default is the locale an image carries when the design names none.
+	Default string `toml:"default"`
+	// Setting is the settings key set to the design's first locale,
+	// unless the design's [settings] sets it.
+	Setting string `toml:"setting"`
 }
 
 // Service is a program the device init starts.

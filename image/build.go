@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemkit/messenger/internal/modroot"
 	"github.com/u-root/gobusybox/src/pkg/golang"
 	"github.com/u-root/mkuimage/cpio"
 	"github.com/u-root/mkuimage/uimage"
@@ -210,44 +211,6 @@ func Build(ctx context.Context, spec Spec, outDir string, opts ...Option) (*Resu
 	return &Result{Dir: outDir, Manifest: man, Size: size, Times: times}, nil
 }
 
-// goCommands lists the Go commands in build order (init and device init
-// first) and the build tags.
-func (s *Spec) goCommands() ([]Command, []string) {
-	cmds := []Command{{Pkg: InitPkg, Feature: "base"}, {Pkg: DeviceInitPkg, Feature: "base"}}
-	seen := map[string]bool{InitPkg: true, DeviceInitPkg: true}
-	for _, c := range s.Commands {
-		if !seen[c.Pkg] {
-			seen[c.Pkg] = true
-			cmds = append(cmds, c)
-		}
-	}
-	var tags []string
-	for _, f := range s.Features {
-		tags = append(tags, BuildTag(f))
-		if f == ShellFeature {
-			// gosh's plain line reader suits a serial console (its
-			// default TUI editor does not) and keeps bubbletea out.
-			tags = append(tags, "goshsmall")
-		}
-		if f == ShellFeature && !seen[ShellPkg] {
-			seen[ShellPkg] = true
-			cmds = append(cmds, Command{Pkg: ShellPkg, Feature: ShellFeature})
-		}
-	}
-	sort.Strings(tags)
-	return cmds, slicesCompact(tags)
-}
-
-func slicesCompact(s []string) []string {
-	var out []string
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 // buildGo builds the busybox binary with mkuimage and returns its archive
 // (binary, symlinks, /init, /bin/uinit and u-root's base files).
 func buildGo(ctx context.Context, spec Spec, modDir, tmp string, cmds []Command, tags []string, full bool) (*cpio.Archive, error) {
@@ -275,8 +238,8 @@ func buildGo(ctx context.Context, spec Spec, modDir, tmp string, cmds []Command,
 		uimage.WithTempDir(tmp),
 		uimage.WithOutput(out),
 	}
-	if hasFeature(spec.Features, ShellFeature) {
-		mods = append(mods, uimage.WithShell("gosh"))
+	if spec.Shell != "" {
+		mods = append(mods, uimage.WithShell(path.Base(spec.Shell)))
 	}
 	done := make(chan error, 1)
 	go func() { done <- uimage.Create(l, mods...) }()
@@ -289,15 +252,6 @@ func buildGo(ctx context.Context, spec Spec, modDir, tmp string, cmds []Command,
 		return nil, fmt.Errorf("image: go build: %w", ctx.Err())
 	}
 	return out.Archive, nil
-}
-
-func hasFeature(fs []string, id string) bool {
-	for _, f := range fs {
-		if f == id {
-			return true
-		}
-	}
-	return false
 }
 
 // assemble collects every initramfs entry with its content and attribution.
@@ -539,20 +493,11 @@ func human(n int64) string {
 
 // findModuleRoot walks up from the working directory to the go.mod.
 func findModuleRoot() (string, error) {
-	d, err := os.Getwd()
+	d, err := modroot.Find(".")
 	if err != nil {
-		return "", fmt.Errorf("image: %w", err)
+		return "", fmt.Errorf("image: %w; run sysgen from the repository", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		p := filepath.Dir(d)
-		if p == d {
-			return "", fmt.Errorf("image: no go.mod above the working directory; run sysgen from the repository")
-		}
-		d = p
-	}
+	return d, nil
 }
 
 // checkOutDir refuses to replace a folder that is not an image folder.

@@ -90,7 +90,7 @@ func TestModuleClosure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := FetchKernel(context.Background(), kernelAMD64, "amd64", cache, nil)
+	k, err := FetchKernel(context.Background(), MessengerSpec("qemu-x86_64").Kernel, "amd64", cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestModuleClosure(t *testing.T) {
 		t.Errorf("moduleClosure(no_such_module) = nil error, want error")
 	}
 	// FetchKernel must refuse a package whose sha256 does not match.
-	bad := kernelAMD64
+	bad := MessengerSpec("qemu-x86_64").Kernel
 	bad.SHA256 = strings.Repeat("0", 64)
 	if _, err := FetchKernel(context.Background(), bad, "amd64", cache, nil); !errors.Is(err, ErrKernelChecksum) {
 		t.Errorf("FetchKernel(wrong sha256) = %v, want ErrKernelChecksum", err)

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 )
 
-// Spec is everything Build needs to know about one image. sysgen fills it from
-// the resolved OS design and the BSP manifest.
+// Spec is everything Build needs to know about one image. Package
+// sysgen/design makes it from the resolved OS design and the BSP manifest;
+// nothing in this package knows a feature by name.
 type Spec struct {
 	// BSP is the board support package name, e.g. "qemu-x86_64".
 	BSP string
@@ -39,9 +42,13 @@ type Spec struct {
 	// Services are programs the device init starts after the device is ready.
 	Services []Service
 	// Features are the selected feature ids (SYSGEN_...); each becomes the
-	// Go build tag sysgen_<lowercase id without SYSGEN_>. SYSGEN_SHELL adds
-	// u-root's gosh as /bin/sh.
+	// Go build tag sysgen_<lowercase id without SYSGEN_>.
 	Features []string
+	// Tags are further Go build tags the features ask for.
+	Tags []string
+	// Shell is the import path of one of Commands that is linked as
+	// /bin/sh; "" means the image has no shell.
+	Shell string
 	// Compression picks the initramfs compression: "zstd" (default), "xz"
 	// or "gzip".
 	Compression string
@@ -117,10 +124,6 @@ const (
 	DeviceInitPkg = "github.com/oemkit/messenger/image/deviceinit"
 	// InitPkg is u-root's init, linked to /init.
 	InitPkg = "github.com/u-root/u-root/cmds/core/init"
-	// ShellPkg is the shell added for SYSGEN_SHELL.
-	ShellPkg = "github.com/u-root/u-root/cmds/core/gosh"
-	// ShellFeature is the feature id that asks for a shell.
-	ShellFeature = "SYSGEN_SHELL"
 )
 
 // ErrSpec is wrapped by every error about an invalid Spec.
@@ -132,6 +135,7 @@ var (
 	debVer    = regexp.MustCompile(`^[0-9A-Za-z.+~:-]+$`)
 	modName   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	featureID = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	buildTag  = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
 )
 
 // BuildTag returns the Go build tag for a feature id:
@@ -187,10 +191,20 @@ func (s *Spec) Validate() error {
 			return bad("feature id %q is not an upper-case SYSGEN id", f)
 		}
 	}
+	for _, tag := range s.Tags {
+		if !buildTag.MatchString(tag) {
+			return bad("build tag %q is not a Go build tag (letters, digits, _ and .)", tag)
+		}
+	}
+	shell := s.Shell == ""
 	for _, c := range s.Commands {
 		if c.Pkg == "" || strings.ContainsAny(c.Pkg, " \t*") {
 			return bad("command %q (feature %s) is not a Go import path", c.Pkg, c.Feature)
 		}
+		shell = shell || c.Pkg == s.Shell
+	}
+	if !shell {
+		return bad("shell %s is not one of the image's commands; list it in the commands of the feature that names it", s.Shell)
 	}
 	seen := map[string]bool{}
 	for _, f := range s.Files {
@@ -219,4 +233,42 @@ func (s *Spec) Validate() error {
 		}
 	}
 	return nil
+}
+
+// GoBuild returns what the image's busybox binary is built from: the Go
+// main packages in build order (u-root's init and the device init first)
+// and the build tags (one sysgen_<id> per feature plus Tags), sorted. Build
+// uses exactly these, so `go list -deps -tags` of them is what the binary
+// links.
+func (s *Spec) GoBuild() (pkgs, tags []string) {
+	cmds, tags := s.goCommands()
+	for _, c := range cmds {
+		pkgs = append(pkgs, c.Pkg)
+	}
+	return pkgs, tags
+}
+
+// goCommands lists the Go commands in build order (init and device init
+// first, credited to the feature that lists them, else "base") and the
+// build tags.
+func (s *Spec) goCommands() ([]Command, []string) {
+	cmds := []Command{{Pkg: InitPkg, Feature: "base"}, {Pkg: DeviceInitPkg, Feature: "base"}}
+	seen := map[string]bool{InitPkg: true, DeviceInitPkg: true}
+	for _, c := range s.Commands {
+		switch {
+		case c.Pkg == InitPkg && cmds[0].Feature == "base":
+			cmds[0].Feature = c.Feature
+		case c.Pkg == DeviceInitPkg && cmds[1].Feature == "base":
+			cmds[1].Feature = c.Feature
+		case !seen[c.Pkg]:
+			seen[c.Pkg] = true
+			cmds = append(cmds, c)
+		}
+	}
+	tags := append([]string(nil), s.Tags...)
+	for _, f := range s.Features {
+		tags = append(tags, BuildTag(f))
+	}
+	sort.Strings(tags)
+	return cmds, slices.Compact(tags)
 }

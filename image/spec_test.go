@@ -2,6 +2,7 @@ package image
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -29,6 +30,8 @@ func TestValidate(t *testing.T) {
 			s.Files = []File{{Data: []byte("x"), Dst: "/etc/x"}, {Data: []byte("y"), Dst: "/etc/x"}}
 		}},
 		{"file without content", func(s *Spec) { s.Files = []File{{Dst: "/etc/x"}} }},
+		{"shell not a command", func(s *Spec) { s.Shell = "example.com/notacommand" }},
+		{"bad build tag", func(s *Spec) { s.Tags = append(s.Tags, "a b") }},
 		{"file over settings", func(s *Spec) { s.Files = []File{{Data: []byte("{}"), Dst: SettingsPath}} }},
 		{"bad module", func(s *Spec) { s.Modules = []Module{{Name: "virtio net"}} }},
 		{"service without argv", func(s *Spec) { s.Services = []Service{{Name: "msmsgs"}} }},
@@ -56,24 +59,20 @@ func TestBuildTag(t *testing.T) {
 }
 
 func TestGoCommands(t *testing.T) {
-	s := Spec{Features: []string{"SYSGEN_SHELL", "SYSGEN_MESSENGER"},
-		Commands: []Command{{Pkg: "example.com/msmsgs", Feature: "SYSGEN_MESSENGER"}, {Pkg: InitPkg, Feature: "X"}}}
+	const gosh = "github.com/u-root/u-root/cmds/core/gosh"
+	s := Spec{Features: []string{"SYSGEN_SHELL", "SYSGEN_MESSENGER"}, Tags: []string{"goshsmall"}, Shell: gosh,
+		Commands: []Command{{Pkg: "example.com/msmsgs", Feature: "SYSGEN_MESSENGER"}, {Pkg: InitPkg, Feature: "SYSGEN_COREOS"},
+			{Pkg: gosh, Feature: "SYSGEN_SHELL"}}}
 	cmds, tags := s.goCommands()
 	var pkgs []string
 	for _, c := range cmds {
-		pkgs = append(pkgs, c.Pkg)
+		pkgs = append(pkgs, c.Pkg+"="+c.Feature)
 	}
-	want := []string{InitPkg, DeviceInitPkg, "example.com/msmsgs", ShellPkg}
-	if len(pkgs) != len(want) {
-		t.Fatalf("goCommands() = %v, want %v", pkgs, want)
+	want := []string{InitPkg + "=SYSGEN_COREOS", DeviceInitPkg + "=base", "example.com/msmsgs=SYSGEN_MESSENGER", gosh + "=SYSGEN_SHELL"}
+	if strings.Join(pkgs, " ") != strings.Join(want, " ") {
+		t.Errorf("goCommands() = %v, want %v", pkgs, want)
 	}
-	for i := range want {
-		if pkgs[i] != want[i] {
-			t.Errorf("goCommands()[%d] = %s, want %s", i, pkgs[i], want[i])
-		}
-	}
-	// The shell also selects gosh's plain line reader for serial consoles.
-	if len(tags) != 3 || tags[0] != "goshsmall" || tags[1] != "sysgen_messenger" || tags[2] != "sysgen_shell" {
+	if got := strings.Join(tags, " "); got != "goshsmall sysgen_messenger sysgen_shell" {
 		t.Errorf("goCommands() tags = %v, want [goshsmall sysgen_messenger sysgen_shell]", tags)
 	}
 }

@@ -1,69 +1,36 @@
 package image
 
 import (
+	"fmt"
 	"os"
 	"testing"
 )
 
-// Real Debian kernel packages the BSPs pin (checked with sha256sum).
-var (
-	kernelAMD64 = KernelPackage{
-		Name: "linux-image-6.1.0-56-amd64", Version: "6.1.192-2", Arch: "amd64",
-		SHA256:  "a86e2049672f52354c4536a089203b6c82639420424d31c91cf31a181fd4d8f1",
-		Vmlinuz: "boot/vmlinuz-6.1.0-56-amd64",
-	}
-	kernelARM64 = KernelPackage{
-		Name: "linux-image-6.1.0-56-arm64", Version: "6.1.192-2", Arch: "arm64",
-		SHA256:  "6f4ed2d1cb9106bc977c2b1960008f175e2eed5740340634b7894e65ef5acc82",
-		Vmlinuz: "boot/vmlinuz-6.1.0-56-arm64",
-	}
-)
+// CatalogSpec makes the spec of the design that the OEM flags in env
+// select, for a BSP, from the real catalog and BSP manifests through
+// sysgen/design. That package imports this one, so only the external test
+// package can call it: specs_ext_test.go sets CatalogSpec in its init.
+var CatalogSpec func(bsp string, env ...string) (Spec, error)
 
-// MessengerSpec is a Messenger-like design for one of the QEMU BSPs (exported
-// for the boot test in package image_test).
+// MessengerSpec is the spec of SYSGEN_MESSENGER=1 on bsp, made from the real
+// catalog (exported for the tests in package image_test).
 func MessengerSpec(bsp string) Spec {
-	features := []string{"SYSGEN_MESSENGER", "SYSGEN_ETHERNET", "SYSGEN_AUDIO_HDA"}
-	switch bsp {
-	case "qemu-aarch64":
-		return Spec{
-			BSP: bsp, GOARCH: "arm64", Kernel: kernelARM64,
-			Cmdline: "console=ttyAMA0 quiet modules_load=virtio_pci,virtio_rng",
-			QEMU: []string{"qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57", "-accel", "tcg", "-m", "512",
-				"-nographic", "-no-reboot", "-kernel", "{kernel}", "-initrd", "{initrd}", "-append", "{append}",
-				"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=", "-device", "virtio-rng-pci",
-				"-audiodev", "wav,id=a0,path={wav}", "-device", "intel-hda", "-device", "hda-output,audiodev=a0"},
-			Budget: 64 << 20,
-			Modules: []Module{
-				{Name: "virtio_pci", Feature: "SYSGEN_ETHERNET"},
-				{Name: "virtio_net", Feature: "SYSGEN_ETHERNET"},
-				{Name: "virtio_rng", Feature: "SYSGEN_ETHERNET"},
-				{Name: "snd_hda_codec_generic", Feature: "SYSGEN_AUDIO_HDA"},
-				{Name: "snd_hda_intel", Feature: "SYSGEN_AUDIO_HDA"},
-			},
-			Settings: []byte(`{"messenger":{"server":"10.0.2.2:1863"}}` + "\n"),
-			Features: features,
-		}
-	default:
-		return Spec{
-			BSP: "qemu-x86_64", GOARCH: "amd64", Kernel: kernelAMD64,
-			Cmdline: "console=ttyS0 quiet modules_load=virtio_pci,virtio_rng",
-			QEMU: []string{"qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-nographic", "-no-reboot",
-				"-kernel", "{kernel}", "-initrd", "{initrd}", "-append", "{append}",
-				"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=", "-device", "virtio-rng-pci",
-				"-audiodev", "wav,id=a0,path={wav}", "-device", "intel-hda", "-device", "hda-output,audiodev=a0"},
-			Budget: 64 << 20,
-			Modules: []Module{
-				{Name: "virtio_pci", Feature: "SYSGEN_ETHERNET"},
-				{Name: "virtio_net", Feature: "SYSGEN_ETHERNET"},
-				{Name: "virtio_rng", Feature: "SYSGEN_ETHERNET"},
-				{Name: "snd_hda_codec_generic", Feature: "SYSGEN_AUDIO_HDA"},
-				{Name: "snd_hda_intel", Feature: "SYSGEN_AUDIO_HDA"},
-			},
-			Settings: []byte(`{"messenger":{"server":"10.0.2.2:1863"}}` + "\n"),
-			Files:    []File{{Data: []byte("Messenger lab device\n"), Dst: "/etc/motd", Feature: "SYSGEN_MESSENGER"}},
-			Features: features,
-		}
+	s, err := catalogSpec(bsp, "SYSGEN_MESSENGER=1")
+	if err != nil {
+		panic(err)
 	}
+	return s
+}
+
+func catalogSpec(bsp string, env ...string) (Spec, error) {
+	if CatalogSpec == nil {
+		return Spec{}, fmt.Errorf("image tests: CatalogSpec is unset; specs_ext_test.go must set it")
+	}
+	s, err := CatalogSpec(bsp, env...)
+	if err != nil {
+		return s, fmt.Errorf("image tests: design %v on %s from the real catalog: %w", env, bsp, err)
+	}
+	return s, nil
 }
 
 // NeedKernel skips when the kernel package cannot be fetched here.

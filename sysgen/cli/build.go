@@ -1,21 +1,17 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/qemu"
-	"github.com/oemkit/messenger/msgslang"
-	"github.com/oemkit/messenger/sysgen/resolve"
+	"github.com/oemkit/messenger/sysgen/design"
 )
 
 func init() {
@@ -26,9 +22,6 @@ func init() {
 		command{"unpack", "unpack a built image's files into a folder, to inspect or try a changed file", runUnpack},
 	)
 }
-
-// CertDir is where the design's certificates go in the image.
-const CertDir = "/etc/ssl/certs/device"
 
 func runBuild(ctx context.Context, c *Context, args []string) error {
 	fs, co := c.flags("build", "build -o DIR [--bsp NAME] [--design FILE] [--compression zstd|xz|gzip]", nil)
@@ -49,7 +42,10 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	spec, err := s.spec(r, c)
+	for _, it := range design.Pending(r) {
+		fmt.Fprintf(c.Stderr, "sysgen: %s\n", design.PendingLine(it))
+	}
+	spec, err := design.Spec(s.cat, r, s.file, design.EnvOptions(c.Env))
 	if err != nil {
 		return err
 	}
@@ -75,149 +71,6 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 		humanBytes(res.Size.Kernel), humanBytes(res.Size.Initramfs), res.Size.Compression,
 		humanBytes(res.Size.Total), humanBytes(res.Size.Budget))
 	return nil
-}
-
-// spec turns a resolved design into the image builder's input.
-func (s *session) spec(r *resolve.Result, c *Context) (image.Spec, error) {
-	b := r.BSP.BSP
-	spec := image.Spec{
-		BSP: b.Name, GOARCH: b.Arch,
-		Kernel: image.KernelPackage{Name: b.Kernel.Package, Version: b.Kernel.Version, Arch: b.Kernel.Arch,
-			SHA256: b.Kernel.SHA256, Vmlinuz: b.Kernel.Image, License: r.BSP.License},
-		Cmdline: b.Cmdline, QEMU: b.QEMU, Budget: b.BudgetBytes,
-		SettingsFeature: "SYSGEN_COREOS",
-	}
-	modPath, err := modulePath(c)
-	if err != nil {
-		return spec, err
-	}
-	for _, sel := range r.Items {
-		it := sel.Item
-		spec.Features = append(spec.Features, it.ID)
-		for _, cmd := range it.Commands {
-			pkg := cmd
-			if strings.HasPrefix(cmd, "./") {
-				pkg = path.Join(modPath, strings.TrimPrefix(cmd, "./"))
-			}
-			spec.Commands = append(spec.Commands, image.Command{Pkg: pkg, Feature: it.ID})
-		}
-		for _, f := range it.Files {
-			mode := uint64(0o644)
-			if f.Mode != "" {
-				if mode, err = strconv.ParseUint(f.Mode, 8, 32); err != nil {
-					return spec, fmt.Errorf("sysgen build: %s: file %s: mode %q is not octal", it.File, f.Dst, f.Mode)
-				}
-			}
-			spec.Files = append(spec.Files, image.File{Src: filepath.Join(it.Dir, f.Src), Dst: f.Dst, Mode: uint32(mode), Feature: it.ID})
-		}
-		for _, m := range it.KernelModules {
-			spec.Modules = append(spec.Modules, image.Module{Name: m, Feature: it.ID})
-		}
-		for _, sv := range it.Services {
-			spec.Services = append(spec.Services, image.Service{Name: sv.Name, Argv: append([]string{sv.Name}, sv.Args...), Restart: sv.Restart})
-		}
-	}
-	if s.file != nil && len(s.file.Certificates) > 0 {
-		if _, ok := r.Lookup("SYSGEN_CERTS"); !ok {
-			return spec, fmt.Errorf("sysgen build: %s names certificates but the design lacks SYSGEN_CERTS (CryptoAPI 2.0 Certificates); set SYSGEN_CERTS=1", s.file.Path)
-		}
-		for _, cert := range s.file.Certificates {
-			src := cert
-			if !filepath.IsAbs(src) {
-				src = filepath.Join(filepath.Dir(s.file.Path), cert)
-			}
-			if _, err := os.Stat(src); err != nil {
-				return spec, fmt.Errorf("sysgen build: certificate %s from %s: %w", cert, s.file.Path, err)
-			}
-			spec.Files = append(spec.Files, image.File{Src: src, Dst: path.Join(CertDir, filepath.Base(src)), Feature: "SYSGEN_CERTS"})
-		}
-	}
-	if err := s.addLocales(&spec, r, c); err != nil {
-		return spec, err
-	}
-	settings, err := resolve.MergeSettings(r, s.file)
-	if err != nil {
-		return spec, err
-	}
-	if spec.Settings, err = resolve.SettingsFile(settings); err != nil {
-		return spec, err
-	}
-	return spec, nil
-}
-
-// addLocales puts each locale the design names (default en-US) into the
-// image as its own file under /usr/share/msgslang (the msgslang module),
-// and sets msmsgs.locale to the first one unless the design sets it. With CE's
-// IMGNOLOC=1 in the environment only the default (first) locale goes in.
-func (s *session) addLocales(spec *image.Spec, r *resolve.Result, c *Context) error {
-	if _, ok := r.Lookup("SYSGEN_MESSENGER"); !ok {
-		if s.file != nil && len(s.file.Locales) > 0 {
-			return fmt.Errorf("sysgen build: %s names locales but the design lacks SYSGEN_MESSENGER, whose msgslang module carries them", s.file.Path)
-		}
-		return nil
-	}
-	names := []string{msgslang.Source}
-	if s.file != nil && len(s.file.Locales) > 0 {
-		names = s.file.Locales
-	}
-	if envValue(c.Env, "IMGNOLOC") == "1" {
-		names = names[:1]
-	}
-	root, err := catalogRoot(orDot(c.Dir))
-	if err != nil {
-		return err
-	}
-	paths, err := msgslang.Resolve(filepath.Join(root, "msgslang", "locales"), names)
-	if err != nil {
-		return fmt.Errorf("sysgen build: locales: %w", err)
-	}
-	for _, p := range paths {
-		spec.Files = append(spec.Files, image.File{Src: p, Dst: path.Join(msgslang.DefaultDir, filepath.Base(p)), Feature: "SYSGEN_MESSENGER"})
-	}
-	// The Messenger item defaults msmsgs.locale to en-US; a design that
-	// names locales makes the first one the device's language.
-	if s.file != nil && len(s.file.Locales) > 0 {
-		if _, set := s.file.Settings["msmsgs.locale"]; !set {
-			first, err := msgslang.Canonical(names[0])
-			if err != nil {
-				return err
-			}
-			if s.file.Settings == nil {
-				s.file.Settings = map[string]any{}
-			}
-			s.file.Settings["msmsgs.locale"] = first
-		}
-	}
-	return nil
-}
-
-func envValue(env []string, key string) string {
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
-			return v
-		}
-	}
-	return ""
-}
-
-// modulePath reads the module path from the project's go.mod.
-func modulePath(c *Context) (string, error) {
-	root, err := catalogRoot(orDot(c.Dir))
-	if err != nil {
-		return "", err
-	}
-	f, err := os.Open(filepath.Join(root, "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`), nil
-		}
-	}
-	return "", errors.New("sysgen: go.mod has no module line")
 }
 
 func runBoot(ctx context.Context, c *Context, args []string) error {

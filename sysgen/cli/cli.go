@@ -11,12 +11,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/internal/modroot"
 	"github.com/oemkit/messenger/sysgen/resolve"
 )
 
@@ -170,20 +170,11 @@ func checkFormat(co *common, formats ...string) error {
 
 // catalogRoot finds the folder holding go.mod above dir.
 func catalogRoot(dir string) (string, error) {
-	d, err := filepath.Abs(dir)
+	root, err := modroot.Find(dir)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("sysgen: %w: run sysgen inside the project or pass --catalog DIR", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("sysgen: no go.mod above %s: run sysgen inside the project or pass --catalog DIR", dir)
-		}
-		d = parent
-	}
+	return root, nil
 }
 
 // loadCatalog loads the catalog from --catalog, else from the project

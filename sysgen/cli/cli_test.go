@@ -207,3 +207,75 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs (-want +got); if the change is intended run go test ./sysgen/cli -update:\n%s", name, diff)
 	}
 }
+
+// TestPendingOnEveryRun checks that list, resolve and build say which items
+// are still to come, from the manifests' pending marks: a line per item in
+// the text output, a field in the JSON, a line on stderr for build.
+func TestPendingOnEveryRun(t *testing.T) {
+	var list []struct {
+		ID      string `json:"id"`
+		Pending string `json:"pending"`
+	}
+	out, stderr, code := run(t, nil, "list", "--format", "json")
+	if code != 0 {
+		t.Fatalf("list exit %d: %s", code, stderr)
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	pending := map[string]string{}
+	for _, e := range list {
+		if e.Pending != "" {
+			pending[e.ID] = e.Pending
+		}
+	}
+	if len(pending) == 0 {
+		t.Fatal("no catalog item is pending in list --format json; the check below would prove nothing")
+	}
+	text, _, _ := run(t, nil, "list")
+	for id, why := range pending {
+		if !strings.Contains(text, "  "+id+": "+why+"\n") {
+			t.Errorf("sysgen list does not say %s is pending (%q):\n%s", id, why, text)
+		}
+	}
+
+	var res struct {
+		Features []struct {
+			ID      string `json:"id"`
+			Pending string `json:"pending"`
+		} `json:"features"`
+		Pending []string `json:"pending"`
+	}
+	out, stderr, code = run(t, messenger, "resolve", "--format", "json")
+	if code != 0 {
+		t.Fatalf("resolve exit %d: %s", code, stderr)
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	var inDesign []string
+	for _, f := range res.Features {
+		if f.Pending != pending[f.ID] {
+			t.Errorf("resolve JSON %s pending = %q, want %q", f.ID, f.Pending, pending[f.ID])
+		}
+		if f.Pending != "" {
+			inDesign = append(inDesign, f.ID)
+		}
+	}
+	if strings.Join(res.Pending, " ") != strings.Join(inDesign, " ") || len(inDesign) == 0 {
+		t.Errorf("resolve JSON pending = %v, want %v (non-empty)", res.Pending, inDesign)
+	}
+	text, _, _ = run(t, messenger, "resolve")
+	_, buildErr, code := run(t, messenger, "build", "-o", filepath.Join(t.TempDir(), "img"), "--compression", "lz4")
+	if code != 1 {
+		t.Errorf("build --compression lz4: exit %d, want 1", code)
+	}
+	for _, id := range inDesign {
+		if !strings.Contains(text, "  "+id+": "+pending[id]+"\n") {
+			t.Errorf("sysgen resolve does not say %s is pending:\n%s", id, text)
+		}
+		if !strings.Contains(buildErr, "sysgen: pending: "+id+" (") {
+			t.Errorf("sysgen build stderr does not say %s is pending:\n%s", id, buildErr)
+		}
+	}
+}

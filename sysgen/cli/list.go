@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/oemkit/messenger/feature"
 )
 
 // listEntry is one catalog item in `sysgen list --format json`.
@@ -21,6 +23,12 @@ type listEntry struct {
 	Hardware    []string `json:"hardware,omitempty"`
 	BSP         string   `json:"bsp,omitempty"`
 	File        string   `json:"file"`
+	// Pending says what of the item is still to come; absent when the
+	// image carries working code for it.
+	Pending string `json:"pending,omitempty"`
+	// ImplementedIn are the Go package folders where its behaviour lives,
+	// besides its own commands and folder.
+	ImplementedIn []string `json:"implemented_in,omitempty"`
 }
 
 func runList(_ context.Context, c *Context, args []string) error {
@@ -40,7 +48,8 @@ func runList(_ context.Context, c *Context, args []string) error {
 		for _, it := range cat.Items {
 			e := listEntry{ID: it.ID, Title: it.Title, Kind: string(it.Kind), NameSource: it.NameSource,
 				Description: it.Description, License: it.License, Requires: it.Requires,
-				Provides: it.Provides, Needs: it.Needs, Hardware: it.Hardware, File: rel(root, it.File)}
+				Provides: it.Provides, Needs: it.Needs, Hardware: it.Hardware, File: rel(root, it.File),
+				Pending: it.Pending, ImplementedIn: it.ImplementedIn}
 			if it.BSP != nil {
 				e.BSP = it.BSP.Name
 			}
@@ -49,11 +58,42 @@ func runList(_ context.Context, c *Context, args []string) error {
 		return writeJSON(c, out)
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tTITLE")
+	fmt.Fprintln(tw, "ID\tKIND\tSTATE\tTITLE")
+	var pending []*feature.Item
 	for _, it := range cat.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", it.ID, it.Kind, it.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.ID, it.Kind, state(it), it.Title)
+		if it.Pending != "" {
+			pending = append(pending, it)
+		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writePending(c, pending)
+}
+
+// state is the STATE column of list and resolve: "pending" for an item
+// whose implementation is still to come.
+func state(it *feature.Item) string {
+	if it.Pending != "" {
+		return "pending"
+	}
+	return "ok"
+}
+
+// writePending prints one line per pending item after a table, so that
+// every run says what the image does not carry yet.
+func writePending(c *Context, items []*feature.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	fmt.Fprintf(c.Stdout, "\n%d pending (in the catalog, not yet working on the device):\n", len(items))
+	for _, it := range items {
+		if _, err := fmt.Fprintf(c.Stdout, "  %s: %s\n", it.ID, it.Pending); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeJSON(c *Context, v any) error {

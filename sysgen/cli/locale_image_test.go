@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/internal/testenv"
 	"github.com/oemkit/messenger/msgslang"
 )
 
@@ -21,9 +23,8 @@ func TestGermanImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a real image; skipped in -short mode")
 	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		t.Skip("needs apt-get and dpkg-deb to fetch the Debian kernel (a Debian host)")
-	}
+	testenv.Tool(t, "apt-get", "a Debian host: apt-get download fetches the kernel package")
+	testenv.Tool(t, "dpkg-deb", "apt-get install dpkg")
 	work := t.TempDir()
 	design := filepath.Join(work, "osdesign.toml")
 	if err := os.WriteFile(design, []byte("bsp = \"qemu-x86_64\"\nlocales = [\"0407\"]\n[flags]\nSYSGEN_MESSENGER = true\n"), 0o644); err != nil {
@@ -50,6 +51,17 @@ func TestGermanImage(t *testing.T) {
 	root := filepath.Join(work, "root")
 	if _, stderr, code := run(t, nil, "unpack", out, "-o", root); code != 0 {
 		t.Fatalf("sysgen unpack: exit %d: %s", code, stderr)
+	}
+	// The first locale is the device's language; the design file set no
+	// msmsgs.locale, and the design-to-image step did not change it.
+	var settings map[string]any
+	if b, err := os.ReadFile(filepath.Join(root, "etc", "settings.json")); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(b, &settings); err != nil {
+		t.Fatal(err)
+	}
+	if settings["msmsgs.locale"] != "de-DE" {
+		t.Errorf("image settings msmsgs.locale = %v, want de-DE (the design's first locale)", settings["msmsgs.locale"])
 	}
 	bin, err := os.ReadFile(filepath.Join(root, "bbin", "bb"))
 	if err != nil {

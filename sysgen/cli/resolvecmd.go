@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/sysgen/design"
 	"github.com/oemkit/messenger/sysgen/resolve"
 )
 
@@ -21,6 +22,9 @@ type resolvedItem struct {
 	Modules []string       `json:"modules,omitempty"`
 	Ports   []feature.Port `json:"ports,omitempty"`
 	License string         `json:"license"`
+	// Pending says what of the item is still to come (absent when the
+	// image carries working code for it).
+	Pending string `json:"pending,omitempty"`
 }
 
 type resolvedDesign struct {
@@ -29,6 +33,8 @@ type resolvedDesign struct {
 	Flags    []string       `json:"flags"`
 	Cleared  []string       `json:"cleared,omitempty"`
 	Features []resolvedItem `json:"features"`
+	// Pending are the ids of the design's items that are still to come.
+	Pending []string `json:"pending,omitempty"`
 }
 
 func runResolve(_ context.Context, c *Context, args []string) error {
@@ -41,18 +47,24 @@ func runResolve(_ context.Context, c *Context, args []string) error {
 		for _, sel := range r.Items {
 			it := sel.Item
 			out.Features = append(out.Features, resolvedItem{ID: it.ID, Title: it.Title, Kind: string(it.Kind),
-				Why: sel.Why(), Modules: it.Modules, Ports: it.Ports, License: it.License})
+				Why: sel.Why(), Modules: it.Modules, Ports: it.Ports, License: it.License, Pending: it.Pending})
+			if it.Pending != "" {
+				out.Pending = append(out.Pending, it.ID)
+			}
 		}
 		return writeJSON(c, out)
 	}
 	fmt.Fprintf(c.Stdout, "OS design for BSP %s (%s), flags: %s\n", r.BSP.BSP.Name, r.BSP.BSP.Arch, strings.Join(s.design.Set, " "))
 	fmt.Fprintf(c.Stdout, "%d items in build order:\n\n", len(r.Items))
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tID\tTITLE\tWHY")
+	fmt.Fprintln(tw, "#\tID\tSTATE\tTITLE\tWHY")
 	for i, sel := range r.Items {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i+1, sel.Item.ID, sel.Item.Title, whyText(sel))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, sel.Item.ID, state(sel.Item), sel.Item.Title, whyText(sel))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writePending(c, design.Pending(r))
 }
 
 // whyText is the shortest chain, or "OEM flag"/"BSP" for roots.
