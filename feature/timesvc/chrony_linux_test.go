@@ -5,98 +5,17 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/oemkit/messenger/internal/testenv"
+	"github.com/oemkit/messenger/feature/timesvc/timesvctest"
 )
 
-// startChrony starts Debian's chronyd as an NTP server on 127.0.0.1 on a
-// free port, with its config, pid and drift files in a temp dir, never
-// touching the host clock (-x), and returns its address once it answers.
-// Stratum 10 from its local clock, which is the host's: offsets against it
-// are the client's own error.
-func startChrony(t testing.TB) string {
-	t.Helper()
-	bin := "/usr/sbin/chronyd"
-	if _, err := os.Stat(bin); err != nil {
-		bin = testenv.Tool(t, "chronyd", "apt-get install chrony")
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "chrony.conf")
-	cfg := fmt.Sprintf("pidfile %s\ndriftfile %s\nport %d\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 10\ncmdport 0\n",
-		filepath.Join(dir, "chronyd.pid"), filepath.Join(dir, "drift"), port)
-	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"-f", conf, "-d", "-x"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "root") // keep access to the temp dir
-	}
-	cmd := exec.Command(bin, args...)
-	var log bytes.Buffer
-	var mu sync.Mutex
-	cmd.Stdout, cmd.Stderr = lockedWriter{&mu, &log}, lockedWriter{&mu, &log}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start chronyd: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err := Query(context.Background(), addr, nil, 200*time.Millisecond)
-		if err == nil {
-			return addr
-		}
-		select {
-		case <-done:
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("chronyd exited: %s", log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("chronyd on %s does not answer: %v\n%s", addr, err, log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+func startChrony(t testing.TB) string { return timesvctest.StartChrony(t).Addr }
 
 // offsetClock is the host's clock moved by an offset the service corrects.
 // The service's SNTP exchanges with chronyd are real; only the clock it sets
