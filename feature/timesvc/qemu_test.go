@@ -29,9 +29,9 @@ type lineTimes struct {
 	// onLine, if set, sees each line as it arrives.
 	onLine func(string)
 	mu     sync.Mutex
-	buf   bytes.Buffer
-	lines []string
-	at    []time.Time
+	buf    bytes.Buffer
+	lines  []string
+	at     []time.Time
 }
 
 func (l *lineTimes) Write(p []byte) (int, error) {
@@ -238,4 +238,3 @@ func setRTC(t *testing.T, dir string, base time.Time) {
 		t.Fatal(err)
 	}
 }
-
