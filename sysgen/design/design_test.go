@@ -90,8 +90,12 @@ func TestMessengerSpec(t *testing.T) {
 					t.Errorf("modules lack %s: %v", want, spec.Modules)
 				}
 			}
-			if len(spec.Services) != 1 || spec.Services[0].Name != "msmsgs" || spec.Services[0].Argv[0] != "msmsgs" {
-				t.Errorf("services = %+v, want msmsgs from its manifest", spec.Services)
+			var svcs []string
+			for _, s := range spec.Services {
+				svcs = append(svcs, s.Name+"="+s.Argv[0])
+			}
+			if !slices.Equal(svcs, []string{"timesvc=timesvc", "msmsgs=msmsgs"}) {
+				t.Errorf("services = %v, want timesvc then msmsgs from their manifests (build order)", svcs)
 			}
 		})
 	}
