@@ -286,6 +286,9 @@ func buildGo(ctx context.Context, spec Spec, modDir, tmp string, cmds []Command,
 			return nil, fmt.Errorf("image: go build of %s failed (fix the Go error above, or drop the feature that adds the command): %w\n%s", strings.Join(pkgs, " "), err, bytes.TrimSpace(logBuf.Bytes()))
 		}
 	case <-ctx.Done():
+		// uimage.Create cannot be interrupted and writes into tmp, which
+		// the caller removes when we return: wait for it to finish.
+		<-done
 		return nil, fmt.Errorf("image: go build: %w", ctx.Err())
 	}
 	return out.Archive, nil

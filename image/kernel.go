@@ -3,15 +3,14 @@ package image
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/oemkit/messenger/internal/fsutil"
 )
 
 // ErrKernelChecksum is wrapped when a downloaded kernel package does not
@@ -62,7 +61,7 @@ func FetchKernel(ctx context.Context, kp KernelPackage, arch string, cache strin
 			return nil, err
 		}
 	}
-	sum, err := fileSHA256(deb)
+	sum, err := fsutil.SHA256(deb)
 	if err != nil {
 		return nil, fmt.Errorf("image: kernel package: %w", err)
 	}
@@ -167,19 +166,6 @@ func unpackDeb(ctx context.Context, deb, root string) error {
 		return fmt.Errorf("image: kernel unpack: %w", err)
 	}
 	return nil
-}
-
-func fileSHA256(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // goEnv returns `go env NAME` run in dir, or "".

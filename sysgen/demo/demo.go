@@ -20,8 +20,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +35,7 @@ import (
 
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/qemu"
+	"github.com/oemkit/messenger/internal/fsutil"
 )
 
 // Accounts used by the demo.
@@ -577,7 +576,7 @@ func (r *run) converse(ctx context.Context, d *device, imgDir string, res *Resul
 	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.Path == "" {
 		return fmt.Errorf("demo: ft-done event %q has no path", out)
 	}
-	got, err := fileSHA256(ev.Path)
+	got, err := fsutil.SHA256(ev.Path)
 	if err != nil {
 		return err
 	}
@@ -604,19 +603,6 @@ func stopper(c *exec.Cmd, logf *os.File) func() {
 		}
 		logf.Close()
 	}
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func readLine(r io.Reader, timeout time.Duration) (string, error) {
