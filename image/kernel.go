@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/oemkit/messenger/feature"
 	"github.com/oemkit/messenger/internal/fsutil"
 )
 
@@ -177,4 +178,27 @@ func goEnv(ctx context.Context, dir, name string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// FetchBSPKernel fetches (once) and unpacks the kernel package a BSP
+// manifest (bsp/<name>/feature.toml) pins, into the cache folder.
+func FetchBSPKernel(ctx context.Context, bspManifest string) (*Kernel, error) {
+	it, err := feature.LoadFile(bspManifest)
+	if err != nil {
+		return nil, err
+	}
+	if it.BSP == nil {
+		return nil, fmt.Errorf("image: %s has no [bsp] table: give the manifest of a board (bsp/<name>/feature.toml)", bspManifest)
+	}
+	b := it.BSP
+	cache, err := CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	kp := KernelPackage{Name: b.Kernel.Package, Version: b.Kernel.Version, Arch: b.Kernel.Arch, SHA256: b.Kernel.SHA256, Vmlinuz: b.Kernel.Image}
+	arch := kp.Arch
+	if arch == "" {
+		arch = b.Arch
+	}
+	return FetchKernel(ctx, kp, arch, cache, nil)
 }

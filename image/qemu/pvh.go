@@ -136,7 +136,7 @@ func hasPVHNote(b []byte) bool {
 // fastKernel returns the kernel path QEMU should load for the image: the
 // PVH ELF for an x86 bzImage that has one, else the image's own kernel.
 func fastKernel(m *image.Manifest, dir string) (string, bool) {
-	k := filepath.Join(dir, m.Kernel.File)
+	k := joinDir(dir, m.Kernel.File)
 	if m.GOARCH != "amd64" {
 		return k, false
 	}
