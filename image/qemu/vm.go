@@ -229,6 +229,19 @@ func launch(ctx context.Context, args []string, hosts map[int]int, copyTo io.Wri
 	go func() {
 		v.waitErr = v.cmd.Wait()
 		close(v.exited)
+		// A child QEMU left behind may still hold the console pipe: end
+		// its process group, then stop reading.
+		select {
+		case <-v.eof:
+			return
+		case <-time.After(2 * time.Second):
+		}
+		kill(v.cmd)
+		select {
+		case <-v.eof:
+		case <-time.After(2 * time.Second):
+			pr.Close()
+		}
 	}()
 	if err := v.waitForwards(ctx); err != nil {
 		v.Kill()
