@@ -193,9 +193,9 @@ func (s *Size) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t\t%s\n", human(f.Compressed), human(f.Bytes), f.Files, f.Feature)
 	}
 	if len(s.Go) > 0 {
-		fmt.Fprintln(tw, "compressed\tbytes\tcode\tpackages\tGo binary by feature (code from the symbol table; bytes in proportion)")
+		fmt.Fprintln(tw, "compressed\tbytes\tcode\tpackages\t\tGo binary by feature (code from its symbol table, the rest in proportion)")
 		for _, g := range s.Go {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", human(g.Compressed), human(g.Bytes), human(g.Text), g.Packages, g.Feature)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t\t%s\n", human(g.Compressed), human(g.Bytes), human(g.Text), g.Packages, g.Feature)
 		}
 	}
 	if len(s.Modules) > 0 {
