@@ -66,29 +66,26 @@ func LoadIndex(dir string) (*Index, error) {
 			x.Modules[m.Name] = m
 		}
 	}
-	if b, err := read(AliasFile, false); err != nil {
-		return nil, err
-	} else if b != nil {
-		al, err := ParseModulesAlias(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("kmod: %s: %w", filepath.Join(dir, AliasFile), err)
-		}
-		for name, as := range al {
-			if m := x.Modules[name]; m != nil {
-				m.Aliases = append(m.Aliases, as...)
-			}
-		}
+	lists := []struct {
+		file  string
+		parse func(io.Reader) (map[string][]string, error)
+		field func(*Module) *[]string
+	}{
+		{AliasFile, ParseModulesAlias, func(m *Module) *[]string { return &m.Aliases }},
+		{SoftdepFile, ParseModulesSoftdep, func(m *Module) *[]string { return &m.SoftPre }},
 	}
-	if b, err := read(SoftdepFile, false); err != nil {
-		return nil, err
-	} else if b != nil {
-		sd, err := ParseModulesSoftdep(bytes.NewReader(b))
+	for _, l := range lists {
+		b, err := read(l.file, false)
 		if err != nil {
-			return nil, fmt.Errorf("kmod: %s: %w", filepath.Join(dir, SoftdepFile), err)
+			return nil, err
 		}
-		for name, pre := range sd {
+		per, err := l.parse(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("kmod: %s: %w", filepath.Join(dir, l.file), err)
+		}
+		for name, v := range per {
 			if m := x.Modules[name]; m != nil {
-				m.SoftPre = append(m.SoftPre, pre...)
+				*l.field(m) = append(*l.field(m), v...)
 			}
 		}
 	}

@@ -34,6 +34,17 @@ func TestPVHDebianKernel(t *testing.T) {
 	if len(elf) < len(b) {
 		t.Errorf("extractVmlinux gave %d bytes, want more than the %d-byte bzImage", len(elf), len(b))
 	}
+	cache := t.TempDir()
+	p, err := pvhKernel(k.Vmlinuz, "test", cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Size() != int64(len(elf)) {
+		t.Errorf("pvhKernel wrote %v (%v), want the %d-byte ELF", fi, err, len(elf))
+	}
+	if p2, err := pvhKernel("/nonexistent", "test", cache); err != nil || p2 != p {
+		t.Errorf("pvhKernel again = %q, %v, want the cached %q", p2, err, p)
+	}
 }
 
 func FuzzExtractVmlinux(f *testing.F) {
