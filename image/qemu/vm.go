@@ -468,8 +468,9 @@ func (v *VM) ExpectString(ctx context.Context, s string, timeout time.Duration) 
 	return err
 }
 
-// WaitMarker waits for the first occurrence of a device marker, wherever
-// it is in the console (it does not move Expect's position).
+// WaitMarker waits for the first occurrence of a device marker (or
+// marker.Init), wherever it is in the console (it does not move Expect's
+// position). Markers are timed when their line ends.
 func (v *VM) WaitMarker(ctx context.Context, name string, timeout time.Duration) (Marker, error) {
 	var m Marker
 	err := v.wait(ctx, timeout, name, func() bool {

@@ -419,10 +419,10 @@ func (r *run) boot(ctx context.Context, dir, logName string) (*device, error) {
 	r.step("booting the device: %s", strings.Join(vm.Argv(), " "))
 	d := &device{vm: vm, log: logf}
 	err = r.check("kernel reaches /init", func() error {
-		if err := vm.ExpectString(ctx, qemu.MarkerInit, 3*time.Minute); err != nil {
+		m, err := vm.WaitMarker(ctx, qemu.MarkerInit, 3*time.Minute)
+		if err != nil {
 			return fmt.Errorf("%w (console: %s)", err, logf.Name())
 		}
-		m, _ := vm.Marker(qemu.MarkerInit)
 		d.toInit = m.At
 		return nil
 	})
