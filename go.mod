@@ -22,6 +22,7 @@ require (
 	github.com/zaf/g711 v1.4.0
 	golang.org/x/sys v0.49.0
 	modernc.org/sqlite v1.62.0
+	mvdan.cc/sh/v3 v3.11.0
 	periph.io/x/conn/v3 v3.7.3
 )
 
@@ -76,7 +77,6 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	mvdan.cc/sh/v3 v3.11.0 // indirect
 )
 
 tool (

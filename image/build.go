@@ -178,8 +178,11 @@ func Build(ctx context.Context, spec Spec, outDir string, opts ...Option) (*Resu
 		return nil, err
 	}
 	for _, f := range man.Files {
-		if f.Path == "/bbin/bb" {
-			man.GoShares = goShares(pkgs, cmds, spec.Features, modDir, f.Size, f.Compressed)
+		if f.Path == "/bbin/bb" && entries["bbin/bb"] != nil {
+			shares := packageShares(pkgs, cmds, spec.Features, modDir)
+			if man.GoShares, err = goShares(entries["bbin/bb"].data, shares, f.Size, f.Compressed); err != nil {
+				return nil, err
+			}
 		}
 	}
 	size := sizeFromManifest(man)
@@ -249,6 +252,9 @@ func buildGo(ctx context.Context, spec Spec, modDir, tmp string, cmds []Command,
 			return nil, fmt.Errorf("image: go build of %s failed (fix the Go error above, or drop the feature that adds the command): %w\n%s", strings.Join(pkgs, " "), err, bytes.TrimSpace(logBuf.Bytes()))
 		}
 	case <-ctx.Done():
+		// uimage.Create cannot be interrupted and writes into tmp, which
+		// the caller removes when we return: wait for it to finish.
+		<-done
 		return nil, fmt.Errorf("image: go build: %w", ctx.Err())
 	}
 	return out.Archive, nil
@@ -297,11 +303,9 @@ func assemble(spec Spec, arch *cpio.Archive, cmds []Command, k *Kernel, mods []*
 		for _, m := range mods {
 			add(modRoot+m.Rel, m.Data, 0o644, m.Feature, m.Name)
 		}
-		add(modRoot+"modules.dep", modulesDep(mods), 0o644, "kernel", "")
-		add(modRoot+"modules.alias", modulesAlias(mods), 0o644, "kernel", "")
-		// u-root's module loader reads modules.builtin to skip built-in modules.
-		if b, err := os.ReadFile(filepath.Join(k.ModulesDir(), "modules.builtin")); err == nil {
-			add(modRoot+"modules.builtin", b, 0o644, "kernel", "")
+		// The device's loader (drivers/kmod) reads these, not the modules.
+		for name, b := range moduleIndexFiles(mods, k.ModulesDir()) {
+			add(modRoot+name, b, 0o644, "kernel", "")
 		}
 	}
 	sf := spec.SettingsFeature

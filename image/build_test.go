@@ -110,7 +110,7 @@ func TestModuleClosure(t *testing.T) {
 	if got["failover"] != "N" || got["snd"] != "A" {
 		t.Errorf("moduleClosure credits = %v, want failover->N, snd->A", got)
 	}
-	dep := string(modulesDep(mods))
+	dep := string(moduleIndexFiles(mods, k.ModulesDir())["modules.dep"])
 	if !strings.Contains(dep, "kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n") {
 		t.Errorf("modules.dep lacks the virtio_net line:\n%s", dep)
 	}

@@ -25,5 +25,6 @@
 // Kernels come only from apt-get download of the pinned package into
 // CacheDir(), checked against the spec's sha256, and are unpacked there
 // with dpkg-deb. Kernel modules are stored uncompressed at
-// /lib/modules/<release>/ with a generated modules.dep and modules.alias.
+// /lib/modules/<release>/ with a generated modules.dep, modules.alias and
+// modules.softdep (the device loader reads those, never the modules).
 package image

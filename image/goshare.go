@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -62,14 +61,18 @@ func goListPackages(ctx context.Context, spec Spec, man *Manifest, modDir string
 	return pkgs, nil
 }
 
-// GoShare is an estimate of how much of the busybox binary one feature's Go
-// code takes.
+// GoShare is how much of the busybox binary one feature's Go code takes.
 type GoShare struct {
 	Feature string `json:"feature"`
-	// Packages is how many linked packages are credited to the feature.
+	// Packages is how many linked packages with code are credited to the
+	// feature.
 	Packages int `json:"packages"`
-	// Bytes and Compressed split the binary's size and compressed share in
-	// proportion to the Go source bytes of those packages.
+	// Text is the machine code of those packages, summed from the
+	// binary's Go symbol table (function sizes): exact.
+	Text int64 `json:"text"`
+	// Bytes and Compressed split the whole binary's size and compressed
+	// share in proportion to Text (read-only data, the symbol table itself
+	// and data follow code roughly): an estimate.
 	Bytes      int64 `json:"bytes"`
 	Compressed int64 `json:"compressed"`
 }
@@ -80,12 +83,11 @@ const (
 	shareShared = "go shared"
 )
 
-// goShares splits the busybox binary by feature. A package belongs to the
-// feature whose feature.toml sits in its folder or above it (inside the
-// module), else to the only command feature that links it, else to "go
-// shared"; the standard library is "go std". The split follows Go source
-// bytes, so it is an estimate.
-func goShares(pkgs []goPackage, cmds []Command, features []string, modDir string, binBytes, binCompressed int64) []GoShare {
+// packageShares credits each linked package to a share. A package belongs
+// to the feature whose feature.toml sits in its folder or above it (inside
+// the module), else to the only command feature that links it, else to "go
+// shared"; the standard library is "go std".
+func packageShares(pkgs []goPackage, cmds []Command, features []string, modDir string) map[string]string {
 	selected := map[string]bool{}
 	for _, f := range features {
 		selected[f] = true
@@ -130,16 +132,8 @@ func goShares(pkgs []goPackage, cmds []Command, features []string, modDir string
 			}
 		}
 	}
-	src := map[string]int64{}
-	count := map[string]int{}
-	var total int64
+	out := map[string]string{}
 	for _, p := range pkgs {
-		var n int64
-		for _, f := range p.GoFiles {
-			if st, err := os.Stat(filepath.Join(p.Dir, f)); err == nil {
-				n += st.Size()
-			}
-		}
 		share := shareShared
 		switch {
 		case p.Standard:
@@ -151,23 +145,7 @@ func goShares(pkgs []goPackage, cmds []Command, features []string, modDir string
 				share = f
 			}
 		}
-		src[share] += n
-		count[share]++
-		total += n
+		out[p.ImportPath] = share
 	}
-	var out []GoShare
-	for f, n := range src {
-		out = append(out, GoShare{Feature: f, Packages: count[f]})
-		if total > 0 {
-			out[len(out)-1].Bytes = binBytes * n / total
-			out[len(out)-1].Compressed = binCompressed * n / total
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Bytes != out[j].Bytes {
-			return out[i].Bytes > out[j].Bytes
-		}
-		return out[i].Feature < out[j].Feature
-	})
 	return out
 }

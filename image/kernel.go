@@ -3,15 +3,15 @@ package image
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/internal/fsutil"
 )
 
 // ErrKernelChecksum is wrapped when a downloaded kernel package does not
@@ -62,7 +62,7 @@ func FetchKernel(ctx context.Context, kp KernelPackage, arch string, cache strin
 			return nil, err
 		}
 	}
-	sum, err := fileSHA256(deb)
+	sum, err := fsutil.SHA256(deb)
 	if err != nil {
 		return nil, fmt.Errorf("image: kernel package: %w", err)
 	}
@@ -169,19 +169,6 @@ func unpackDeb(ctx context.Context, deb, root string) error {
 	return nil
 }
 
-func fileSHA256(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // goEnv returns `go env NAME` run in dir, or "".
 func goEnv(ctx context.Context, dir, name string) string {
 	cmd := exec.CommandContext(ctx, "go", "env", name)
@@ -191,4 +178,27 @@ func goEnv(ctx context.Context, dir, name string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// FetchBSPKernel fetches (once) and unpacks the kernel package a BSP
+// manifest (bsp/<name>/feature.toml) pins, into the cache folder.
+func FetchBSPKernel(ctx context.Context, bspManifest string) (*Kernel, error) {
+	it, err := feature.LoadFile(bspManifest)
+	if err != nil {
+		return nil, err
+	}
+	if it.BSP == nil {
+		return nil, fmt.Errorf("image: %s has no [bsp] table: give the manifest of a board (bsp/<name>/feature.toml)", bspManifest)
+	}
+	b := it.BSP
+	cache, err := CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	kp := KernelPackage{Name: b.Kernel.Package, Version: b.Kernel.Version, Arch: b.Kernel.Arch, SHA256: b.Kernel.SHA256, Vmlinuz: b.Kernel.Image}
+	arch := kp.Arch
+	if arch == "" {
+		arch = b.Arch
+	}
+	return FetchKernel(ctx, kp, arch, cache, nil)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/oemkit/messenger/drivers/kmod"
+	"github.com/oemkit/messenger/drivers/kmod/modinfo"
 )
 
 // kmodFile is one kernel module chosen for the image.
@@ -19,8 +20,7 @@ type kmodFile struct {
 	Rel     string // path relative to the modules dir, e.g. kernel/drivers/net/virtio_net.ko
 	Data    []byte // uncompressed module image
 	Info    kmod.Info
-	Feature string   // feature or driver credited with it
-	Deps    []string // transitive dependencies, normalised names, load order last-first like depmod
+	Feature string // feature or driver credited with it
 }
 
 // isModuleFile reports whether p names a (possibly compressed) module.
@@ -94,7 +94,7 @@ func moduleClosure(dir string, want []Module) ([]*kmodFile, error) {
 		if !strings.HasSuffix(rel, ".ko") {
 			// Store modules uncompressed: the initramfs is compressed as
 			// a whole, and the device's loader then needs no decompressor.
-			r, err := kmod.Decompress(rel, bytes.NewReader(data))
+			r, err := modinfo.Decompress(rel, bytes.NewReader(data))
 			if err == nil {
 				data, err = io.ReadAll(r)
 			}
@@ -103,7 +103,7 @@ func moduleClosure(dir string, want []Module) ([]*kmodFile, error) {
 			}
 			rel = rel[:strings.LastIndex(rel, ".ko")+3]
 		}
-		info, err := kmod.ReadModinfo(bytes.NewReader(data))
+		info, err := modinfo.ReadModinfo(bytes.NewReader(data))
 		if err != nil {
 			return fmt.Errorf("image: kernel module %s: %w", rel, err)
 		}
@@ -128,68 +128,24 @@ func moduleClosure(dir string, want []Module) ([]*kmodFile, error) {
 	}
 	out := make([]*kmodFile, 0, len(got))
 	for _, m := range got {
-		m.Deps = transitiveDeps(m.Name, got)
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
-// transitiveDeps lists the hard dependencies of name in depmod order: a
-// module appears before the modules it depends on.
-func transitiveDeps(name string, all map[string]*kmodFile) []string {
-	var order []string
-	seen := map[string]bool{name: true}
-	var visit func(n string)
-	visit = func(n string) {
-		m := all[n]
-		if m == nil {
-			return
-		}
-		for _, d := range m.Info.Depends {
-			if seen[d] {
-				continue
-			}
-			seen[d] = true
-			visit(d)
-			order = append(order, d)
-		}
+// moduleIndexFiles returns the index files written beside the chosen
+// modules: modules.dep, modules.alias and modules.softdep from their
+// .modinfo, and the kernel's modules.builtin (so built-in modules are not
+// looked for), keyed by file name.
+func moduleIndexFiles(mods []*kmodFile, modulesDir string) map[string][]byte {
+	km := make([]*kmod.Module, len(mods))
+	for i, m := range mods {
+		km[i] = &kmod.Module{Info: m.Info, Path: m.Rel}
 	}
-	visit(name)
-	// order has dependencies before dependents; depmod lists the reverse.
-	for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
-		order[i], order[j] = order[j], order[i]
+	files := modinfo.IndexFiles(km)
+	if b, err := os.ReadFile(filepath.Join(modulesDir, kmod.BuiltinFile)); err == nil {
+		files[kmod.BuiltinFile] = b
 	}
-	return order
-}
-
-// modulesDep renders modules.dep (depmod format) for the chosen modules.
-func modulesDep(mods []*kmodFile) []byte {
-	rel := map[string]string{}
-	for _, m := range mods {
-		rel[m.Name] = m.Rel
-	}
-	var b strings.Builder
-	for _, m := range mods {
-		b.WriteString(m.Rel)
-		b.WriteString(":")
-		for _, d := range m.Deps {
-			b.WriteString(" ")
-			b.WriteString(rel[d])
-		}
-		b.WriteString("\n")
-	}
-	return []byte(b.String())
-}
-
-// modulesAlias renders modules.alias (depmod format) for the chosen modules.
-func modulesAlias(mods []*kmodFile) []byte {
-	var b strings.Builder
-	b.WriteString("# Aliases extracted from modules themselves.\n")
-	for _, m := range mods {
-		for _, a := range m.Info.Aliases {
-			fmt.Fprintf(&b, "alias %s %s\n", a, m.Name)
-		}
-	}
-	return []byte(b.String())
+	return files
 }

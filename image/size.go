@@ -1,11 +1,93 @@
 package image
 
 import (
+	"bytes"
+	"debug/elf"
+	"debug/gosym"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 )
+
+// textByPackage returns the machine code bytes of each Go package in a Go
+// ELF binary, from the Go symbol table (.gopclntab: every function's name,
+// start and end). The image's binary is stripped (-s -w), which removes the
+// ELF .symtab but keeps this table: the runtime needs it.
+func textByPackage(bin []byte) (map[string]int64, int64, error) {
+	f, err := elf.NewFile(bytes.NewReader(bin))
+	if err != nil {
+		return nil, 0, fmt.Errorf("image: size report: the busybox binary is not ELF: %w", err)
+	}
+	defer f.Close()
+	pcln, text := f.Section(".gopclntab"), f.Section(".text")
+	if pcln == nil || text == nil {
+		return nil, 0, fmt.Errorf("image: size report: the busybox binary has no .gopclntab or .text section: not a Go binary")
+	}
+	b, err := pcln.Data()
+	if err != nil {
+		return nil, 0, fmt.Errorf("image: size report: read .gopclntab: %w", err)
+	}
+	tab, err := gosym.NewTable(nil, gosym.NewLineTable(b, text.Addr))
+	if err != nil {
+		return nil, 0, fmt.Errorf("image: size report: Go symbol table: %w", err)
+	}
+	out := map[string]int64{}
+	var total int64
+	for _, fn := range tab.Funcs {
+		if fn.End <= fn.Entry {
+			continue
+		}
+		n := int64(fn.End - fn.Entry)
+		out[fn.PackageName()] += n
+		total += n
+	}
+	return out, total, nil
+}
+
+// goShares splits the busybox binary by feature: each package's code
+// (textByPackage) goes to the share packageShares gave it; packages go list
+// did not name (compiler-made code such as type equality functions, whose
+// symbols have no package) count as "go std".
+func goShares(bin []byte, pkgShare map[string]string, binBytes, binCompressed int64) ([]GoShare, error) {
+	text, total, err := textByPackage(bin)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*GoShare{}
+	for pkg, n := range text {
+		share, ok := pkgShare[pkg]
+		if !ok {
+			share = shareStd
+			if i := strings.IndexByte(pkg, '/'); i > 0 && strings.Contains(pkg[:i], ".") {
+				share = shareShared
+			}
+		}
+		g := by[share]
+		if g == nil {
+			g = &GoShare{Feature: share}
+			by[share] = g
+		}
+		g.Packages++
+		g.Text += n
+	}
+	var out []GoShare
+	for _, g := range by {
+		if total > 0 {
+			g.Bytes = binBytes * g.Text / total
+			g.Compressed = binCompressed * g.Text / total
+		}
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Text != out[j].Text {
+			return out[i].Text > out[j].Text
+		}
+		return out[i].Feature < out[j].Feature
+	})
+	return out, nil
+}
 
 // Size is the size report of one image, written to size.json.
 type Size struct {
@@ -24,7 +106,8 @@ type Size struct {
 	Features []FeatureSize `json:"features"`
 	// Modules is the size per kernel module, biggest first.
 	Modules []ModuleSize `json:"modules"`
-	// Go estimates the busybox binary's split by feature (see GoShare).
+	// Go splits the busybox binary by feature from its symbol table (see
+	// GoShare).
 	Go []GoShare `json:"go"`
 }
 
@@ -110,9 +193,9 @@ func (s *Size) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t\t%s\n", human(f.Compressed), human(f.Bytes), f.Files, f.Feature)
 	}
 	if len(s.Go) > 0 {
-		fmt.Fprintln(tw, "compressed\tbytes\tpackages\t\tGo binary by feature (estimate)")
+		fmt.Fprintln(tw, "compressed\tbytes\tcode\tpackages\t\tGo binary by feature (code from its symbol table, the rest in proportion)")
 		for _, g := range s.Go {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t\t%s\n", human(g.Compressed), human(g.Bytes), g.Packages, g.Feature)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t\t%s\n", human(g.Compressed), human(g.Bytes), human(g.Text), g.Packages, g.Feature)
 		}
 	}
 	if len(s.Modules) > 0 {

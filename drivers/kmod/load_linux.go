@@ -5,18 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
-	"github.com/u-root/u-root/pkg/kmodule"
 	"golang.org/x/sys/unix"
 )
 
-// Open indexes the running kernel's modules directory, /lib/modules/<release>.
+// Open reads the index of the running kernel's modules directory,
+// /lib/modules/<release> (modules.dep and the files beside it).
 func Open() (*Index, error) {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return nil, fmt.Errorf("kmod: uname: %w", err)
 	}
-	return BuildIndex(filepath.Join("/lib/modules", unix.ByteSliceToString(u.Release[:])))
+	return LoadIndex(filepath.Join("/lib/modules", unix.ByteSliceToString(u.Release[:])))
 }
 
 // LoadedModules returns the modules the running kernel has loaded, from
@@ -78,7 +79,16 @@ func loadFile(p, params string) error {
 		return err
 	}
 	defer f.Close()
-	if err := kmodule.FileInit(f, params, 0); err != nil && !errors.Is(err, unix.EEXIST) {
+	flags := 0
+	if !strings.HasSuffix(p, ".ko") {
+		// The kernel decompresses it (CONFIG_MODULE_DECOMPRESS): the
+		// device carries no decompressor of its own.
+		flags = unix.MODULE_INIT_COMPRESSED_FILE
+	}
+	if err := unix.FinitModule(int(f.Fd()), params, flags); err != nil && !errors.Is(err, unix.EEXIST) {
+		if flags != 0 && errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("%w (the kernel cannot decompress modules itself: store them uncompressed in the image)", err)
+		}
 		if errors.Is(err, unix.EPERM) {
 			return fmt.Errorf("%w (loading modules needs root and CAP_SYS_MODULE)", err)
 		}

@@ -16,7 +16,7 @@ func ParseProcModules(r io.Reader) (map[string]bool, error) {
 		if len(f) == 0 {
 			continue
 		}
-		if n := modName(f[0]); n != "" {
+		if n := DepName(f[0]); n != "" {
 			out[n] = true
 		}
 	}

@@ -24,6 +24,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/oemkit/messenger/image/marker"
 )
 
 func main() {
@@ -35,10 +37,11 @@ func main() {
 	}
 }
 
-// Ready and report markers printed on the console.
+// Ready and report markers printed on the console (package marker defines
+// them for the device and the host alike).
 const (
-	MarkerStart   = "DEVICEINIT-START"
-	MarkerDrivers = "DEVICE-DRIVERS"
-	MarkerReady   = "DEVICE-READY"
-	MarkerTest    = "DEVICE-TEST"
+	MarkerStart   = marker.Start
+	MarkerDrivers = marker.Drivers
+	MarkerReady   = marker.Ready
+	MarkerTest    = marker.Test
 )

@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/image/imagetest"
+	"github.com/oemkit/messenger/internal/testenv"
 )
 
 // TestBootNotReady boots the real Debian kernel with an initramfs that has no
@@ -23,15 +24,10 @@ func TestBootNotReady(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots QEMU")
 	}
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: apt-get install qemu-system-x86")
-	}
-	k, _ := filepath.Glob(os.ExpandEnv("$HOME/.cache/oemkit-sysgen/kernel/linux-image-*-amd64*/boot/vmlinuz-*"))
-	if len(k) == 0 {
-		t.Skip("no cached amd64 Debian kernel (sysgen build fetches it)")
-	}
+	testenv.Tool(t, "qemu-system-x86_64", "apt-get install qemu-system-x86")
+	k := imagetest.Kernel(t, "qemu-x86_64")
 	dir := t.TempDir()
-	kb, err := os.ReadFile(k[0])
+	kb, err := os.ReadFile(k.Vmlinuz)
 	if err != nil {
 		t.Fatal(err)
 	}

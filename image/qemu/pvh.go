@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/internal/fsutil"
 )
 
 // Under TCG an x86 bzImage spends most of its boot unpacking itself (Debian
@@ -42,22 +43,7 @@ func pvhKernel(path, sha256, cacheDir string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", fmt.Errorf("qemu: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".pvh-*")
-	if err != nil {
-		return "", fmt.Errorf("qemu: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(elfBytes); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("qemu: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("qemu: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return "", fmt.Errorf("qemu: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err := fsutil.WriteFileAtomic(out, elfBytes, 0o644); err != nil {
 		return "", fmt.Errorf("qemu: %w", err)
 	}
 	return out, nil
@@ -136,7 +122,7 @@ func hasPVHNote(b []byte) bool {
 // fastKernel returns the kernel path QEMU should load for the image: the
 // PVH ELF for an x86 bzImage that has one, else the image's own kernel.
 func fastKernel(m *image.Manifest, dir string) (string, bool) {
-	k := filepath.Join(dir, m.Kernel.File)
+	k := joinDir(dir, m.Kernel.File)
 	if m.GOARCH != "amd64" {
 		return k, false
 	}

@@ -3,8 +3,9 @@ package qemu
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/oemkit/messenger/image/imagetest"
 )
 
 func TestExtractVmlinuxRejects(t *testing.T) {
@@ -15,25 +16,34 @@ func TestExtractVmlinuxRejects(t *testing.T) {
 	}
 }
 
-// TestPVHDebianKernel unpacks the cached Debian amd64 kernel, if present.
+// TestPVHDebianKernel unpacks the BSP's Debian amd64 kernel (fetched into
+// the cache if needed).
 func TestPVHDebianKernel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("unpacks a 66 MB kernel")
 	}
-	m, _ := filepath.Glob(os.ExpandEnv("$HOME/.cache/oemkit-sysgen/kernel/linux-image-*-amd64*/boot/vmlinuz-*"))
-	if len(m) == 0 {
-		t.Skip("no cached amd64 Debian kernel (sysgen build fetches it)")
-	}
-	b, err := os.ReadFile(m[0])
+	k := imagetest.Kernel(t, "qemu-x86_64")
+	b, err := os.ReadFile(k.Vmlinuz)
 	if err != nil {
 		t.Fatal(err)
 	}
 	elf, err := extractVmlinux(b)
 	if err != nil {
-		t.Fatalf("extractVmlinux(%s) = %v", m[0], err)
+		t.Fatalf("extractVmlinux(%s) = %v", k.Vmlinuz, err)
 	}
 	if len(elf) < len(b) {
 		t.Errorf("extractVmlinux gave %d bytes, want more than the %d-byte bzImage", len(elf), len(b))
+	}
+	cache := t.TempDir()
+	p, err := pvhKernel(k.Vmlinuz, "test", cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Size() != int64(len(elf)) {
+		t.Errorf("pvhKernel wrote %v (%v), want the %d-byte ELF", fi, err, len(elf))
+	}
+	if p2, err := pvhKernel("/nonexistent", "test", cache); err != nil || p2 != p {
+		t.Errorf("pvhKernel again = %q, %v, want the cached %q", p2, err, p)
 	}
 }
 

@@ -1,10 +1,16 @@
 // Package qemu boots a built image folder in QEMU the way its BSP manifest
-// says (TCG, user networking, audio to a WAV file, serial console captured)
-// and waits for the device init's ready marker.
+// says (TCG, user networking, audio to a WAV file, serial console captured).
+//
+// VM is the one console driver: Start boots the image, one goroutine reads
+// the serial console into a buffer (nothing is lost between reads), Expect
+// waits for a regexp, Run types a shell command and returns its output and
+// exit status, WaitMarker waits for a device marker (package marker), Stop
+// ends QEMU cleanly. Host ports forwarded into the guest are free ones, or
+// the error names the port that is taken. Boot is the sysgen boot check on
+// top of it: start, wait for ready, stop.
 package qemu
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,19 +20,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/image/marker"
 )
 
-// Console markers printed by u-root's init and the device init.
+// Console markers printed by u-root's init and the device init (defined in
+// package marker, which the device links too).
 const (
-	MarkerInit    = "Welcome to u-root!"
-	MarkerUinit   = "DEVICEINIT-START"
-	MarkerDrivers = "DEVICE-DRIVERS"
-	MarkerReady   = "DEVICE-READY"
-	MarkerTest    = "DEVICE-TEST"
+	MarkerInit    = marker.Init
+	MarkerUinit   = marker.Start
+	MarkerDrivers = marker.Drivers
+	MarkerReady   = marker.Ready
+	MarkerTest    = marker.Test
 )
 
 // ErrNotReady is wrapped when the device did not report ready in time or
@@ -42,12 +49,15 @@ type Options struct {
 	Append []string
 	// Console receives the console output as it arrives (may be nil).
 	Console io.Writer
-	// Timeout bounds the whole boot; 0 means 3 minutes.
+	// Forward are TCP ports forwarded from the host into the guest.
+	Forward []Forward
+	// Timeout bounds the whole boot (Boot only); 0 means 3 minutes.
 	Timeout time.Duration
-	// WaitFor are markers to wait for after ready (e.g. MarkerTest).
+	// WaitFor are markers to wait for after ready (Boot only, e.g.
+	// MarkerTest).
 	WaitFor []string
 	// WaitExit waits for QEMU to exit by itself (guest power off) after
-	// the markers instead of stopping it.
+	// the markers instead of stopping it (Boot only).
 	WaitExit bool
 	// BzImage boots the x86 bzImage as it is. By default an x86 kernel
 	// with a PVH entry is started as its unpacked ELF image (extracted
@@ -90,7 +100,7 @@ func argv(m *image.Manifest, dir, kernel, wav string, extra []string) []string {
 	appendLine := strings.TrimSpace(strings.Join(append([]string{m.Cmdline}, extra...), " "))
 	r := strings.NewReplacer(
 		"{kernel}", kernel,
-		"{initrd}", filepath.Join(dir, m.Initramfs),
+		"{initrd}", joinDir(dir, m.Initramfs),
 		"{append}", appendLine,
 		"{wav}", wav,
 		"{state}", filepath.Join(dir, StateFile),
@@ -171,171 +181,68 @@ func usesWAV(m *image.Manifest) bool {
 // ErrNotReady and carries the console's last 30 lines when the device did not
 // get ready; the Result is returned in both cases.
 func Boot(ctx context.Context, dir string, opts Options) (*Result, error) {
-	m, err := image.ReadManifest(dir)
-	if err != nil {
-		return nil, err
-	}
-	if len(m.QEMU) == 0 {
-		return nil, fmt.Errorf("qemu: %s has no QEMU command line; the BSP cannot be booted in QEMU", dir)
-	}
-	if _, err := exec.LookPath(m.QEMU[0]); err != nil {
-		return nil, fmt.Errorf("qemu: %s not found (apt-get install %s): %w", m.QEMU[0], aptPackage(m.QEMU[0]), err)
-	}
 	timeout := opts.Timeout
 	if timeout == 0 {
 		timeout = 3 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-
-	res := &Result{Markers: map[string]string{}}
-	if usesWAV(m) {
-		res.WAV = opts.WAV
-		if res.WAV == "" {
-			f, err := os.CreateTemp("", "sysgen-boot-*.wav")
-			if err != nil {
-				return nil, fmt.Errorf("qemu: %w", err)
-			}
-			f.Close()
-			res.WAV = f.Name()
-			defer os.Remove(res.WAV)
-		}
-	}
-	if err := PrepareState(m, dir); err != nil {
+	v, err := Start(ctx, dir, opts)
+	if err != nil {
 		return nil, err
 	}
-	kernel := filepath.Join(dir, m.Kernel.File)
-	if !opts.BzImage {
-		kernel, res.PVH = fastKernel(m, dir)
-	}
-	res.Argv = argv(m, dir, kernel, res.WAV, opts.Append)
-
-	cmd := exec.Command(res.Argv[0], res.Argv[1:]...)
-	stdin, err := cmd.StdinPipe() // keep the serial console's input open
-	if err != nil {
-		return nil, fmt.Errorf("qemu: %w", err)
-	}
-	defer stdin.Close()
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	setProcAttr(cmd)
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("qemu: start %s: %w", res.Argv[0], err)
-	}
-	exited := make(chan error, 1)
-	go func() {
-		err := cmd.Wait()
-		pw.Close()
-		exited <- err
-	}()
-
-	var mu sync.Mutex
-	var log strings.Builder
+	res := &Result{Argv: v.Argv(), WAV: v.WAV(), PVH: v.PVH(), Markers: map[string]string{}}
 	want := append([]string{MarkerReady}, opts.WaitFor...)
-	found := make(chan struct{})
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		closed := false
-		for sc.Scan() {
-			line := strings.TrimRight(sc.Text(), "\r")
-			now := time.Since(start)
-			if opts.Console != nil {
-				fmt.Fprintln(opts.Console, line)
-			}
-			mu.Lock()
-			log.WriteString(line)
-			log.WriteByte('\n')
-			if res.ToInit == 0 && strings.Contains(line, MarkerInit) {
-				res.ToInit = now
-			}
-			if i := strings.Index(line, "DEVICE"); i >= 0 {
-				mk, payload, _ := strings.Cut(line[i:], " ")
-				if _, ok := res.Markers[mk]; !ok {
-					res.Markers[mk] = payload
-					switch mk {
-					case MarkerUinit:
-						res.ToUinit = now
-					case MarkerReady:
-						res.ToReady = now
-					}
-				}
-			}
-			all := true
-			for _, w := range want {
-				if _, ok := res.Markers[w]; !ok {
-					all = false
-				}
-			}
-			mu.Unlock()
-			if all && !closed {
-				closed = true
-				close(found)
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-
-	var qemuErr error
-	ready := false
-	select {
-	case <-found:
-		ready = true
-	case qemuErr = <-exited:
-		exited <- qemuErr
-	case <-ctx.Done():
-	}
-	if ready && opts.WaitExit {
-		select {
-		case qemuErr = <-exited:
-			exited <- qemuErr
-		case <-ctx.Done():
+	var waitErr error
+	for _, w := range want {
+		if _, waitErr = v.WaitMarker(ctx, w, 0); waitErr != nil {
+			break
 		}
 	}
-	stop(cmd, exited)
-	<-scanned
-	mu.Lock()
-	res.Console = log.String()
-	mu.Unlock()
+	if waitErr == nil && opts.WaitExit {
+		if err := v.Wait(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			waitErr = err
+		}
+	}
+	v.Stop()
+	res.Console = v.Console()
+	v.mu.Lock()
+	for name, m := range v.markers {
+		if name != MarkerInit {
+			res.Markers[name] = m.Payload
+		}
+	}
+	v.mu.Unlock()
+	if m, ok := v.Marker(MarkerInit); ok {
+		res.ToInit = m.At
+	}
+	if m, ok := v.Marker(MarkerUinit); ok {
+		res.ToUinit = m.At
+	}
+	if m, ok := v.Marker(MarkerReady); ok {
+		res.ToReady = m.At
+	}
 	res.GuestUinit = uptime(res.Markers[MarkerUinit])
 	res.GuestReady = uptime(res.Markers[MarkerReady])
-	if !ready {
-		why := "timed out after " + timeout.String()
-		if ctx.Err() == nil || qemuErr != nil {
-			why = fmt.Sprintf("QEMU exited (%v)", qemuErr)
+	var missing []string
+	for _, w := range want {
+		if _, ok := res.Markers[w]; !ok {
+			missing = append(missing, w)
 		}
-		missing := []string{}
-		for _, w := range want {
-			if _, ok := res.Markers[w]; !ok {
-				missing = append(missing, w)
-			}
+	}
+	if len(missing) > 0 {
+		why := "timed out after " + timeout.String()
+		if errors.Is(waitErr, ErrExited) {
+			why = fmt.Sprintf("QEMU exited (%v)", v.waitErr)
+		} else if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			why = ctx.Err().Error()
 		}
 		return res, fmt.Errorf("%w: %s, missing %s; last console lines:\n%s", ErrNotReady, why, strings.Join(missing, ", "), Tail(res.Console, 30))
 	}
+	if opts.WaitExit && waitErr != nil {
+		return res, waitErr
+	}
 	return res, nil
-}
-
-// stop ends QEMU: SIGTERM (QEMU then finishes the WAV header), SIGKILL to
-// the process group if it is still there after 10 s.
-func stop(cmd *exec.Cmd, exited chan error) {
-	select {
-	case err := <-exited:
-		exited <- err
-		return
-	default:
-	}
-	terminate(cmd)
-	select {
-	case err := <-exited:
-		exited <- err
-	case <-time.After(10 * time.Second):
-		kill(cmd)
-		err := <-exited
-		exited <- err
-	}
 }
 
 // Tail returns the last n lines of s.

@@ -1,9 +1,10 @@
 package cli
 
 import (
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/oemkit/messenger/internal/testenv"
 )
 
 // TestDemoEndToEnd runs the README's main command (sysgen demo --check):
@@ -14,16 +15,16 @@ func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end QEMU demo skipped in -short mode")
 	}
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: apt-get install qemu-system-x86 (scripts/install-deps)")
-	}
+	testenv.Tool(t, "qemu-system-x86_64", "apt-get install qemu-system-x86 (scripts/install-deps)")
 	work := t.TempDir()
 	out, stderr, code := run(t, nil, "demo", "--check", "--work", work)
 	t.Logf("demo output:\n%s", out)
 	if code != 0 {
 		t.Fatalf("sysgen demo --check exit %d: %s\n%s", code, stderr, out)
 	}
-	for _, want := range []string{"PASS", "signed in", "same sha256"} {
+	for _, want := range []string{"PASS device alice@lab.test signs in", "PASS host sees the device go busy",
+		"PASS file /bbin/bb from the device arrives with the same sha256", "PASS /var/lib/msmsgs/demo-state.txt survives the power cut",
+		"PASS device signs in again after the reboot", "PASS (15 checks)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}

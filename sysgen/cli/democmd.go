@@ -20,7 +20,7 @@ func init() {
 func runDemo(ctx context.Context, c *Context, args []string) error {
 	fs, co := c.flags("demo", "demo [--bsp NAME] [--work DIR] [--check]", nil)
 	work := fs.String("work", "", "folder for the lab data, image and logs (default: a new temp folder)")
-	_ = fs.Bool("check", false, "non-interactive: run the checks and exit 0 on PASS, 1 on FAIL (the demo never waits for input)")
+	check := fs.Bool("check", false, "run the scenario's checks, stop everything and exit 0 if all passed, 1 at the first that failed (without it the device, the lab and the host client keep running after PASS until Ctrl-C)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -56,13 +56,13 @@ func runDemo(ctx context.Context, c *Context, args []string) error {
 		}
 		return nil
 	}
-	res, err := demo.Run(ctx, demo.Options{Root: root, Work: *work, BSP: co.bsp, Out: c.Stdout, Build: build})
+	res, err := demo.Run(ctx, demo.Options{Root: root, Work: *work, BSP: co.bsp, Out: c.Stdout, Build: build, Keep: !*check})
 	if err != nil {
 		fmt.Fprintf(c.Stdout, "FAIL: %v\nlogs: %s\n", err, filepath.Join(*work, "logs"))
 		return &ExitError{Code: 1, Err: fmt.Errorf("demo failed (logs in %s)", filepath.Join(*work, "logs"))}
 	}
 	fmt.Fprintf(c.Stdout, "boot: /init after %.1fs, ready after %.1fs, signed in after %.1fs (image built in %.1fs)\n",
 		res.ToInit.Seconds(), res.ToReady.Seconds(), res.ToSignedIn.Seconds(), res.Build.Seconds())
-	fmt.Fprintf(c.Stdout, "PASS\nlogs: %s\n", res.Logs)
+	fmt.Fprintf(c.Stdout, "PASS (%d checks)\nlogs: %s\n", len(res.Checks), res.Logs)
 	return nil
 }

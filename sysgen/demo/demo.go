@@ -20,8 +20,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,13 +28,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/qemu"
+	"github.com/oemkit/messenger/internal/fsutil"
 )
 
 // Accounts used by the demo.
@@ -62,6 +59,19 @@ type Options struct {
 	// Build builds the image for an OS design file into dir (sysgen build
 	// --design FILE -o DIR); the sysgen CLI provides it.
 	Build func(ctx context.Context, design, dir string) error
+	// Keep leaves the lab, the host client and the device running after
+	// the checks passed, until ctx is done (Ctrl-C), for a person to try
+	// the device through the host client's control socket.
+	Keep bool
+}
+
+// Check is one step of the scenario and how it went.
+type Check struct {
+	Name string
+	// At is the time since the run started when the check ended.
+	At time.Duration
+	// Err is nil when the check passed.
+	Err error
 }
 
 // Result is what the run measured.
@@ -74,6 +84,9 @@ type Result struct {
 	FileSHA256 string
 	// Logs is the folder with the console, service and client logs.
 	Logs string
+	// Checks are the scenario's checks in order; the run stops at the
+	// first that fails (later ones need it).
+	Checks []Check
 }
 
 type run struct {
@@ -83,6 +96,24 @@ type run struct {
 	lab    labInfo
 	ctlBob string
 	out    io.Writer
+	// ftPort is the device's file-transfer port, forwarded from the same
+	// host port: the device advertises the address the service saw
+	// (127.0.0.1 through QEMU's NAT) with its own port, so both must match.
+	ftPort int
+	res    *Result
+	began  time.Time
+}
+
+// check runs one named check of the scenario and records it.
+func (r *run) check(name string, f func() error) error {
+	err := f()
+	r.res.Checks = append(r.res.Checks, Check{Name: name, At: time.Since(r.began), Err: err})
+	if err != nil {
+		fmt.Fprintf(r.out, "FAIL %s: %v\n", name, err)
+		return err
+	}
+	fmt.Fprintf(r.out, "PASS %s (%.1fs)\n", name, time.Since(r.began).Seconds())
+	return nil
 }
 
 type labInfo struct {
@@ -108,14 +139,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	r := &run{o: o, bin: filepath.Join(o.Work, "bin"), logs: filepath.Join(o.Work, "logs"), out: o.Out}
+	r := &run{o: o, bin: filepath.Join(o.Work, "bin"), logs: filepath.Join(o.Work, "logs"), out: o.Out, began: time.Now()}
 	res := &Result{Logs: r.logs}
+	r.res = res
 	for _, d := range []string{r.bin, r.logs} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return res, err
 		}
+	}
+	var err error
+	if r.ftPort, err = qemu.FreePort(); err != nil {
+		return res, err
 	}
 	if err := r.buildTools(ctx); err != nil {
 		return res, err
@@ -139,17 +176,29 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Build = time.Since(start)
 	r.step("image built in %.1fs: %s", res.Build.Seconds(), imgDir)
 
-	dev, err := r.boot(ctx, imgDir)
+	dev, err := r.boot(ctx, imgDir, "console.log")
 	if err != nil {
 		return res, err
 	}
+	res.ToInit, res.ToReady = dev.toInit, dev.toReady
 	if err := r.converse(ctx, dev, imgDir, res); err != nil {
 		dev.stop()
 		return res, err
 	}
-	res.ToInit, res.ToReady = dev.toInit, dev.toReady
-	if err := r.powerCycle(ctx, dev, imgDir); err != nil {
+	dev, err = r.powerCycle(ctx, dev, imgDir)
+	if err != nil {
 		return res, err
+	}
+	defer dev.stop()
+	if o.Keep {
+		r.step("all checks passed; the device keeps running (console: %s). Try it from the host client:", dev.log.Name())
+		r.step("  %s ctl -ctl %s send %s hello", filepath.Join(r.bin, "msmsgs"), r.ctlBob, DeviceAccount)
+		r.step("press Ctrl-C to stop")
+		select {
+		case <-parent.Done():
+		case <-dev.vm.Exited():
+			r.step("the device stopped")
+		}
 	}
 	return res, nil
 }
@@ -159,32 +208,43 @@ const stateProbe = "/var/lib/msmsgs/demo-state.txt"
 
 // powerCycle writes a file into msmsgs's state folder, cuts the power
 // (kills QEMU), boots the same device again and checks that the file is
-// still there (the state partition, SYSGEN_STATEFS) and msmsgs signs in.
-func (r *run) powerCycle(ctx context.Context, d *device, imgDir string) error {
+// still there (the state partition, SYSGEN_STATEFS) and msmsgs signs in. It
+// returns the device as booted again.
+func (r *run) powerCycle(ctx context.Context, d *device, imgDir string) (*device, error) {
 	stamp := fmt.Sprintf("state-%d", time.Now().UnixNano())
-	if _, rc, err := d.sh(ctx, "echo "+stamp+" > "+stateProbe+" && sync", 30*time.Second); err != nil || rc != 0 {
+	if err := r.check("device writes "+stateProbe, func() error {
+		if _, rc, err := d.vm.Run(ctx, "echo "+stamp+" > "+stateProbe+" && sync", 30*time.Second); err != nil || rc != 0 {
+			return fmt.Errorf("exit %d, %v", rc, err)
+		}
+		return nil
+	}); err != nil {
 		d.stop()
-		return fmt.Errorf("demo: write %s on the device: exit %d, %v", stateProbe, rc, err)
+		return nil, err
 	}
-	d.stop()
+	d.kill()
 	r.step("power cut; booting the device again")
-	d2, err := r.boot(ctx, imgDir)
+	d2, err := r.boot(ctx, imgDir, "console-2.log")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer d2.stop()
-	if _, _, err := d2.sh(ctx, "true", 60*time.Second); err != nil {
-		return fmt.Errorf("demo: no shell after the reboot: %w", err)
+	err = r.check(stateProbe+" survives the power cut", func() error {
+		out, rc, err := d2.vm.Run(ctx, "cat "+stateProbe, 60*time.Second)
+		if err != nil || rc != 0 || !strings.Contains(out, stamp) {
+			return fmt.Errorf("cat %s: exit %d, %v: %q", stateProbe, rc, err, strings.TrimSpace(out))
+		}
+		return nil
+	})
+	if err == nil {
+		err = r.check("device signs in again after the reboot", func() error {
+			_, err := r.ctl(ctx, d2, "wait-signin -timeout 120s", 150*time.Second)
+			return err
+		})
 	}
-	out, rc, err := d2.sh(ctx, "cat "+stateProbe, 30*time.Second)
-	if err != nil || rc != 0 || !strings.Contains(out, stamp) {
-		return fmt.Errorf("demo: %s did not survive the power cut (exit %d, %v): %q", stateProbe, rc, err, strings.TrimSpace(out))
+	if err != nil {
+		d2.stop()
+		return nil, err
 	}
-	if _, err := r.ctl(ctx, d2, "wait-signin -timeout 120s", 150*time.Second); err != nil {
-		return fmt.Errorf("demo: device did not sign in after the reboot: %w", err)
-	}
-	r.step("after the power cut the state folder kept %s and %s signed in again", stateProbe, DeviceAccount)
-	return nil
+	return d2, nil
 }
 
 func (r *run) buildTools(ctx context.Context) error {
@@ -225,7 +285,8 @@ func (r *run) startLab(ctx context.Context) (func(), error) {
 		return nil, fmt.Errorf("demo: start messengerd: %w", err)
 	}
 	stop := stopper(c, logf)
-	line, err := readLine(stdout, 30*time.Second)
+	br := bufio.NewReader(stdout)
+	line, err := readLine(br, 30*time.Second)
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("demo: messengerd did not report its addresses: %w (see %s)", err, logf.Name())
@@ -234,7 +295,7 @@ func (r *run) startLab(ctx context.Context) (func(), error) {
 		stop()
 		return nil, fmt.Errorf("demo: messengerd address line %q: %v", line, err)
 	}
-	go func() { _, _ = io.Copy(logf, stdout) }()
+	go func() { _, _ = io.Copy(logf, br) }()
 	r.step("lab service up: clients %s, guests 10.0.2.2:%s, nexus %s", r.lab.Addr, port(r.lab.Guest), r.lab.Nexus)
 	return stop, nil
 }
@@ -320,7 +381,8 @@ SYSGEN_SHELL = true
 "msmsgs.account" = %q
 "msmsgs.password" = %q
 "msmsgs.ca_file" = "/etc/ssl/certs/device/ca.pem"
-`, r.o.BSP, r.lab.CA, guestPort, httpsPort, DeviceAccount, devicePass)
+"msmsgs.ft_ports" = "%d"
+`, r.o.BSP, r.lab.CA, guestPort, httpsPort, DeviceAccount, devicePass, r.ftPort)
 	p := filepath.Join(r.o.Work, "osdesign.toml")
 	if err := os.WriteFile(p, []byte(design), 0o600); err != nil {
 		return err
@@ -332,170 +394,79 @@ SYSGEN_SHELL = true
 	return nil
 }
 
-// device is a booted QEMU guest with its serial console.
+// device is a booted QEMU guest, driven through its serial console.
 type device struct {
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	mu      sync.Mutex
-	buf     bytes.Buffer // console since the last consume
-	notify  chan struct{}
+	vm      *qemu.VM
 	log     *os.File
-	start   time.Time
 	toInit  time.Duration
 	toReady time.Duration
-	done    chan struct{}
 }
 
-// FTHostPort is where the host reaches the device's first file-transfer
-// port (QEMU forwards it to the guest's 6891).
-const FTHostPort = 6891
-
-func (r *run) boot(ctx context.Context, dir string) (*device, error) {
-	m, err := image.ReadManifest(dir)
+func (r *run) boot(ctx context.Context, dir, logName string) (*device, error) {
+	logf, err := os.Create(filepath.Join(r.logs, logName))
 	if err != nil {
 		return nil, err
 	}
-	if err := qemu.PrepareState(m, dir); err != nil {
-		return nil, err
+	vm, err := qemu.Start(ctx, dir, qemu.Options{
+		WAV:     filepath.Join(r.logs, "audio.wav"),
+		Console: logf,
+		Forward: []qemu.Forward{{Guest: r.ftPort, Host: r.ftPort}},
+	})
+	if err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("demo: boot the device: %w", err)
 	}
-	argv := qemu.Argv(m, dir, filepath.Join(r.logs, "audio.wav"), nil)
-	fwd := false
-	for i, a := range argv {
-		if strings.HasPrefix(a, "user,") && i > 0 && argv[i-1] == "-netdev" {
-			argv[i] = a + fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:6891", FTHostPort)
-			fwd = true
+	r.step("booting the device: %s", strings.Join(vm.Argv(), " "))
+	d := &device{vm: vm, log: logf}
+	err = r.check("kernel reaches /init", func() error {
+		m, err := vm.WaitMarker(ctx, qemu.MarkerInit, 3*time.Minute)
+		if err != nil {
+			return fmt.Errorf("%w (console: %s)", err, logf.Name())
 		}
-	}
-	if !fwd {
-		return nil, fmt.Errorf("demo: BSP %s has no user-networking netdev to forward the file-transfer port through", m.BSP)
-	}
-	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", FTHostPort)); err != nil {
-		return nil, fmt.Errorf("demo: host port %d (the device's first file-transfer port, forwarded by QEMU) is in use: stop the program holding it (another Messenger or demo?): %w", FTHostPort, err)
-	} else {
-		l.Close()
-	}
-	if _, err := exec.LookPath(argv[0]); err != nil {
-		return nil, fmt.Errorf("demo: %s not found: apt-get install qemu-system-x86 qemu-system-arm (scripts/install-deps does it)", argv[0])
-	}
-	logf, err := os.Create(filepath.Join(r.logs, "console.log"))
-	if err != nil {
-		return nil, err
-	}
-	d := &device{notify: make(chan struct{}, 1), log: logf, done: make(chan struct{})}
-	d.cmd = exec.Command(argv[0], argv[1:]...)
-	if d.stdin, err = d.cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	stdout, err := d.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	d.cmd.Stderr = logf
-	r.step("booting the device: %s", strings.Join(argv, " "))
-	d.start = time.Now()
-	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("demo: start QEMU: %w", err)
-	}
-	go func() {
-		defer close(d.done)
-		b := make([]byte, 4096)
-		for {
-			n, err := stdout.Read(b)
-			if n > 0 {
-				d.mu.Lock()
-				d.buf.Write(b[:n])
-				d.mu.Unlock()
-				logf.Write(b[:n])
-				select {
-				case d.notify <- struct{}{}:
-				default:
-				}
-			}
+		d.toInit = m.At
+		return nil
+	})
+	if err == nil {
+		err = r.check("device reports ready", func() error {
+			m, err := vm.WaitMarker(ctx, qemu.MarkerReady, 3*time.Minute)
 			if err != nil {
-				return
+				return fmt.Errorf("%w (console: %s)", err, logf.Name())
 			}
-		}
-	}()
-	if _, err := d.expect(ctx, regexp.MustCompile(regexp.QuoteMeta(qemu.MarkerInit)), 3*time.Minute); err != nil {
-		d.stop()
-		return nil, fmt.Errorf("demo: kernel did not reach /init: %w (console: %s)", err, logf.Name())
+			d.toReady = m.At
+			return nil
+		})
 	}
-	d.toInit = time.Since(d.start)
-	if _, err := d.expect(ctx, regexp.MustCompile(qemu.MarkerReady+` .*\n`), 3*time.Minute); err != nil {
-		d.stop()
-		return nil, fmt.Errorf("demo: device did not report ready: %w (console: %s)", err, logf.Name())
+	if err == nil {
+		// The shell prompt comes after the ready line: wait for the
+		// shell to answer.
+		err = r.check("shell answers on the console", func() error {
+			_, _, err := vm.Run(ctx, "true", 60*time.Second)
+			return err
+		})
 	}
-	d.toReady = time.Since(d.start)
+	if err != nil {
+		d.stop()
+		return nil, err
+	}
 	r.step("device ready %.1fs after power-on (/init at %.1fs)", d.toReady.Seconds(), d.toInit.Seconds())
 	return d, nil
 }
 
+// stop shuts QEMU down cleanly.
 func (d *device) stop() {
-	if d.cmd.Process != nil {
-		_ = d.cmd.Process.Kill()
-	}
-	<-d.done
-	_ = d.cmd.Wait()
+	d.vm.Stop()
 	d.log.Close()
 }
 
-// expect waits until re matches the console output since the last match
-// and consumes it.
-func (d *device) expect(ctx context.Context, re *regexp.Regexp, timeout time.Duration) ([]string, error) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		d.mu.Lock()
-		b := d.buf.Bytes()
-		if loc := re.FindSubmatchIndex(b); loc != nil {
-			var groups []string
-			for i := 0; i+1 < len(loc); i += 2 {
-				if loc[i] >= 0 {
-					groups = append(groups, string(b[loc[i]:loc[i+1]]))
-				} else {
-					groups = append(groups, "")
-				}
-			}
-			d.buf.Next(loc[1])
-			d.mu.Unlock()
-			return groups, nil
-		}
-		d.mu.Unlock()
-		select {
-		case <-d.notify:
-		case <-d.done:
-			return nil, errors.New("QEMU exited")
-		case <-deadline.C:
-			return nil, fmt.Errorf("no %q within %v", re, timeout)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-var rcRE = regexp.MustCompile(`(?s)@@BEGIN@@\r?\n(.*?)@@RC=([0-9]+)@@`)
-
-// sh types a command into the device's console shell and returns its
-// output and exit status.
-func (d *device) sh(ctx context.Context, cmd string, timeout time.Duration) (string, int, error) {
-	// The markers are built by the shell (echo of two words) so the
-	// echoed command line itself never matches.
-	line := fmt.Sprintf("echo @@BEGIN''@@; %s; echo @@RC=$?''@@\n", cmd)
-	if _, err := io.WriteString(d.stdin, line); err != nil {
-		return "", -1, err
-	}
-	m, err := d.expect(ctx, rcRE, timeout)
-	if err != nil {
-		return "", -1, fmt.Errorf("device shell %q: %w", cmd, err)
-	}
-	rc := 0
-	fmt.Sscan(m[2], &rc)
-	return strings.ReplaceAll(m[1], "\r", ""), rc, nil
+// kill cuts the power.
+func (d *device) kill() {
+	d.vm.Kill()
+	d.log.Close()
 }
 
 // ctl runs `msmsgs ctl` on the device and requires exit status 0.
 func (r *run) ctl(ctx context.Context, d *device, args string, timeout time.Duration) (string, error) {
-	out, rc, err := d.sh(ctx, "msmsgs ctl "+args, timeout)
+	out, rc, err := d.vm.Run(ctx, "msmsgs ctl "+args, timeout)
 	if err != nil {
 		return out, err
 	}
@@ -505,87 +476,90 @@ func (r *run) ctl(ctx context.Context, d *device, args string, timeout time.Dura
 	return out, nil
 }
 
+// converse is the scenario's main part: sign-in, presence both ways, a
+// message each way and a file from the device checked by hash.
 func (r *run) converse(ctx context.Context, d *device, imgDir string, res *Result) error {
-	// The shell prompt comes after the ready line; give it a moment to
-	// appear by waiting for the shell to answer.
-	if _, _, err := d.sh(ctx, "true", 60*time.Second); err != nil {
-		return fmt.Errorf("demo: no shell on the device console: %w", err)
+	ctl := func(args string, timeout time.Duration) func() error {
+		return func() error { _, err := r.ctl(ctx, d, args, timeout); return err }
 	}
-	if _, err := r.ctl(ctx, d, "wait-signin -timeout 120s", 150*time.Second); err != nil {
-		return fmt.Errorf("demo: device did not sign in: %w", err)
+	bob := func(args ...string) func() error {
+		return func() error { _, err := r.bob(ctx, args...); return err }
 	}
-	res.ToSignedIn = time.Since(d.start)
-	r.step("device %s signed in %.1fs after power-on", DeviceAccount, res.ToSignedIn.Seconds())
-	if _, err := r.ctl(ctx, d, "add "+HostAccount, 30*time.Second); err != nil {
-		return err
-	}
-	// Presence: the host sees the device go busy, the device sees the host.
-	if _, err := r.ctl(ctx, d, "status set busy", 30*time.Second); err != nil {
-		return err
-	}
-	if _, err := r.bob(ctx, "wait", "-timeout", "60s", "-since", "0", "presence", "account="+DeviceAccount, "status=BSY"); err != nil {
-		return fmt.Errorf("demo: host did not see the device go busy: %w", err)
-	}
-	r.step("host sees %s busy", DeviceAccount)
-	if _, err := r.bob(ctx, "status", "set", "away"); err != nil {
-		return err
-	}
-	if _, err := r.ctl(ctx, d, "wait -timeout 60s -since 0 presence account="+HostAccount+" status=AWY", 90*time.Second); err != nil {
-		return fmt.Errorf("demo: device did not see the host go away: %w", err)
-	}
-	r.step("device sees %s away", HostAccount)
-	// A message each way, acknowledged.
-	if _, err := r.ctl(ctx, d, "send "+HostAccount+" hello from the device", 60*time.Second); err != nil {
-		return fmt.Errorf("demo: device message not delivered: %w", err)
-	}
-	if _, err := r.bob(ctx, "wait", "-timeout", "30s", "-since", "0", "message", "account="+DeviceAccount, "text=hello from the device"); err != nil {
-		return fmt.Errorf("demo: host did not get the device's message: %w", err)
-	}
-	r.step("device -> host: \"hello from the device\" delivered")
-	if _, err := r.bob(ctx, "send", DeviceAccount, "hello from the host"); err != nil {
-		return fmt.Errorf("demo: host message not delivered: %w", err)
-	}
-	if _, err := r.ctl(ctx, d, "wait -timeout 30s -since 0 message account="+HostAccount, 60*time.Second); err != nil {
-		return fmt.Errorf("demo: device did not get the host's message: %w", err)
-	}
-	r.step("host -> device: \"hello from the host\" delivered")
-	// A file from the device: its own busybox binary, whose hash the image
-	// manifest records.
-	m, err := image.ReadManifest(imgDir)
-	if err != nil {
-		return err
-	}
-	want := ""
-	for _, f := range m.Files {
-		if f.Path == "/bbin/bb" {
-			want = f.SHA256
+	both := func(fs ...func() error) func() error {
+		return func() error {
+			for _, f := range fs {
+				if err := f(); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
-	if want == "" {
-		return errors.New("demo: the image manifest lists no /bbin/bb to send")
+	var want string
+	steps := []struct {
+		name string
+		f    func() error
+	}{
+		{"device " + DeviceAccount + " signs in", func() error {
+			if err := ctl("wait-signin -timeout 120s", 150*time.Second)(); err != nil {
+				return err
+			}
+			res.ToSignedIn = time.Since(d.vm.Started())
+			return nil
+		}},
+		{"host sees the device go busy", both(ctl("add "+HostAccount, 30*time.Second), ctl("status set busy", 30*time.Second),
+			bob("wait", "-timeout", "60s", "-since", "0", "presence", "account="+DeviceAccount, "status=BSY"))},
+		{"device sees the host go away", both(bob("status", "set", "away"),
+			ctl("wait -timeout 60s -since 0 presence account="+HostAccount+" status=AWY", 90*time.Second))},
+		{"device -> host message delivered", both(ctl("send "+HostAccount+" hello from the device", 60*time.Second),
+			bob("wait", "-timeout", "30s", "-since", "0", "message", "account="+DeviceAccount, "text=hello from the device"))},
+		{"host -> device message delivered", both(bob("send", DeviceAccount, "hello from the host"),
+			ctl("wait -timeout 30s -since 0 message account="+HostAccount, 60*time.Second))},
+		{"file /bbin/bb from the device arrives with the same sha256", func() error {
+			// The device's own busybox binary, whose hash the image
+			// manifest records.
+			m, err := image.ReadManifest(imgDir)
+			if err != nil {
+				return err
+			}
+			for _, f := range m.Files {
+				if f.Path == "/bbin/bb" {
+					want = f.SHA256
+				}
+			}
+			if want == "" {
+				return errors.New("the image manifest lists no /bbin/bb to send")
+			}
+			if _, err := r.ctl(ctx, d, "sendfile "+HostAccount+" /bbin/bb", 4*time.Minute); err != nil {
+				return err
+			}
+			out, err := r.bob(ctx, "wait", "-timeout", "60s", "-since", "0", "ft-done")
+			if err != nil {
+				return fmt.Errorf("host did not finish receiving the file: %w", err)
+			}
+			var ev struct {
+				Path string `json:"path"`
+			}
+			if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.Path == "" {
+				return fmt.Errorf("ft-done event %q has no path", out)
+			}
+			got, err := fsutil.SHA256(ev.Path)
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("received file %s has sha256 %s, the device's /bbin/bb has %s", ev.Path, got, want)
+			}
+			res.FileSHA256 = got
+			return nil
+		}},
 	}
-	if _, err := r.ctl(ctx, d, "sendfile "+HostAccount+" /bbin/bb", 4*time.Minute); err != nil {
-		return fmt.Errorf("demo: file transfer from the device failed: %w", err)
+	for _, st := range steps {
+		if err := r.check(st.name, st.f); err != nil {
+			return fmt.Errorf("demo: %s: %w", st.name, err)
+		}
 	}
-	out, err := r.bob(ctx, "wait", "-timeout", "60s", "-since", "0", "ft-done")
-	if err != nil {
-		return fmt.Errorf("demo: host did not finish receiving the file: %w", err)
-	}
-	var ev struct {
-		Path string `json:"path"`
-	}
-	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.Path == "" {
-		return fmt.Errorf("demo: ft-done event %q has no path", out)
-	}
-	got, err := fileSHA256(ev.Path)
-	if err != nil {
-		return err
-	}
-	if got != want {
-		return fmt.Errorf("demo: received file %s has sha256 %s, the device's /bbin/bb has %s", ev.Path, got, want)
-	}
-	res.FileSHA256 = got
-	r.step("file /bbin/bb (%s) arrived on the host with the same sha256", want[:16])
+	r.step("device signed in %.1fs after power-on; file %s... crossed", res.ToSignedIn.Seconds(), want[:16])
 	return nil
 }
 
@@ -606,35 +580,21 @@ func stopper(c *exec.Cmd, logf *os.File) func() {
 	}
 }
 
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
+// readLine reads one line from br within timeout; br keeps what came
+// after it.
+func readLine(br *bufio.Reader, timeout time.Duration) (string, error) {
+	type result struct {
+		line string
+		err  error
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func readLine(r io.Reader, timeout time.Duration) (string, error) {
-	ch := make(chan string, 1)
-	errc := make(chan error, 1)
+	ch := make(chan result, 1)
 	go func() {
-		line, err := bufio.NewReader(r).ReadString('\n')
-		if err != nil {
-			errc <- err
-			return
-		}
-		ch <- strings.TrimSpace(line)
+		line, err := br.ReadString('\n')
+		ch <- result{strings.TrimSpace(line), err}
 	}()
 	select {
-	case l := <-ch:
-		return l, nil
-	case err := <-errc:
-		return "", err
+	case r := <-ch:
+		return r.line, r.err
 	case <-time.After(timeout):
 		return "", errors.New("timeout")
 	}

@@ -3,53 +3,29 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/oemkit/messenger/drivers/kmod"
+	"github.com/oemkit/messenger/drivers/kmod/modinfo"
+	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/image/imagetest"
+	"github.com/oemkit/messenger/image/qemu"
+	"github.com/oemkit/messenger/internal/fsutil"
+	"github.com/oemkit/messenger/internal/testenv"
 	"github.com/u-root/u-root/pkg/cpio"
 )
-
-// kernelRoot finds an unpacked Debian kernel package for arch (amd64,
-// arm64): the folder with boot/vmlinuz-* and lib/modules/*.
-// $MESSENGER_KERNEL_ROOT_<ARCH>, else the sysgen cache
-// (~/.cache/oemkit-sysgen/kernel/linux-image-*<arch>*).
-func kernelRoot(t *testing.T, arch string) (vmlinuz, modDir string) {
-	var roots []string
-	if r := os.Getenv("MESSENGER_KERNEL_ROOT_" + strings.ToUpper(arch)); r != "" {
-		roots = append(roots, r)
-	}
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if cache == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			cache = filepath.Join(h, ".cache")
-		}
-	}
-	m, _ := filepath.Glob(filepath.Join(cache, "oemkit-sysgen", "kernel", "linux-image-*"+arch+"*"))
-	roots = append(roots, m...)
-	for _, r := range roots {
-		v, _ := filepath.Glob(filepath.Join(r, "boot", "vmlinuz-*"))
-		md, _ := filepath.Glob(filepath.Join(r, "lib", "modules", "*"))
-		if len(v) > 0 && len(md) > 0 {
-			return v[0], md[0]
-		}
-	}
-	t.Skipf("no unpacked Debian %s kernel: set MESSENGER_KERNEL_ROOT_%s to the dpkg -x folder of linux-image-6.1.0-56-%s, or run sysgen build once to fill the cache", arch, strings.ToUpper(arch), arch)
-	return "", ""
-}
 
 // machine is how QEMU emulates a BSP's hardware for this test.
 type machine struct {
 	arch    string // GOARCH and Debian architecture
+	bsp     string // the BSP whose kernel it boots
 	qemu    string
 	args    []string // machine, CPU, NIC, RNG and audio devices
 	console string
@@ -60,15 +36,15 @@ type machine struct {
 }
 
 var machines = []machine{
-	{"amd64", "qemu-system-x86_64", []string{"-accel", "tcg",
+	{"amd64", "qemu-x86_64", "qemu-system-x86_64", []string{"-accel", "tcg",
 		"-device", "virtio-net-pci,netdev=n0,romfile=", "-device", "virtio-rng-pci",
 		"-device", "intel-hda", "-device", "hda-output,audiodev=a0"},
 		"ttyS0", []string{"virtio_pci", "virtio_rng", "virtio_net", "snd_hda_codec_generic", "snd_hda_intel"}, false},
-	{"arm64", "qemu-system-aarch64", []string{"-M", "virt", "-cpu", "cortex-a57", "-accel", "tcg",
+	{"arm64", "qemu-aarch64", "qemu-system-aarch64", []string{"-M", "virt", "-cpu", "cortex-a57", "-accel", "tcg",
 		"-device", "virtio-net-device,netdev=n0", "-device", "virtio-rng-device",
 		"-device", "intel-hda", "-device", "hda-output,audiodev=a0"},
 		"ttyAMA0", []string{"virtio_mmio", "virtio_rng", "virtio_net", "snd_hda_codec_generic", "snd_hda_intel"}, false},
-	{"amd64", "qemu-system-x86_64", []string{"-accel", "tcg",
+	{"amd64", "qemu-x86_64", "qemu-system-x86_64", []string{"-accel", "tcg",
 		"-device", "virtio-net-pci,netdev=n0,romfile=", "-device", "virtio-rng-pci",
 		"-audiodev", "none,id=a1", "-device", "intel-hda", "-device", "hda-duplex,audiodev=a1"},
 		"ttyS0", []string{"virtio_pci", "virtio_rng", "virtio_net", "snd_hda_codec_generic", "snd_hda_intel"}, true},
@@ -77,29 +53,30 @@ var machines = []machine{
 // TestQEMUDrivers boots the drivers as /init under QEMU (TCG) with a
 // virtio-net NIC, virtio-rng and an intel-hda codec (virtio on PCI for
 // amd64, on virtio-mmio for arm64 virt), and checks DHCP, a TCP round trip
-// to the host, and the tone in QEMU's WAV output.
+// to the host, and the tone in QEMU's WAV output. The machines boot in
+// parallel.
 func TestQEMUDrivers(t *testing.T) {
-	if os.Getenv("DRIVERS_QEMU") == "" {
-		t.Skip("boots QEMU for about a minute: set DRIVERS_QEMU=1 to run")
+	if testing.Short() {
+		t.Skip("boots QEMU three times (about a minute)")
 	}
 	for _, m := range machines {
 		name := m.arch
 		if m.capture {
 			name += "-capture"
 		}
-		t.Run(name, func(t *testing.T) { testMachine(t, m) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testMachine(t, m)
+		})
 	}
 }
 
 func testMachine(t *testing.T, mc machine) {
-	qemu, err := exec.LookPath(mc.qemu)
-	if err != nil {
-		t.Skipf("%s not found: apt-get install qemu-system-x86 qemu-system-arm", mc.qemu)
-	}
-	vmlinuz, modDir := kernelRoot(t, mc.arch)
+	testenv.Tool(t, mc.qemu, "apt-get install qemu-system-x86 qemu-system-arm")
+	k := imagetest.Kernel(t, mc.bsp)
 	dir := t.TempDir()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	initBin := filepath.Join(dir, "init")
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", initBin, ".")
@@ -108,7 +85,7 @@ func testMachine(t *testing.T, mc machine) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	initramfs := filepath.Join(dir, "initramfs.cpio")
-	if err := writeInitramfs(initramfs, initBin, modDir, mc.modules); err != nil {
+	if err := writeInitramfs(initramfs, initBin, k.ModulesDir(), mc.modules); err != nil {
 		t.Fatal(err)
 	}
 
@@ -133,17 +110,30 @@ func testMachine(t *testing.T, mc machine) {
 	port := ln.Addr().(*net.TCPAddr).Port
 
 	wav := filepath.Join(dir, "out.wav")
-	args := append([]string{"-m", "512", "-nographic", "-no-reboot",
-		"-kernel", vmlinuz, "-initrd", initramfs,
-		"-append", fmt.Sprintf("console=%s quiet vmcheck.dial=10.0.2.2:%d", mc.console, port),
-		"-netdev", "user,id=n0", "-audiodev", "wav,id=a0,path=" + wav}, mc.args...)
-	cmd := exec.CommandContext(ctx, qemu, args...)
+	m := &image.Manifest{BSP: mc.bsp, GOARCH: mc.arch, Initramfs: initramfs,
+		Cmdline: fmt.Sprintf("console=%s quiet vmcheck.dial=10.0.2.2:%d", mc.console, port),
+		Kernel:  image.ManifestKernel{File: k.Vmlinuz, SHA256: kernelSHA256(t, k.Vmlinuz)},
+		QEMU: append([]string{mc.qemu, "-m", "512", "-nographic", "-no-reboot",
+			"-kernel", "{kernel}", "-initrd", "{initrd}", "-append", "{append}",
+			"-netdev", "user,id=n0", "-audiodev", "wav,id=a0,path={wav}"}, mc.args...)}
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	console := string(out)
-	t.Logf("QEMU ran %v; console:\n%s", time.Since(start).Round(time.Millisecond), console)
+	vm, err := qemu.StartManifest(ctx, m, dir, qemu.Options{WAV: wav})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Stop()
+	res, err := vm.Expect(ctx, regexp.MustCompile(`VMCHECK (OK|FAIL.*)`), 6*time.Minute)
+	if err == nil {
+		// The guest reboots; QEMU (-no-reboot) exits and finishes the WAV.
+		err = vm.Wait(ctx)
+	}
+	console := vm.Console()
+	t.Logf("QEMU ran %v (PVH %v); console:\n%s", time.Since(start).Round(time.Millisecond), vm.PVH(), console)
 	if err != nil {
 		t.Fatalf("qemu: %v", err)
+	}
+	if res[1] != "OK" {
+		t.Fatalf("guest reported VMCHECK %s", res[1])
 	}
 	if !strings.Contains(console, "VMCHECK OK") {
 		t.Fatalf("guest did not report VMCHECK OK")
@@ -159,40 +149,31 @@ func testMachine(t *testing.T, mc machine) {
 		}
 		return
 	}
-	samples, rate, channels, err := readWAV(wav)
+	w, err := qemu.ReadWAV(wav)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Find the loud part and check it is 1 kHz.
-	var body []int16
-	for i := 0; i+channels <= len(samples); i += channels {
-		if s := samples[i]; s > 4000 || s < -4000 {
-			body = samples[i:]
-			break
-		}
-	}
-	if len(body) < rate/2*channels {
-		peak := 0
-		for _, s := range samples {
-			peak = max(peak, int(s), -int(s))
-		}
-		t.Fatalf("WAV (%d Hz, %d ch, %d frames, peak %d) has %d loud frames, want at least 0.5 s of tone", rate, channels, len(samples)/max(channels, 1), peak, len(body)/max(channels, 1))
-	}
-	body = body[:rate/2*channels]
-	at := func(f float64) float64 { return goertzel(body, channels, rate, f) }
-	if a, off := at(1000), at(1500); a < 0.2 || off > a/20 {
-		t.Errorf("WAV tone amplitude at 1 kHz = %.3f, at 1.5 kHz = %.3f; want a clear 1 kHz tone", a, off)
+	if ok, ratio := qemu.ToneCheck(w, 1000); !ok {
+		t.Errorf("WAV (%d Hz, %d ch, %d frames): 1 kHz stands %.1fx above other tones in its loudest half second, want a clear 1 kHz tone", w.Rate, w.Channels, len(w.Mono()), ratio)
 	} else {
-		t.Logf("WAV %d Hz %d ch: amplitude at 1 kHz = %.3f, at 1.5 kHz = %.4f", rate, channels, a, off)
+		t.Logf("WAV %d Hz %d ch: 1 kHz stands %.0fx above other tones", w.Rate, w.Channels, ratio)
 	}
 }
 
 // writeInitramfs writes a newc cpio with /init, the device folders and the
 // closure of modules.
 func writeInitramfs(path, initBin, modDir string, modules []string) error {
-	files, err := kmod.ClosureFiles(modDir, modules...)
+	x, err := modinfo.BuildIndex(modDir)
 	if err != nil {
 		return err
+	}
+	mods, err := x.Closure(modules...)
+	if err != nil {
+		return err
+	}
+	var files []string
+	for _, m := range mods {
+		files = append(files, m.Path)
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -222,6 +203,13 @@ func writeInitramfs(path, initBin, modDir string, modules []string) error {
 		mkdirs(filepath.Dir(p))
 		recs = append(recs, cpio.StaticFile(p, string(b), 0o644))
 	}
+	// The index the device's loader reads instead of the modules' ELF.
+	for name, b := range modinfo.IndexFiles(mods) {
+		recs = append(recs, cpio.StaticFile(filepath.Join(rel, name), string(b), 0o644))
+	}
+	if b, err := os.ReadFile(filepath.Join(modDir, "modules.builtin")); err == nil {
+		recs = append(recs, cpio.StaticFile(filepath.Join(rel, "modules.builtin"), string(b), 0o644))
+	}
 	bin, err := os.ReadFile(initBin)
 	if err != nil {
 		return err
@@ -235,44 +223,11 @@ func writeInitramfs(path, initBin, modDir string, modules []string) error {
 	return f.Close()
 }
 
-// readWAV reads a 16-bit PCM WAV file.
-func readWAV(path string) (samples []int16, rate, channels int, err error) {
-	b, err := os.ReadFile(path)
+func kernelSHA256(t *testing.T, p string) string {
+	t.Helper()
+	sum, err := fsutil.SHA256(p)
 	if err != nil {
-		return nil, 0, 0, err
+		t.Fatal(err)
 	}
-	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		return nil, 0, 0, errors.New("not a WAV file")
-	}
-	for p := 12; p+8 <= len(b); {
-		id, size := string(b[p:p+4]), int(binary.LittleEndian.Uint32(b[p+4:]))
-		body := b[p+8:]
-		switch id {
-		case "fmt ":
-			channels = int(binary.LittleEndian.Uint16(body[2:]))
-			rate = int(binary.LittleEndian.Uint32(body[4:]))
-		case "data":
-			if size > len(body) || size == 0 {
-				size = len(body) // QEMU may not patch the size on exit
-			}
-			for i := 0; i+1 < size; i += 2 {
-				samples = append(samples, int16(binary.LittleEndian.Uint16(body[i:])))
-			}
-			return samples, rate, channels, nil
-		}
-		p += 8 + size + size%2
-	}
-	return nil, 0, 0, errors.New("WAV has no data chunk")
-}
-
-// goertzel returns the amplitude (0..1) of freq in channel 0.
-func goertzel(s []int16, channels, rate int, freq float64) float64 {
-	n := len(s) / channels
-	w := 2 * math.Pi * freq / float64(rate)
-	var q1, q2 float64
-	for i := 0; i < n; i++ {
-		q0 := 2*math.Cos(w)*q1 - q2 + float64(s[i*channels])/32768
-		q2, q1 = q1, q0
-	}
-	return 2 * math.Hypot(q1-q2*math.Cos(w), q2*math.Sin(w)) / float64(n)
+	return sum
 }
