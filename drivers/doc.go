@@ -18,5 +18,5 @@
 //
 // The sub-packages kmod, sysfs, virtio, audio/alsa, audio/convert, i2cdev
 // and codec/sgtl5000 are the building blocks and can be used on their own.
-// internal/vmcheck boots them for real under QEMU (DRIVERS_QEMU=1).
+// internal/vmcheck boots them for real under QEMU (plain go test; -short skips).
 package drivers

@@ -1,6 +1,8 @@
 package image_test
 
 import (
+	"github.com/oemkit/messenger/internal/testenv"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -52,7 +54,7 @@ func lineServer(t *testing.T) (addr string, got chan string) {
 func needQEMU(t *testing.T, prog, pkg string) {
 	t.Helper()
 	if _, err := exec.LookPath(prog); err != nil {
-		t.Skipf("%s not found: apt-get install %s", prog, pkg)
+		testenv.Missing(t, "%s not found: apt-get install %s", prog, pkg)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/oemkit/messenger/internal/testenv"
 )
 
 // CatalogSpec makes the spec of the design that the OEM flags in env
@@ -40,6 +42,6 @@ func NeedKernel(t testing.TB) {
 		t.Skip("builds a real image; skipped in -short mode")
 	}
 	if _, err := os.Stat("/usr/bin/apt-get"); err != nil {
-		t.Skip("needs apt-get and dpkg-deb to fetch the Debian kernel (a Debian host)")
+		testenv.Missing(t, "needs apt-get and dpkg-deb to fetch the Debian kernel (a Debian host)")
 	}
 }
