@@ -27,14 +27,14 @@ var (
 
 // Limits bound what Read accepts.
 type Limits struct {
-	MaxHeaderBytes int // the start line and headers, default 64 KiB
+	MaxHeaderBytes int // the start line and headers, default 128 KiB (a base64 AP-REQ fits)
 	MaxHeaders     int // header lines, default 100
 	MaxBody        int // default 64 KiB
 }
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = 64 << 10
+		l.MaxHeaderBytes = 128 << 10
 	}
 	if l.MaxHeaders <= 0 {
 		l.MaxHeaders = 100
@@ -115,7 +115,9 @@ func (m *Message) GetAll(name string) []string {
 }
 
 // Add appends a header.
-func (m *Message) Add(name, value string) { m.Headers = append(m.Headers, Header{CanonicalName(name), value}) }
+func (m *Message) Add(name, value string) {
+	m.Headers = append(m.Headers, Header{CanonicalName(name), value})
+}
 
 // Set replaces every header name with one value.
 func (m *Message) Set(name, value string) {

@@ -49,7 +49,7 @@ func TestReadRefuses(t *testing.T) {
 		{"header without colon", strings.Replace(msg, "i: call-1", "i call-1", 1), ErrMalformed},
 		{"huge body", strings.Replace(msg, "l: 5", "l: 99999999", 1), ErrTooLarge},
 		{"negative length", strings.Replace(msg, "l: 5", "l: -1", 1), ErrMalformed},
-		{"huge header", strings.Replace(msg, "i: call-1", "i: "+strings.Repeat("x", 70<<10), 1), ErrTooLarge},
+		{"huge header", strings.Replace(msg, "i: call-1", "i: "+strings.Repeat("x", 140<<10), 1), ErrTooLarge},
 		{"too many headers", strings.Replace(msg, "i: call-1\r\n", "i: call-1\r\n"+strings.Repeat("X-A: 1\r\n", 200), 1), ErrTooLarge},
 		{"cut body", strings.TrimSuffix(msg, "lo"), ErrMalformed},
 		{"cut headers", msg[:40], ErrMalformed},
