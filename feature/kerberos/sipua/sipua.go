@@ -91,7 +91,8 @@ type UA struct {
 	closeErr error
 	done     chan struct{}
 
-	// Timing of the last sign-in: AS, TGS (+ AP-REQ) and the REGISTER
+	// Timing of the last sign-in: the AS exchange (zero when the TGT was
+	// still valid), the TGS exchange with the AP-REQ, and the two REGISTER
 	// round trips.
 	SignInAS, SignInTGS, SignInRegister time.Duration
 }
@@ -320,6 +321,7 @@ func (ua *UA) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	first := time.Since(t0)
 	if resp.Code != 401 {
 		if resp.Code == 200 {
 			return fmt.Errorf("%w: the server at %s registered us without authentication; it is not a Kerberos SIP server", ErrChallenge, ua.cfg.Server)
@@ -362,7 +364,7 @@ func (ua *UA) register(ctx context.Context) error {
 		return err
 	}
 	resp = res.m
-	ua.SignInRegister = time.Since(c) + b.Sub(t0)
+	ua.SignInRegister = time.Since(c) + first
 	if resp.Code != 200 {
 		return rejected(req, resp)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/oemkit/messenger/feature/kerberos"
+	"github.com/oemkit/messenger/feature/kerberos/kdctest"
+	"github.com/oemkit/messenger/feature/kerberos/sipae"
 	"github.com/oemkit/messenger/feature/kerberos/sipmsg"
 )
 
@@ -151,4 +153,27 @@ func FuzzParsePresence(f *testing.F) {
 			t.Fatalf("ParsePresence = %q %q", uri, st)
 		}
 	})
+}
+
+// TestServerSignatureRejected: a server that accepts the AP-REQ but signs
+// its 200 without the service key is refused, saying so.
+func TestServerSignatureRejected(t *testing.T) {
+	r := kdctest.Start(t)
+	r.AddUser(t, "alice", "alice-pass")
+	r.AddService(t, "sip/lab.test", "")
+	addr := fakeChallenger(t, func(req *sipmsg.Message) *sipmsg.Message {
+		if req.Get("Authorization") == "" {
+			resp := sipmsg.NewResponse(req, 401, "Unauthorized")
+			resp.Add("WWW-Authenticate", `Kerberos realm="SIP Communications Service", targetname="sip/lab.test", version=3`)
+			return resp
+		}
+		resp := sipmsg.NewResponse(req, 200, "OK")
+		resp.Add("Authentication-Info", `Kerberos qop="auth", opaque="0badf00d", srand="12345678", snum=1, rspauth="602306092a864886f71201020201011100ffffffff0000000000000000000000000000000000", targetname="sip/lab.test", realm="SIP Communications Service"`)
+		return resp
+	})
+	_, err := Dial(context.Background(), Config{URI: "sip:alice@lab.test", Server: addr, Timeout: 2 * time.Second,
+		Kerberos: kerberos.Config{Realm: r.Name, KDCs: []string{r.KDC}, Password: "alice-pass"}})
+	if !errors.Is(err, sipae.ErrSignature) || !strings.Contains(err.Error(), "not the holder of sip/lab.test's key") {
+		t.Errorf("Dial(server with a forged rspauth) = %v", err)
+	}
 }
