@@ -79,13 +79,13 @@ func (a *Acceptor) Accept(token []byte) (*Accepted, error) {
 		return nil, fmt.Errorf("%w: the ticket of %s ended at %s, %s ago by the service's clock: get a new ticket",
 			ErrExpired, client, enc.EndTime.Format(time.RFC3339), now.Sub(enc.EndTime).Round(time.Second))
 	}
-	if !enc.StartTime.IsZero() && enc.StartTime.After(now.Add(MaxClockSkew)) {
-		return nil, fmt.Errorf("%w: the ticket of %s starts at %s, %s ahead of the service's clock: set the clocks (SYSGEN_TIMESVC)",
-			ErrClockSkew, client, enc.StartTime.Format(time.RFC3339), enc.StartTime.Sub(now).Round(time.Second))
-	}
 	ct := ap.Authenticator.CTime.Add(time.Duration(ap.Authenticator.Cusec) * time.Microsecond)
 	if skew := ct.Sub(now); skew > MaxClockSkew || skew < -MaxClockSkew {
 		return nil, &SkewError{Skew: skew, Side: "client"}
+	}
+	if !enc.StartTime.IsZero() && enc.StartTime.After(now.Add(MaxClockSkew)) {
+		return nil, fmt.Errorf("%w: the ticket of %s starts at %s, %s ahead of the service's clock: set the clocks (SYSGEN_TIMESVC)",
+			ErrClockSkew, client, enc.StartTime.Format(time.RFC3339), enc.StartTime.Sub(now).Round(time.Second))
 	}
 	if err := a.checkReplay(replayKey{client, ap.Authenticator.CTime.Unix(), ap.Authenticator.Cusec}, now); err != nil {
 		return nil, err

@@ -89,7 +89,8 @@ func benchSignIn(b *testing.B, cfg sipua.Config) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		as, tgs, reg = as+ua.SignInAS, tgs+ua.SignInTGS, reg+ua.SignInRegister
+		tm := ua.LastSignIn()
+		as, tgs, reg = as+tm.AS, tgs+tm.TGS, reg+tm.Register
 		ua.Close()
 		b.StartTimer()
 	}
@@ -152,4 +153,47 @@ func BenchmarkRegister(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(ok.Load())/time.Since(start).Seconds(), "regs/s")
+}
+
+// TestTicketRenewal: dave's tickets live 8 seconds. The server grants a
+// registration no longer than the ticket has left, and the client signs in
+// to the realm again before the ticket ends; messages keep flowing past
+// the first ticket's end.
+func TestTicketRenewal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for two ticket lifetimes (-short)")
+	}
+	l := startLab(t, nil)
+	l.realm.AddUser(t, "dave", "dave-pass", "-maxlife", `"8 seconds"`)
+	ctx := context.Background()
+	dave, err := sipua.Dial(ctx, l.account("dave", "dave-pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dave.Close()
+	alice, err := sipua.Dial(ctx, l.account("alice", "alice-pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	start := time.Now()
+	for time.Since(start) < 12*time.Second {
+		waitEvent(t, dave, func(e sipua.Event) bool {
+			if e.Type == "error" {
+				t.Fatalf("renewal: %s", e.Text)
+			}
+			return e.Type == "registered"
+		}, "a renewed registration")
+		t.Logf("renewed at %v: %+v", time.Since(start).Round(100*time.Millisecond), dave.LastSignIn())
+		if dave.LastSignIn().AS == 0 {
+			t.Errorf("renewal at %v did not sign in to the realm again", time.Since(start).Round(time.Second))
+		}
+	}
+	if err := alice.SendMessage(ctx, "sip:dave@lab.test", "after two ticket lifetimes"); err != nil {
+		t.Fatalf("SendMessage to dave after 12 s = %v", err)
+	}
+	waitEvent(t, dave, func(e sipua.Event) bool { return e.Type == "message" }, "the message")
+	if err := dave.SetPresence(ctx, "away"); err != nil {
+		t.Errorf("dave SetPresence after 12 s = %v", err)
+	}
 }

@@ -194,6 +194,7 @@ type conn struct {
 
 	mu      sync.Mutex
 	sa      *sipae.SA
+	saEnd   time.Time // the end time of the ticket behind sa
 	aor     string
 	pending map[string]chan *sipmsg.Message
 	tokens  float64
@@ -389,11 +390,16 @@ func (c *conn) challenge(m *sipmsg.Message, why string) {
 // authorized checks a signed request against the connection's SA.
 func (c *conn) authorized(m *sipmsg.Message) (*sipae.SA, sipae.Params, bool) {
 	c.mu.Lock()
-	sa, aor := c.sa, c.aor
+	sa, aor, end := c.sa, c.aor, c.saEnd
 	c.mu.Unlock()
 	v := m.Get("Authorization")
 	if sa == nil || v == "" {
 		c.challenge(m, "")
+		return nil, nil, false
+	}
+	if now := c.s.cfg.Now(); now.After(end) {
+		c.challenge(m, fmt.Sprintf("the Kerberos ticket behind this sign-in ended at %s (%s ago); sign in again with a new ticket",
+			end.UTC().Format(time.RFC3339), now.Sub(end).Round(time.Second)))
 		return nil, nil, false
 	}
 	scheme, p, err := sipae.ParseHeader(v)
@@ -487,7 +493,7 @@ func (c *conn) register(m *sipmsg.Message) {
 	}
 	sa.Peer = acc.Client
 	c.mu.Lock()
-	c.sa = sa
+	c.sa, c.saEnd = sa, acc.Expires
 	c.mu.Unlock()
 	c.bind(m, aor, expires)
 }
@@ -496,6 +502,13 @@ func (c *conn) register(m *sipmsg.Message) {
 // with a signed 200.
 func (c *conn) bind(m *sipmsg.Message, aor string, expires int) {
 	s := c.s
+	// A registration lasts no longer than the ticket that signed it in:
+	// the client renews its ticket when it is granted less than it asked.
+	c.mu.Lock()
+	if left := int(c.saEnd.Sub(s.cfg.Now()) / time.Second); expires > left {
+		expires = max(left, 1)
+	}
+	c.mu.Unlock()
 	s.mu.Lock()
 	var old *conn
 	if expires == 0 {

@@ -47,9 +47,12 @@ type Config struct {
 	// Kerberos says how to sign in to the realm. An empty Principal is
 	// taken from the user part of URI.
 	Kerberos kerberos.Config
-	// Expires is the registration lifetime asked for (default 900 s); the
+	// Expires is the registration lifetime asked for (default 900 s). The
 	// registration, with a fresh Kerberos AP-REQ, is renewed at half of
-	// what the server grants.
+	// what the server grants; the server grants no more than the service
+	// ticket has left, so when it grants under half of Expires the renewal
+	// first signs in to the realm again (new TGT and service ticket):
+	// tickets are renewed before they expire.
 	Expires time.Duration
 	// Now is the device clock (tests move it); default time.Now.
 	Now func() time.Time
@@ -79,6 +82,9 @@ type UA struct {
 
 	wmu sync.Mutex // serializes signing and writing
 
+	emu      sync.Mutex // guards sending on and closing events
+	evClosed bool
+
 	mu       sync.Mutex
 	sa       *sipae.SA
 	pending  map[string]chan result
@@ -87,14 +93,14 @@ type UA struct {
 	cseq     uint32
 	regCall  string
 	fromTag  string
+	relogin  bool // the next registration starts with a new TGT
+	asked    time.Duration
+	granted  time.Duration
 	closed   bool
 	closeErr error
 	done     chan struct{}
 
-	// Timing of the last sign-in: the AS exchange (zero when the TGT was
-	// still valid), the TGS exchange with the AP-REQ, and the two REGISTER
-	// round trips.
-	SignInAS, SignInTGS, SignInRegister time.Duration
+	timing Timing
 }
 
 // result is a response and the check of its server signature, made by
@@ -114,6 +120,20 @@ type nextSA struct {
 }
 
 var errUnsigned = fmt.Errorf("%w: the server's message has no Authentication-Info", sipae.ErrSignature)
+
+// Timing is how long the last sign-in took.
+type Timing struct {
+	AS       time.Duration // the AS exchange; zero when the TGT was still good
+	TGS      time.Duration // the TGS exchange (or the cache) and the AP-REQ
+	Register time.Duration // the two REGISTER round trips
+}
+
+// LastSignIn returns the timing of the last (re-)registration.
+func (ua *UA) LastSignIn() Timing {
+	ua.mu.Lock()
+	defer ua.mu.Unlock()
+	return ua.timing
+}
 
 // MaxToken bounds a gssapi-data blob we send or accept.
 const MaxToken = kerberos.MaxTokenSize
@@ -149,7 +169,7 @@ func Dial(ctx context.Context, cfg Config) (*UA, error) {
 	}
 	ua := &UA{cfg: cfg, conn: conn, br: bufio.NewReaderSize(conn, 16<<10), user: u, domain: d,
 		events: make(chan Event, 256), pending: map[string]chan result{}, sas: map[string]*sipae.SA{},
-		regCall: randHex(16), fromTag: randHex(5), done: make(chan struct{})}
+		regCall: randHex(16), fromTag: randHex(5), done: make(chan struct{}), asked: cfg.Expires, granted: cfg.Expires}
 	go ua.readLoop()
 	if err := ua.register(ctx); err != nil {
 		ua.Close()
@@ -312,7 +332,7 @@ func rejected(req *sipmsg.Message, resp *sipmsg.Message) error {
 // challenge, REGISTER with the AP-REQ, 200 with the server's signature.
 func (ua *UA) register(ctx context.Context) error {
 	contact := "<sip:" + ua.user + "@" + ua.conn.LocalAddr().String() + ";transport=tcp>;proxy=replace"
-	expires := strconv.Itoa(int(ua.cfg.Expires / time.Second))
+	expires := strconv.Itoa(int(ua.asked / time.Second))
 	req := ua.newRequest("REGISTER", "sip:"+ua.domain, ua.cfg.URI, ua.regCall)
 	req.Add("Contact", contact)
 	req.Add("Expires", expires)
@@ -332,6 +352,15 @@ func (ua *UA) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ua.mu.Lock()
+	relogin := ua.relogin
+	ua.relogin = false
+	ua.mu.Unlock()
+	if relogin && ua.krb != nil {
+		ua.krb.Close()
+		ua.krb = nil
+	}
+	var tm Timing
 	if ua.krb == nil {
 		a := time.Now()
 		kc, err := kerberos.Login(ua.cfg.Kerberos)
@@ -339,14 +368,14 @@ func (ua *UA) register(ctx context.Context) error {
 			return err
 		}
 		ua.krb = kc
-		ua.SignInAS = time.Since(a)
+		tm.AS = time.Since(a)
 	}
 	b := time.Now()
 	tok, key, err := ua.krb.InitialContext(target)
 	if err != nil {
 		return err
 	}
-	ua.SignInTGS = time.Since(b)
+	tm.TGS = time.Since(b)
 	if len(tok) > MaxToken {
 		return fmt.Errorf("%w: AP-REQ of %d bytes", ErrProtocol, len(tok))
 	}
@@ -364,7 +393,10 @@ func (ua *UA) register(ctx context.Context) error {
 		return err
 	}
 	resp = res.m
-	ua.SignInRegister = time.Since(c) + first
+	tm.Register = time.Since(c) + first
+	ua.mu.Lock()
+	ua.timing = tm
+	ua.mu.Unlock()
 	if resp.Code != 200 {
 		return rejected(req, resp)
 	}
@@ -373,7 +405,14 @@ func (ua *UA) register(ctx context.Context) error {
 	}
 	if e := resp.Get("Expires"); e != "" {
 		if n, err := strconv.Atoi(e); err == nil && n > 0 {
-			ua.cfg.Expires = time.Duration(n) * time.Second
+			granted := time.Duration(n) * time.Second
+			ua.mu.Lock()
+			// The server grants no more than the ticket has left: when that
+			// is under half of what we asked, the ticket is near its end,
+			// and the next refresh signs in to the realm afresh.
+			ua.relogin = granted < ua.asked/2
+			ua.granted = granted
+			ua.mu.Unlock()
 		}
 	}
 	return nil
@@ -425,7 +464,7 @@ func (ua *UA) challenge(resp *sipmsg.Message) (realm, target string, err error) 
 func (ua *UA) refreshLoop() {
 	for {
 		ua.mu.Lock()
-		every := ua.cfg.Expires / 2
+		every := ua.granted / 2
 		ua.mu.Unlock()
 		select {
 		case <-ua.done:
@@ -444,14 +483,28 @@ func (ua *UA) refreshLoop() {
 }
 
 func (ua *UA) emit(e Event) {
+	ua.emu.Lock()
+	defer ua.emu.Unlock()
+	if ua.evClosed {
+		return
+	}
 	select {
 	case ua.events <- e:
 	default: // a reader that does not keep up loses events, not the connection
 	}
 }
 
+func (ua *UA) closeEvents() {
+	ua.emu.Lock()
+	defer ua.emu.Unlock()
+	if !ua.evClosed {
+		ua.evClosed = true
+		close(ua.events)
+	}
+}
+
 func (ua *UA) readLoop() {
-	defer close(ua.events)
+	defer ua.closeEvents()
 	for {
 		m, err := sipmsg.Read(ua.br, sipmsg.Limits{})
 		if err != nil {

@@ -64,7 +64,7 @@ func TestHostileChallenges(t *testing.T) {
 		{"version 9", 401, []string{`Kerberos realm="r", targetname="sip/x", version=9`}, "", ErrChallenge, "version"},
 		{"no auth at all", 200, nil, "", ErrChallenge, "without authentication"},
 		{"server refuses", 403, nil, "", ErrRejected, "403"},
-		{"server clock an hour ahead", 401, []string{`Kerberos realm="r", targetname="sip/x", version=3`}, time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), kerberos.ErrClockSkew, "SIP server clock is 59m5"},
+		{"server clock an hour ahead", 401, []string{`Kerberos realm="r", targetname="sip/x", version=3`}, time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), kerberos.ErrClockSkew, "SIP server clock is"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := fakeChallenger(t, func(req *sipmsg.Message) *sipmsg.Message {
