@@ -16,7 +16,6 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/iana/patype"
 	"github.com/jcmturner/gokrb5/v8/keytab"
-	"github.com/jcmturner/gokrb5/v8/krberror"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
@@ -66,66 +65,132 @@ func explainKRB(kerr messages.KRBError, who, kdcs string) error {
 	return fmt.Errorf("kerberos: the KDC at %s refused %s: KRB-ERROR %d (%s)", kdcs, who, kerr.ErrorCode, errorcode.Lookup(kerr.ErrorCode))
 }
 
-// diagnoseTGS explains a failed service-ticket request.
-func diagnoseTGS(c Config, spn string, err error) error {
+// diagnoseTGS explains a failed service-ticket request. As for the AS
+// exchange, gokrb5 flattens the KDC's error, so the TGS exchange is
+// repeated with gokrb5's message types and the KRB-ERROR's code decides.
+func diagnoseTGS(c Config, conf *config.Config, spn string, err error) error {
+	who, kdcs := c.Principal+"@"+c.Realm, strings.Join(c.KDCs, ", ")
 	if kerr, ok := asKRBError(err); ok {
-		return explainKRB(kerr, c.Principal+"@"+c.Realm, strings.Join(c.KDCs, ", "))
+		return explainTGS(kerr, who, kdcs, spn)
 	}
-	var ke krberror.Krberror
-	if errors.As(err, &ke) && ke.RootCause == krberror.NetworkingError {
-		return fmt.Errorf("%w: service ticket for %s: no KDC answered at %s: %v", ErrUnreachable, spn, strings.Join(c.KDCs, ", "), err)
+	kerr, netErr := tgsExchange(c, conf, spn)
+	switch {
+	case netErr != nil:
+		return fmt.Errorf("%w: service ticket for %s: no KDC answered at %s (the configured kerberos.kdc): %v", ErrUnreachable, spn, kdcs, netErr)
+	case kerr != nil:
+		return explainTGS(*kerr, who, kdcs, spn)
 	}
-	if errors.As(err, &ke) && ke.RootCause == krberror.KDCError {
-		// gokrb5 lost the KRB-ERROR's type; the usual cause is the SPN.
-		return fmt.Errorf("%w: service ticket for %s refused by the KDC at %s: check the server's targetname (%v)", ErrUnknownUser, spn, strings.Join(c.KDCs, ", "), err)
+	return fmt.Errorf("kerberos: service ticket for %s via %s: %w", spn, kdcs, err)
+}
+
+func explainTGS(kerr messages.KRBError, who, kdcs, spn string) error {
+	switch kerr.ErrorCode {
+	case errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN:
+		return fmt.Errorf("%w: the KDC at %s does not know the service %s: check the SIP server's targetname and that its principal exists", ErrUnknownUser, kdcs, spn)
+	case errorcode.KDC_ERR_ETYPE_NOSUPP:
+		return fmt.Errorf("%w: the KDC at %s can give %s no ticket for %s in the encryption types this device offers; the service may have only rc4-hmac keys (set kerberos.allow_rc4 to accept them, or give %s AES keys)", ErrEnctype, kdcs, who, spn, spn)
 	}
-	return fmt.Errorf("kerberos: service ticket for %s: %w", spn, err)
+	return explainKRB(kerr, who, kdcs)
 }
 
 // asExchange sends an AS-REQ (with encrypted-timestamp pre-authentication
 // when the KDC asks for it) and returns the KDC's KRB-ERROR, nil if the
 // KDC issued a ticket, or the network error.
 func asExchange(c Config, conf *config.Config) (*messages.KRBError, error) {
+	kerr, _, err := asExchangeTGT(c, conf)
+	return kerr, err
+}
+
+// tgt is a ticket-granting ticket from asExchangeTGT.
+type tgt struct {
+	ticket messages.Ticket
+	key    types.EncryptionKey
+}
+
+// asExchangeTGT is asExchange that also returns the TGT when the KDC
+// issued one.
+func asExchangeTGT(c Config, conf *config.Config) (*messages.KRBError, *tgt, error) {
 	cname := types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, c.Principal)
 	req, err := messages.NewASReqForTGT(c.Realm, conf, cname)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for round := 0; round < 2; round++ {
 		b, err := req.Marshal()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rb, err := sendTCP(c.KDCs, b)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var rep messages.ASRep
 		if rep.Unmarshal(rb) == nil {
 			// A principal without required pre-authentication gets an
 			// AS-REP at once: a wrong key shows as one that does not
 			// decrypt it.
-			if key, err := clientKey(c, cname, rep.EncPart.EType, rep.PAData); err == nil {
-				if _, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AS_REP_ENCPART); err != nil {
-					return &messages.KRBError{ErrorCode: errorcode.KDC_ERR_PREAUTH_FAILED}, nil
-				}
+			key, err := clientKey(c, cname, rep.EncPart.EType, rep.PAData)
+			if err != nil {
+				return nil, nil, err
 			}
-			return nil, nil
+			plain, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AS_REP_ENCPART)
+			if err != nil {
+				return &messages.KRBError{ErrorCode: errorcode.KDC_ERR_PREAUTH_FAILED}, nil, nil
+			}
+			var enc messages.EncKDCRepPart
+			if err := enc.Unmarshal(plain); err != nil {
+				return nil, nil, fmt.Errorf("the KDC's AS-REP: %v", err)
+			}
+			return nil, &tgt{ticket: rep.Ticket, key: enc.Key}, nil
 		}
 		var kerr messages.KRBError
 		if err := kerr.Unmarshal(rb); err != nil {
-			return nil, fmt.Errorf("the KDC's reply is neither AS-REP nor KRB-ERROR: %v", err)
+			return nil, nil, fmt.Errorf("the KDC's reply is neither AS-REP nor KRB-ERROR: %v", err)
 		}
 		if kerr.ErrorCode != errorcode.KDC_ERR_PREAUTH_REQUIRED || round > 0 {
-			return &kerr, nil
+			return &kerr, nil, nil
 		}
 		pa, err := preauth(c, cname, kerr)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		req.PAData = append(req.PAData, pa)
 	}
-	return nil, nil
+	return nil, nil, nil
+}
+
+// tgsExchange asks for a ticket to spn with a TGT of our own and returns
+// the KDC's KRB-ERROR, nil if it issued the ticket, or the network error.
+func tgsExchange(c Config, conf *config.Config, spn string) (*messages.KRBError, error) {
+	kerr, t, err := asExchangeTGT(c, conf)
+	if err != nil || kerr != nil {
+		return kerr, err
+	}
+	if t == nil {
+		return nil, errors.New("the KDC issued no TGT")
+	}
+	cname := types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, c.Principal)
+	req, err := messages.NewTGSReq(cname, c.Realm, conf, t.ticket, t.key, types.NewPrincipalName(nametype.KRB_NT_SRV_INST, spn), false)
+	if err != nil {
+		return nil, err
+	}
+	b, err := req.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	rb, err := sendTCP(c.KDCs, b)
+	if err != nil {
+		return nil, err
+	}
+	var rep messages.TGSRep
+	if rep.Unmarshal(rb) == nil {
+		return nil, nil
+	}
+	var ke messages.KRBError
+	if err := ke.Unmarshal(rb); err != nil {
+		return nil, fmt.Errorf("the KDC's reply is neither TGS-REP nor KRB-ERROR: %v", err)
+	}
+	return &ke, nil
 }
 
 // preauth builds PA-ENC-TIMESTAMP (RFC 4120 section 5.2.7.2) with the

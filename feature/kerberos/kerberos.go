@@ -113,8 +113,9 @@ func (c Config) krb5conf() (*config.Config, error) {
 
 // Client is a signed-in Kerberos principal.
 type Client struct {
-	cl  *client.Client
-	cfg Config
+	cl   *client.Client
+	cfg  Config
+	conf *config.Config
 }
 
 // Login gets a ticket-granting ticket from the realm's KDC.
@@ -139,7 +140,7 @@ func Login(c Config) (*Client, error) {
 	if err := cl.Login(); err != nil {
 		return nil, diagnose(c, conf, err)
 	}
-	return &Client{cl: cl, cfg: c}, nil
+	return &Client{cl: cl, cfg: c, conf: conf}, nil
 }
 
 // Principal is "user@REALM".
@@ -159,7 +160,7 @@ func (c *Client) InitialToken(spn string) ([]byte, error) {
 func (c *Client) InitialContext(spn string) ([]byte, types.EncryptionKey, error) {
 	tkt, key, err := c.cl.GetServiceTicket(spn)
 	if err != nil {
-		return nil, key, diagnoseTGS(c.cfg, spn, err)
+		return nil, key, diagnoseTGS(c.cfg, c.conf, spn, err)
 	}
 	if key.KeyType == etypeID.RC4_HMAC && !c.cfg.AllowRC4 {
 		return nil, key, fmt.Errorf("%w: the realm issued an rc4-hmac session key for %s, which this device refuses; add AES keys to %s or set kerberos.allow_rc4", ErrEnctype, spn, spn)

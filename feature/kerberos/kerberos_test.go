@@ -153,3 +153,37 @@ func FuzzAccept(f *testing.F) {
 		}
 	})
 }
+
+func TestServiceTicketErrors(t *testing.T) {
+	r, _ := lab(t)
+	r.AddService(t, "sip/rc4only.test", "rc4-hmac:normal")
+	// An old service that can only handle rc4-hmac session keys.
+	r.Admin(t, "setstr sip/rc4only.test session_enctypes rc4-hmac")
+	cl, err := Login(Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice", Password: "secret-pass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, tt := range []struct {
+		spn  string
+		want error
+		says string
+	}{
+		{"sip/nosuch.test", ErrUnknownUser, "does not know the service sip/nosuch.test"},
+		{"sip/rc4only.test", ErrEnctype, "allow_rc4"},
+	} {
+		_, _, err := cl.InitialContext(tt.spn)
+		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.says) {
+			t.Errorf("InitialContext(%s) = %v, want %v saying %q", tt.spn, err, tt.want, tt.says)
+		}
+	}
+	// With rc4-hmac allowed, the rc4-only service gets a ticket.
+	cl4, err := Login(Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice", Password: "secret-pass", AllowRC4: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl4.Close()
+	if _, key, err := cl4.InitialContext("sip/rc4only.test"); err != nil || key.KeyType != etypeID.RC4_HMAC {
+		t.Errorf("InitialContext(rc4only, AllowRC4) = etype %d, %v; want rc4-hmac", key.KeyType, err)
+	}
+}
