@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -78,4 +80,43 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("Parse(Bytes()) of a parsed message = %v\n%q", err, m.Bytes())
 		}
 	})
+}
+
+// TestCorpus parses testdata/valid (including the [MS-SIPAE] section 4.2
+// Kerberos example exchange) and refuses testdata/invalid.
+func TestCorpus(t *testing.T) {
+	for _, dir := range []string{"valid", "invalid"} {
+		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.sip"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no corpus in testdata/%s: %v", dir, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Parse(b, Limits{})
+			if dir == "valid" {
+				if err != nil {
+					t.Errorf("Parse(%s) = %v", f, err)
+				} else if _, err := Parse(m.Bytes(), Limits{}); err != nil {
+					t.Errorf("Parse(Bytes(%s)) = %v", f, err)
+				}
+			} else if err == nil {
+				t.Errorf("Parse(%s) = nil error", f)
+			}
+		}
+	}
+	m, _ := Parse(mustRead(t, "testdata/valid/sipae-4.2-401.sip"), Limits{})
+	if got := m.GetAll("WWW-Authenticate"); len(got) != 2 || !strings.HasPrefix(got[1], "Kerberos ") {
+		t.Errorf("401 challenges = %q", got)
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
