@@ -34,6 +34,7 @@ type ready struct {
 	Data  string `json:"data"`            // data directory
 	Login string `json:"login,omitempty"` // plain-HTTP nexus URL with -lab-http-login
 	Guest string `json:"guest,omitempty"` // listener for QEMU guests (-guest-addr), reached as 10.0.2.2:port
+	SIP   string `json:"sip,omitempty"`   // Kerberos SIP service (-sip)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,6 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	gcPercent := fs.Int("gc-percent", 50, "Go GC target percentage (like GOGC); lower holds less memory per idle client for a little more CPU")
 	verbose := fs.Bool("v", false, "log debug messages")
 	pprofAddr := fs.String("pprof", "", "serve Go runtime profiles (net/http/pprof) on this address, for load tests")
+	sipF := addSIPFlags(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -240,6 +242,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if guestL != nil {
 		go func() { errc <- srv.Serve(guestL) }()
+	}
+	sipSrv, sipAddr, err := sipF.start(ctx, errc, log)
+	if err != nil {
+		return err
+	}
+	if sipSrv != nil {
+		defer sipSrv.Close()
+		r.SIP = sipAddr
 	}
 	line, _ := json.Marshal(r)
 	fmt.Fprintf(stdout, "%s\n", line)

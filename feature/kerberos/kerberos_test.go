@@ -1,164 +1,122 @@
 package kerberos
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/types"
+	"github.com/oemkit/messenger/feature/kerberos/kdctest"
 )
 
-// realm is a throwaway MIT Kerberos realm on 127.0.0.1.
-type realm struct {
-	name, kdc, dir string
-	env            []string
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startKDC creates a realm with a user (password "secret-pass") and the
-// service principal sip/lab.test (keytab sip.keytab), and runs krb5kdc.
-func startKDC(t *testing.T) *realm {
-	t.Helper()
-	for _, bin := range []string{"krb5kdc", "kdb5_util", "kadmin.local"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if _, err := os.Stat("/usr/sbin/" + bin); err != nil {
-				t.Skipf("%s not found: apt-get install krb5-kdc krb5-admin-server", bin)
-			}
-		}
-	}
-	dir := t.TempDir()
-	port := freePort(t)
-	r := &realm{name: "LAB.TEST", kdc: fmt.Sprintf("127.0.0.1:%d", port), dir: dir}
-	krb5conf := fmt.Sprintf("[libdefaults]\n default_realm = LAB.TEST\n dns_lookup_kdc = false\n[realms]\n LAB.TEST = {\n  kdc = 127.0.0.1:%d\n }\n", port)
-	kdcconf := fmt.Sprintf(`[kdcdefaults]
- kdc_listen = 127.0.0.1:%d
- kdc_tcp_listen = 127.0.0.1:%d
-[realms]
- LAB.TEST = {
-  database_name = %s/principal
-  key_stash_file = %s/stash
-  acl_file = %s/kadm5.acl
-  supported_enctypes = aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal aes256-cts-hmac-sha1-96:normal
-  max_life = 1h
- }
-[logging]
- kdc = FILE:%s/kdc.log
-`, port, port, dir, dir, dir, dir)
-	for name, body := range map[string]string{"krb5.conf": krb5conf, "kdc.conf": kdcconf, "kadm5.acl": ""} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r.env = append(os.Environ(), "KRB5_CONFIG="+filepath.Join(dir, "krb5.conf"), "KRB5_KDC_PROFILE="+filepath.Join(dir, "kdc.conf"))
-	sbin := func(name string) string {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		return "/usr/sbin/" + name
-	}
-	run := func(name string, args ...string) {
-		t.Helper()
-		cmd := exec.Command(sbin(name), args...)
-		cmd.Env = r.env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-		}
-	}
-	run("kdb5_util", "create", "-s", "-r", "LAB.TEST", "-P", "master-pass")
-	run("kadmin.local", "-r", "LAB.TEST", "-q", "addprinc -pw secret-pass alice")
-	run("kadmin.local", "-r", "LAB.TEST", "-q", "addprinc -randkey sip/lab.test")
-	run("kadmin.local", "-r", "LAB.TEST", "-q", "ktadd -k "+filepath.Join(dir, "sip.keytab")+" sip/lab.test")
-	run("kadmin.local", "-r", "LAB.TEST", "-q", "addprinc -randkey bob")
-	run("kadmin.local", "-r", "LAB.TEST", "-q", "ktadd -k "+filepath.Join(dir, "bob.keytab")+" bob")
-	ctx, cancel := context.WithCancel(context.Background())
-	kdc := exec.CommandContext(ctx, sbin("krb5kdc"), "-n", "-r", "LAB.TEST")
-	kdc.Env = r.env
-	if err := kdc.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = kdc.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", r.kdc)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("krb5kdc did not listen on %s", r.kdc)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return r
+func lab(t *testing.T) (*kdctest.Realm, string) {
+	r := kdctest.Start(t)
+	r.AddUser(t, "alice", "secret-pass")
+	kt := r.AddService(t, "sip/lab.test", "")
+	return r, kt
 }
 
 func TestLoginAndTokenAgainstMITKDC(t *testing.T) {
-	r := startKDC(t)
-	cl, err := Login(Config{Realm: r.name, KDCs: []string{r.kdc}, Principal: "alice", Password: "secret-pass"})
-	if err != nil {
-		t.Fatalf("Login(alice) = %v", err)
+	r, kt := lab(t)
+	for _, et := range []int32{etypeID.AES256_CTS_HMAC_SHA384_192, etypeID.AES128_CTS_HMAC_SHA256_128, etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.RC4_HMAC} {
+		t.Run(EnctypeName(et), func(t *testing.T) {
+			cl, err := Login(Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice", Password: "secret-pass", Enctypes: []int32{et}, AllowRC4: true})
+			if err != nil {
+				t.Fatalf("Login(alice) = %v", err)
+			}
+			defer cl.Close()
+			tok, key, err := cl.InitialContext("sip/lab.test")
+			if err != nil {
+				t.Fatalf("InitialContext = %v", err)
+			}
+			if key.KeyType != et {
+				t.Fatalf("session key etype = %d, want %d", key.KeyType, et)
+			}
+			acc, err := NewAcceptor(kt, "sip/lab.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := acc.Accept(tok)
+			if err != nil {
+				t.Fatalf("Accept(token) = %v", err)
+			}
+			if got.Client != "alice@LAB.TEST" || got.Key.KeyType != et || string(got.Key.KeyValue) != string(key.KeyValue) {
+				t.Errorf("Accept(token) = %q etype %d, want alice@LAB.TEST with the client's session key", got.Client, got.Key.KeyType)
+			}
+			if _, err := acc.Accept(tok); !errors.Is(err, ErrReplay) {
+				t.Errorf("Accept(same token again) = %v, want ErrReplay", err)
+			}
+			bad := append([]byte(nil), tok...)
+			bad[len(bad)-20] ^= 0xff
+			if _, err := acc.Accept(bad); !errors.Is(err, ErrBadToken) {
+				t.Errorf("Accept(corrupted token) = %v, want ErrBadToken", err)
+			}
+		})
 	}
-	defer cl.Close()
-	tok, err := cl.InitialToken("sip/lab.test")
-	if err != nil {
-		t.Fatalf("InitialToken = %v", err)
-	}
-	acc, err := NewAcceptor(filepath.Join(r.dir, "sip.keytab"), "sip/lab.test")
+}
+
+func TestAcceptorClock(t *testing.T) {
+	r, kt := lab(t)
+	cl, err := Login(Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice", Password: "secret-pass"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	who, err := acc.Accept(tok)
-	if err != nil {
-		t.Fatalf("Accept(token) = %v", err)
+	defer cl.Close()
+	for _, tt := range []struct {
+		name  string
+		shift time.Duration
+		want  error
+		says  string
+	}{
+		{"service 6m ahead", 6 * time.Minute, ErrClockSkew, "client clock is 6m0s behind"},
+		{"service 7m behind", -7 * time.Minute, ErrClockSkew, "client clock is 7m0s ahead"},
+		{"service 2h ahead: ticket over", 2 * time.Hour, ErrExpired, "get a new ticket"},
+		{"service 4m ahead: fine", 4 * time.Minute, nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := cl.InitialToken("sip/lab.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc, err := NewAcceptor(kt, "sip/lab.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc.Now = func() time.Time { return time.Now().Add(tt.shift) }
+			_, err = acc.Accept(tok)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Accept = %v, want success", err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("Accept = %v, want %v saying %q", err, tt.want, tt.says)
+			}
+		})
 	}
-	if who != "alice@LAB.TEST" {
-		t.Errorf("Accept(token) = %q, want alice@LAB.TEST", who)
-	}
-	// A flipped byte in the ticket is refused.
-	bad := append([]byte(nil), tok...)
-	bad[len(bad)/2] ^= 0xff
-	if _, err := acc.Accept(bad); err == nil {
-		t.Error("Accept(corrupted token) = nil error")
-	}
-
-	// Keytab login.
-	kcl, err := Login(Config{Realm: r.name, KDCs: []string{r.kdc}, Principal: "bob", KeytabFile: filepath.Join(r.dir, "bob.keytab")})
-	if err != nil {
-		t.Fatalf("Login(bob, keytab) = %v", err)
-	}
-	kcl.Close()
 }
 
 func TestLoginErrors(t *testing.T) {
-	r := startKDC(t)
-	dead := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	r, _ := lab(t)
+	r.AddUser(t, "carol", "carol-pass", "-e", "rc4-hmac:normal")
+	dead := fmt.Sprintf("127.0.0.1:%d", kdctest.FreePort(t))
 	tests := []struct {
 		name string
 		cfg  Config
 		want error
 		says string
 	}{
-		{"wrong password", Config{Realm: r.name, KDCs: []string{r.kdc}, Principal: "alice", Password: "nope"}, ErrCredentials, "check the password"},
-		{"unknown user", Config{Realm: r.name, KDCs: []string{r.kdc}, Principal: "mallory", Password: "x"}, ErrUnknownUser, "check the user"},
-		{"kdc down", Config{Realm: r.name, KDCs: []string{dead}, Principal: "alice", Password: "secret-pass"}, ErrUnreachable, "KDC address"},
-		{"no credential", Config{Realm: r.name, KDCs: []string{r.kdc}, Principal: "alice"}, ErrConfig, "password or a keytab"},
+		{"wrong password", Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice", Password: "nope"}, ErrCredentials, "check the password"},
+		{"unknown user", Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "mallory", Password: "x"}, ErrUnknownUser, "does not know mallory@LAB.TEST"},
+		{"kdc down", Config{Realm: r.Name, KDCs: []string{dead}, Principal: "alice", Password: "secret-pass"}, ErrUnreachable, dead},
+		{"rc4-only user, rc4 refused", Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "carol", Password: "carol-pass"}, ErrEnctype, "allow_rc4"},
+		{"no credential", Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice"}, ErrConfig, "password or a keytab"},
 		{"no realm", Config{Principal: "alice", Password: "x"}, ErrConfig, "realm"},
 	}
 	for _, tt := range tests {
@@ -169,16 +127,63 @@ func TestLoginErrors(t *testing.T) {
 			}
 		})
 	}
+	// carol can sign in once the device allows rc4-hmac.
+	cl, err := Login(Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "carol", Password: "carol-pass", AllowRC4: true})
+	if err != nil {
+		t.Fatalf("Login(carol, AllowRC4) = %v", err)
+	}
+	cl.Close()
+}
+
+func TestSkewErrorMessage(t *testing.T) {
+	err := error(&SkewError{Skew: -6*time.Minute - 400*time.Millisecond, Side: "KDC"})
+	if !errors.Is(err, ErrClockSkew) || !strings.Contains(err.Error(), "KDC clock is 6m0s behind") || !strings.Contains(err.Error(), "SYSGEN_TIMESVC") {
+		t.Errorf("SkewError = %v", err)
+	}
 }
 
 func FuzzAccept(f *testing.F) {
 	f.Add([]byte{0x60, 0x10, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x01, 0x00})
 	f.Add([]byte("not a token"))
 	// An empty keytab: every token must be refused without a panic.
-	acc := &Acceptor{kt: keytab.New(), principal: "sip/lab.test"}
+	acc := &Acceptor{kt: keytab.New(), principal: types.NewPrincipalName(nametype.KRB_NT_SRV_INST, "sip/lab.test"), Now: time.Now}
 	f.Fuzz(func(t *testing.T, tok []byte) {
-		if who, err := acc.Accept(tok); err == nil {
-			t.Fatalf("Accept accepted %x as %q with an empty keytab", tok, who)
+		if got, err := acc.Accept(tok); err == nil {
+			t.Fatalf("Accept accepted %x as %q with an empty keytab", tok, got.Client)
 		}
 	})
+}
+
+func TestServiceTicketErrors(t *testing.T) {
+	r, _ := lab(t)
+	r.AddService(t, "sip/rc4only.test", "rc4-hmac:normal")
+	// An old service that can only handle rc4-hmac session keys.
+	r.Admin(t, "setstr sip/rc4only.test session_enctypes rc4-hmac")
+	cl, err := Login(Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice", Password: "secret-pass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, tt := range []struct {
+		spn  string
+		want error
+		says string
+	}{
+		{"sip/nosuch.test", ErrUnknownUser, "does not know the service sip/nosuch.test"},
+		{"sip/rc4only.test", ErrEnctype, "allow_rc4"},
+	} {
+		_, _, err := cl.InitialContext(tt.spn)
+		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.says) {
+			t.Errorf("InitialContext(%s) = %v, want %v saying %q", tt.spn, err, tt.want, tt.says)
+		}
+	}
+	// With rc4-hmac allowed, the rc4-only service gets a ticket.
+	cl4, err := Login(Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice", Password: "secret-pass", AllowRC4: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl4.Close()
+	if _, key, err := cl4.InitialContext("sip/rc4only.test"); err != nil || key.KeyType != etypeID.RC4_HMAC {
+		t.Errorf("InitialContext(rc4only, AllowRC4) = etype %d, %v; want rc4-hmac", key.KeyType, err)
+	}
 }
