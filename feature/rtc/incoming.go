@@ -20,6 +20,9 @@ type Incoming struct {
 	From, To string
 	// Transport is "udp" or "tcp".
 	Transport string
+	// Source is the address the INVITE came from (ip:port), for callers
+	// that only take calls from an address they were told about.
+	Source string
 	// Offer is the caller's session description.
 	Offer *sdp.Session
 
@@ -139,7 +142,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		p.log.Debug("rtc: 180", "err", err)
 	}
 	in := &Incoming{
-		From: req.From().Address.String(), To: req.To().Address.String(), Transport: transport,
+		From: req.From().Address.String(), To: req.To().Address.String(), Transport: transport, Source: req.Source(),
 		Offer: offer, p: p, req: req, choice: choice,
 		decided: make(chan decision, 1), result: make(chan answerResult, 1),
 	}
