@@ -28,11 +28,11 @@ type Phase int
 
 // Phases of the invitation exchange.
 const (
-	Inviting  Phase = iota // inviter: INVITE sent, waiting for the invitee's ACCEPT
-	Ringing                // invitee: INVITE received, waiting for the user
-	Accepting              // one ACCEPT is out, waiting for the other
-	Signalling             // both ACCEPTs exchanged: SIP INVITE between the devices
-	Connected              // SIP call established
+	Inviting   Phase = iota // inviter: INVITE sent, waiting for the invitee's ACCEPT
+	Ringing                 // invitee: INVITE received, waiting for the user
+	Accepting               // one ACCEPT is out, waiting for the other
+	Signalling              // both ACCEPTs exchanged: SIP INVITE between the devices
+	Connected               // SIP call established
 	Ended
 )
 
