@@ -209,6 +209,14 @@ func (c *Call) startMedia(opts CallOptions) error {
 	c.mu.Lock()
 	c.stream = st
 	c.mu.Unlock()
+	select {
+	case <-c.done:
+		// Hung up (BYE) while media was starting: end took the sockets
+		// but not this stream.
+		st.Close()
+		return nil
+	default:
+	}
 	if to := c.phone.cfg.MediaTimeout; to > 0 {
 		go c.watchMedia(to)
 	}
@@ -342,10 +350,8 @@ func (p *Phone) Dial(ctx context.Context, target string, opts CallOptions) (*Cal
 	res := sess.InviteResponse
 	remoteTag, _ := res.To().Params.Get("tag")
 	c.key = dialogKey(string(*res.CallID()), localTag, remoteTag)
-	if err := sess.Ack(ctx); err != nil {
-		p.log.Debug("rtc: ACK failed", "err", err)
-	}
 	fail := func(err error) (*Call, error) {
+		p.unregister(c)
 		bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		sess.Bye(bctx)
 		bcancel()
@@ -355,17 +361,24 @@ func (p *Phone) Dial(ctx context.Context, target string, opts CallOptions) (*Cal
 	}
 	answer, err := sdp.Parse(res.Body())
 	if err != nil {
+		sess.Ack(ctx)
 		return fail(fmt.Errorf("rtc: dial %s: answer SDP: %w", target, err))
 	}
 	c.choice, err = sdp.Negotiate(answer, p.cfg.Codecs)
 	if err != nil {
+		sess.Ack(ctx)
 		return fail(fmt.Errorf("rtc: dial %s: %w", target, err))
 	}
+	// Register before the ACK: the callee may send BYE as soon as it has
+	// the ACK, and that BYE must find the call.
 	if err := p.register(c); err != nil {
+		sess.Ack(ctx)
 		return fail(fmt.Errorf("rtc: dial %s: %w", target, err))
+	}
+	if err := sess.Ack(ctx); err != nil {
+		p.log.Debug("rtc: ACK failed", "err", err)
 	}
 	if err := c.startMedia(opts); err != nil {
-		p.unregister(c)
 		return fail(fmt.Errorf("rtc: dial %s: %w", target, err))
 	}
 	return c, nil

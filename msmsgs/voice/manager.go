@@ -893,7 +893,9 @@ func (m *Manager) finish(c *call, code, reason string) {
 	m.send(conv, cancel)
 	if rc != nil {
 		ctx, cancelCtx := context.WithTimeout(context.Background(), 2*time.Second)
-		rc.Hangup(ctx)
+		if err := rc.Hangup(ctx); err != nil {
+			m.log.Warn("voice: hang up", "call", c.id, "err", err)
+		}
 		cancelCtx()
 	}
 	m.emit(Event{Type: EventEnded, Call: c.id, Account: c.peer, Conversation: conv, Reason: reason})
