@@ -278,6 +278,11 @@ func (s *Stream) HandleRTP(b []byte, pkt *rtp.Packet) {
 	s.stats.BytesReceived += uint64(len(pkt.Payload))
 	if s.cfg.EventPT >= 0 && pkt.PayloadType == uint8(s.cfg.EventPT) {
 		s.handleEvent(pkt)
+		if len(pkt.Payload) >= 4 {
+			// Same sequence space as the audio: not a gap in it.
+			s.jb.PushEvent(pkt.SSRC, pkt.SequenceNumber)
+			s.rs.sequence(pkt.SSRC, pkt.SequenceNumber, false)
+		}
 		return
 	}
 	if pkt.PayloadType != s.cfg.Codec.PT || len(pkt.Payload) == 0 || len(pkt.Payload) > 960 {
@@ -420,6 +425,10 @@ func (s *Stream) playLoop() {
 		}
 		s.mu.Unlock()
 		switch {
+		case ok && f.Event:
+			concealRun = 0
+			out = out[:audio.FrameSamples]
+			clear(out)
 		case ok && !f.Concealed:
 			concealRun = 0
 			if len(out) != audio.FrameSamples {
