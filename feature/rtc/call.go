@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -32,6 +33,7 @@ type Call struct {
 	mu                sync.Mutex // guards choice, stream, localSDP after the call is registered
 
 	stream  *media.Stream
+	held    atomic.Bool // the peer's description is not sendrecv (RFC 3264 hold)
 	acked   chan struct{}
 	ackOnce sync.Once
 
@@ -78,6 +80,33 @@ func (c *Call) Stats() media.Stats {
 		return st.Stats()
 	}
 	return media.Stats{}
+}
+
+// Held reports whether the peer has put the call on hold (its last
+// description was sendonly, recvonly or inactive). A held call is not hung
+// up for missing media.
+func (c *Call) Held() bool { return c.held.Load() }
+
+// applyDirection follows the peer's direction attribute: we send only if
+// it receives, and anything but sendrecv is a hold.
+func (c *Call) applyDirection(remote string) {
+	c.held.Store(remote != "" && remote != "sendrecv")
+	if st := c.getStream(); st != nil {
+		st.SetSending(remote == "" || remote == "sendrecv" || remote == "recvonly")
+	}
+}
+
+// answerDirection is the direction that answers an offered one (RFC 3264 6.1).
+func answerDirection(offered string) string {
+	switch offered {
+	case "sendonly":
+		return "recvonly"
+	case "recvonly":
+		return "sendonly"
+	case "inactive":
+		return "inactive"
+	}
+	return "sendrecv"
 }
 
 // Done is closed when the call ends.
@@ -217,6 +246,7 @@ func (c *Call) startMedia(opts CallOptions) error {
 		return nil
 	default:
 	}
+	c.applyDirection(choice.Direction)
 	if to := c.phone.cfg.MediaTimeout; to > 0 {
 		go c.watchMedia(to)
 	}
@@ -234,6 +264,11 @@ func (c *Call) watchMedia(d time.Duration) {
 			return
 		case now := <-tick.C:
 			n := c.Stats().PacketsReceived
+			if c.held.Load() {
+				// On hold the peer may send nothing for minutes.
+				last, lastAt = n, now
+				continue
+			}
 			if n != last {
 				last, lastAt = n, now
 				continue

@@ -256,9 +256,22 @@ func (p *Phone) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 			c.stream.SetRemote(&net.UDPAddr{IP: ip, Port: ch.Port}, &net.UDPAddr{IP: ip, Port: ch.RTCPPort})
 		}
 		c.choice.Addr, c.choice.Port, c.choice.RTCPPort = ch.Addr, ch.Port, ch.RTCPPort
+		c.choice.Direction = ch.Direction
+		// Hold and resume (RFC 3264 8.4): answer sendonly with recvonly,
+		// inactive with inactive, sendrecv with sendrecv; a new version.
+		if dir := answerDirection(ch.Direction); len(c.localSDP.Media) > 0 && (c.localSDP.Media[0].Direction != dir && !(dir == "sendrecv" && c.localSDP.Media[0].Direction == "")) {
+			next := *c.localSDP
+			next.Media = append([]sdp.Media(nil), c.localSDP.Media...)
+			next.Media[0].Direction = dir
+			next.Version++
+			c.localSDP = &next
+		}
 	}
 	body := c.localSDP.Marshal()
 	c.mu.Unlock()
+	if ch.Addr != "" {
+		c.applyDirection(ch.Direction)
+	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
 	ct := sip.ContentTypeHeader("application/sdp")
 	res.AppendHeader(&ct)

@@ -56,6 +56,7 @@ type Stream struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	remote atomic.Pointer[net.UDPAddr]
+	mute   atomic.Bool // not sending: on hold (RFC 3264 recvonly/inactive)
 	rrtcp  atomic.Pointer[net.UDPAddr]
 
 	start   chan struct{} // jitter buffer started playing: re-phase playout
@@ -199,27 +200,17 @@ func (s *Stream) sendLoop() {
 			// Keep the RTP clock running with silence, as phones do.
 			clear(frame)
 		}
-		payload = s.cfg.Codec.Encode(payload[:0], frame)
-		s.sendMu.Lock()
-		pkt.SequenceNumber, pkt.Timestamp, pkt.Payload = s.seq, s.ts, payload
-		b, err := pkt.Header.MarshalTo(buf[:cap(buf)])
-		if err == nil {
-			out := append(buf[:b], payload...)
-			if _, werr := s.cfg.RTP.WriteToUDP(out, s.remote.Load()); werr != nil && s.ctx.Err() == nil {
-				s.log.Debug("media: send RTP", "err", werr)
-			}
+		if s.mute.Load() {
+			// On hold: send nothing; the clock runs on, the sequence
+			// does not (no gap for the peer to count as loss).
+			s.sendMu.Lock()
+			s.ts += audio.FrameSamples
+			pkt.Marker = true
+			s.sendMu.Unlock()
+		} else {
+			payload = s.cfg.Codec.Encode(payload[:0], frame)
+			s.sendPacket(pkt, buf, payload)
 		}
-		s.seq++
-		s.ts += audio.FrameSamples
-		pkt.Marker = false
-		s.sendMu.Unlock()
-		s.mu.Lock()
-		s.stats.PacketsSent++
-		s.stats.BytesSent += uint64(len(payload))
-		s.sentPkts++
-		s.sentBytes += uint32(len(payload))
-		s.mu.Unlock()
-
 		if selfPaced && !ended {
 			next = time.Now() // the source keeps time; ours resumes from here if it ends
 			continue
@@ -244,6 +235,35 @@ func (s *Stream) sendLoop() {
 		}
 	}
 }
+
+func (s *Stream) sendPacket(pkt *rtp.Packet, buf, payload []byte) {
+	s.sendMu.Lock()
+	pkt.SequenceNumber, pkt.Timestamp, pkt.Payload = s.seq, s.ts, payload
+	b, err := pkt.Header.MarshalTo(buf[:cap(buf)])
+	if err == nil {
+		out := append(buf[:b], payload...)
+		if _, werr := s.cfg.RTP.WriteToUDP(out, s.remote.Load()); werr != nil && s.ctx.Err() == nil {
+			s.log.Debug("media: send RTP", "err", werr)
+		}
+	}
+	s.seq++
+	s.ts += audio.FrameSamples
+	pkt.Marker = false
+	s.sendMu.Unlock()
+	s.mu.Lock()
+	s.stats.PacketsSent++
+	s.stats.BytesSent += uint64(len(payload))
+	s.sentPkts++
+	s.sentBytes += uint32(len(payload))
+	s.mu.Unlock()
+}
+
+// SetSending starts (true) or stops (false) sending RTP, as a call put on
+// hold must; RTCP goes on.
+func (s *Stream) SetSending(on bool) { s.mute.Store(!on) }
+
+// Sending reports whether RTP is being sent.
+func (s *Stream) Sending() bool { return !s.mute.Load() }
 
 // recvLoop reads RTP packets into the jitter buffer.
 func (s *Stream) recvLoop() {
