@@ -224,6 +224,7 @@ func (c *Call) startMedia(opts CallOptions) error {
 		CNAME:  c.phone.cfg.User + "@" + c.rtpConn.LocalAddr().String(),
 		Logger: c.phone.log,
 	}
+	cfg.OnDTMF = opts.OnDTMF
 	if opts.HangupOnSourceEnd {
 		cfg.OnSourceEnd = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -440,6 +441,10 @@ func statusText(code int) string {
 		return "Busy Here"
 	case 488:
 		return "Not Acceptable Here"
+	case 400:
+		return "Bad Request"
+	case 415:
+		return "Unsupported Media Type"
 	case 603:
 		return "Decline"
 	}

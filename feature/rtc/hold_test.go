@@ -2,8 +2,10 @@ package rtc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +106,26 @@ func TestHoldResume(t *testing.T) {
 	}
 	if st := call.Stats(); st.Lost > 2 {
 		t.Errorf("lost %d packets over hold and resume, want none (no sequence gap while held)", st.Lost)
+	}
+}
+
+// TestRefusedReported: the callee learns of a call it refused for codecs
+// (and the caller gets ErrNotAccepted), instead of seeing no call at all.
+func TestRefusedReported(t *testing.T) {
+	refused := make(chan Refused, 1)
+	b := startPhone(t, Config{Codecs: []string{"PCMA"}, OnRefused: func(r Refused) { refused <- r },
+		OnIncoming: func(in *Incoming) { t.Errorf("OnIncoming for an offer without a common codec") }})
+	a := startPhone(t, Config{User: "alice", Codecs: []string{"PCMU"}})
+	_, err := a.Dial(context.Background(), fmt.Sprintf("127.0.0.1:%d", b.Port("udp")), CallOptions{})
+	if !errors.Is(err, ErrNotAccepted) {
+		t.Fatalf("Dial = %v, want ErrNotAccepted", err)
+	}
+	select {
+	case r := <-refused:
+		if r.Code != 488 || !errors.Is(r.Err, ErrNotAccepted) || !strings.Contains(r.Reason, "codec") || !strings.Contains(r.From, "alice") || r.Source == "" {
+			t.Errorf("Refused = %+v, want 488 no common codec from alice", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnRefused not called")
 	}
 }

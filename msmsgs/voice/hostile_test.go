@@ -325,3 +325,34 @@ func TestHelperPeer(t *testing.T) {
 	}
 	select {}
 }
+
+// TestCodecRefused: a peer whose SIP offer has no codec we take ends the
+// call with that reason instead of a connect timeout.
+func TestCodecRefused(t *testing.T) {
+	p := newPipe()
+	m, rec := newTestManager(t, p, &audioEnds{freq: 440}, func(c *Config) { c.Codecs = []string{"PCMA"} })
+	ph, err := rtc.New(rtc.Config{ListenAddr: "127.0.0.1:0", Transports: []string{"tcp"}, Codecs: []string{"PCMU"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer ph.Close()
+	id, err := m.Call(context.Background(), "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, _ := Parse(<-p.sent)
+	m.Deliver("c1", "bob@example.com", acceptBody(inv.Cookie, "127.0.0.1:"+strconv.Itoa(ph.Port("tcp"))))
+	expectSent(t, p, CmdAccept, "", inv.Cookie)
+	_, err = ph.Dial(context.Background(), "sip:alice@127.0.0.1:"+strconv.Itoa(m.SIPPort()), rtc.CallOptions{Transport: "tcp"})
+	if !errors.Is(err, rtc.ErrNotAccepted) {
+		t.Fatalf("peer's Dial = %v, want ErrNotAccepted", err)
+	}
+	e := rec.wait(t, EventEnded, 5*time.Second)
+	if e.Call != id || !strings.Contains(e.Reason, "488") || !strings.Contains(e.Reason, "codec") {
+		t.Errorf("call-ended = %+v, want the 488 codec refusal", e)
+	}
+	expectSent(t, p, CmdCancel, CancelFail, inv.Cookie)
+}

@@ -187,17 +187,18 @@ func TestLabCall(t *testing.T) {
 	alice := signIn(t, r, "alice@example.com", 440, nil)
 	bob := signIn(t, r, "bob@example.com", 1000, nil)
 	carol := signIn(t, r, "carol@example.com", 2000, nil)
-	// Bob answers every offer.
+	// Bob answers every offer and notes the digits he receives.
+	digits := make(chan string, 16)
 	go func() {
 		for e := range bob.rec.c {
-			if e.Type == EventOffer {
+			switch e.Type {
+			case EventOffer:
 				if err := bob.m.Answer(e.Call); err != nil {
 					t.Errorf("bob answers: %v", err)
 				}
+			case EventDTMF:
+				digits <- e.Digits
 			}
-			bob.rec.mu.Lock()
-			bob.rec.all = append(bob.rec.all, Event{Type: "seen:" + e.Type, Reason: e.Reason, Call: e.Call})
-			bob.rec.mu.Unlock()
 		}
 	}()
 	ctx := context.Background()
@@ -226,6 +227,43 @@ func TestLabCall(t *testing.T) {
 			}
 			if h := alice.ends.last().Samples(); !audio.DominantTone(h, 1000, []float64{440, 2000}, 10) {
 				t.Errorf("alice did not hear bob's 1000 Hz (%d samples)", len(h))
+			}
+			// DTMF from alice arrives at bob as call-dtmf events.
+			if err := alice.m.DTMF(id, "12#"); err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			for len(got) < 3 {
+				select {
+				case d := <-digits:
+					got += d
+				case <-time.After(5 * time.Second):
+					t.Fatalf("bob got DTMF %q, want 12#", got)
+				}
+			}
+			if got != "12#" {
+				t.Errorf("bob got DTMF %q, want 12#", got)
+			}
+			// Muted, alice sends silence; unmuted, her tone again.
+			if err := alice.m.Mute(id, true); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(400 * time.Millisecond)
+			n := len(bob.ends.last().Samples())
+			time.Sleep(500 * time.Millisecond)
+			muted := bob.ends.last().Samples()[n:]
+			if audio.Goertzel(muted, 440, audio.SampleRate) > 1e-5 {
+				t.Errorf("bob hears alice's 440 Hz while she is muted")
+			}
+			if cs := alice.m.Calls(); len(cs) != 1 || !cs[0].Muted {
+				t.Errorf("Calls() while muted = %+v", cs)
+			}
+			alice.m.Mute(id, false)
+			time.Sleep(400 * time.Millisecond)
+			n = len(bob.ends.last().Samples())
+			time.Sleep(400 * time.Millisecond)
+			if h := bob.ends.last().Samples()[n:]; !audio.DominantTone(h, 440, []float64{1000, 2000}, 10) {
+				t.Errorf("bob does not hear alice's 440 Hz after unmute")
 			}
 			// A third party calling bob while he is in a call is declined.
 			_, err := carol.m.Call(ctx, "bob@example.com")

@@ -43,6 +43,7 @@ const (
 	EventStats     = "call-stats"     // every Config.StatsInterval while connected
 	EventEnded     = "call-ended"     // Reason says why
 	EventDeclined  = "call-declined"  // an invitation we refused without asking (busy, malformed, flood)
+	EventDTMF      = "call-dtmf"      // the peer sent DTMF: Digits
 )
 
 // Event is one thing that happened to a call.
@@ -55,6 +56,7 @@ type Event struct {
 	Remote       string        `json:"remote,omitempty"` // peer's SIP address ip:port
 	Reason       string        `json:"reason,omitempty"`
 	Setup        time.Duration `json:"setup_ns,omitempty"` // Call/INVITE to connected
+	Digits       string        `json:"digits,omitempty"`   // call-dtmf
 	Stats        *Stats        `json:"stats,omitempty"`
 }
 
@@ -235,7 +237,7 @@ func New(cfg Config, tr Transport) (*Manager, error) {
 		User: "msmsgs", ListenAddr: cfg.SIPListen, Transports: []string{"tcp", "udp"},
 		MediaPorts: cfg.MediaPorts, Codecs: cfg.Codecs,
 		InviteTimeout: cfg.ConnectTimeout, RingTimeout: cfg.ConnectTimeout, MediaTimeout: cfg.MediaTimeout,
-		MaxCalls: 2, OnIncoming: m.onSIP, Logger: cfg.Logger,
+		MaxCalls: 2, OnIncoming: m.onSIP, OnRefused: m.onRefused, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("voice: %w", err)
@@ -746,7 +748,10 @@ func (m *Manager) audioFor(c *call) rtc.CallOptions {
 	if rt, ok := src.(media.RealTimeSource); ok && rt.RealTime() {
 		ms = realTimeMute{ms.(*muteSource)}
 	}
-	return rtc.CallOptions{Source: ms, Sink: sink, Transport: "tcp"}
+	dtmf := func(d byte) {
+		m.emit(Event{Type: EventDTMF, Call: c.id, Account: c.peer, Conversation: c.conv, Digits: string(d)})
+	}
+	return rtc.CallOptions{Source: ms, Sink: sink, Transport: "tcp", OnDTMF: dtmf}
 }
 
 func (m *Manager) dial(ctx context.Context, c *call) {
@@ -813,6 +818,28 @@ func (m *Manager) onSIP(in *rtc.Incoming) {
 		return
 	}
 	m.connected(c, rc)
+}
+
+// onRefused ends the call whose peer's SIP INVITE the phone refused (no
+// common codec...), so the user hears why instead of a connect timeout.
+func (m *Manager) onRefused(r rtc.Refused) {
+	src, err := netip.ParseAddrPort(r.Source)
+	if err != nil {
+		return
+	}
+	m.mu.Lock()
+	var c *call
+	for _, x := range m.calls {
+		if x.x.Phase == Signalling && x.x.Remote.Addr() == src.Addr().Unmap() {
+			c = x
+		}
+	}
+	m.mu.Unlock()
+	if c == nil {
+		m.emit(Event{Type: EventDeclined, Reason: fmt.Sprintf("SIP INVITE from %s refused %d: %s", r.Source, r.Code, r.Reason)})
+		return
+	}
+	m.finish(c, CancelFail, fmt.Sprintf("refused the peer's call (SIP %d): %s", r.Code, r.Reason))
 }
 
 func (m *Manager) connected(c *call, rc *rtc.Call) {

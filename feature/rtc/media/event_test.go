@@ -95,3 +95,39 @@ func TestDTMFNotLoss(t *testing.T) {
 			s.Lost, s.Buffer.Concealed, s.Buffer.Target, s)
 	}
 }
+
+// TestDTMFEvents: received digits reach OnDTMF, in order.
+func TestDTMFEvents(t *testing.T) {
+	c, _ := NewCodec("PCMU", 0)
+	aRTP, aRTCP := listenPair(t)
+	bRTP, bRTCP := listenPair(t)
+	a, err := Start(Config{RTP: aRTP, RTCP: aRTCP, Remote: bRTP.LocalAddr().(*net.UDPAddr), Codec: c, EventPT: 101})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	got := make(chan byte, 16)
+	b, err := Start(Config{RTP: bRTP, RTCP: bRTCP, Remote: aRTP.LocalAddr().(*net.UDPAddr), Codec: c, EventPT: 101,
+		OnDTMF: func(d byte) { got <- d }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, d := range []byte("*07#") {
+		if err := a.SendDTMF(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var s []byte
+	for len(s) < 4 {
+		select {
+		case d := <-got:
+			s = append(s, d)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("OnDTMF got %q, want *07#", s)
+		}
+	}
+	if string(s) != "*07#" {
+		t.Errorf("OnDTMF got %q, want *07#", s)
+	}
+}

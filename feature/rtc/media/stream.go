@@ -42,6 +42,9 @@ type Config struct {
 	CNAME       string
 	Logger      *slog.Logger
 	OnSourceEnd func() // called once when Source returns io.EOF
+	// OnDTMF is called with each telephone-event digit received, in order,
+	// on a goroutine of its own (digits beyond 64 waiting are dropped).
+	OnDTMF func(digit byte)
 	// RTCPInterval is the RTCP report interval; 0 means 1 s (RFC 3550 allows
 	// a smaller minimum for small sessions; 1 s gives RTT early in a call).
 	RTCPInterval time.Duration
@@ -65,6 +68,7 @@ type Stream struct {
 	seq     uint16
 	ts      uint32
 	evDigit chan byte
+	dtmf    chan byte // received digits for OnDTMF
 
 	mu        sync.Mutex // guards everything below
 	jb        *JitterBuffer
@@ -118,6 +122,21 @@ func Start(cfg Config) (*Stream, error) {
 	}
 	s.stats.Codec = cfg.Codec.Name
 	s.SetRemote(cfg.Remote, cfg.RemoteRTCP)
+	if cfg.OnDTMF != nil {
+		s.dtmf = make(chan byte, 64)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for {
+				select {
+				case d := <-s.dtmf:
+					cfg.OnDTMF(d)
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	s.wg.Add(4)
 	go s.sendLoop()
 	go s.recvLoop()
@@ -336,6 +355,12 @@ func (s *Stream) handleEvent(pkt *rtp.Packet) {
 	if int(ev) < len(digits) {
 		s.lastEvent = pkt.Timestamp
 		s.stats.DTMFReceived += string(digits[ev])
+		if s.dtmf != nil {
+			select {
+			case s.dtmf <- digits[ev]:
+			default:
+			}
+		}
 	}
 }
 
