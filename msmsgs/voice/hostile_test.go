@@ -356,3 +356,28 @@ func TestCodecRefused(t *testing.T) {
 	}
 	expectSent(t, p, CmdCancel, CancelFail, inv.Cookie)
 }
+
+// FuzzDeliver: whatever arrives on the switchboard, Deliver does not panic
+// and never holds more than one call.
+func FuzzDeliver(f *testing.F) {
+	for _, fn := range []string{"wm5-order-a.txt", "wm5-order-b.txt", "wm5-decline.txt"} {
+		for _, b := range readTranscript(f, fn) {
+			if b.kind == "MSG" {
+				f.Add(b.from, b.body(f))
+			}
+		}
+	}
+	f.Add("mallory@example.com", lines(validAccept...))
+	p := newPipe()
+	go func() {
+		for range p.sent {
+		}
+	}()
+	m, _ := newTestManager(f, p, &audioEnds{freq: 440}, func(c *Config) { c.MaxInvites = 1 << 30; c.OnEvent = nil })
+	f.Fuzz(func(t *testing.T, from string, body []byte) {
+		m.Deliver("c1", from, body)
+		if n := len(m.Calls()); n > 1 {
+			t.Fatalf("%d calls after Deliver(%q, %q)", n, from, body)
+		}
+	})
+}

@@ -268,14 +268,8 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
-	var cs []*call
-	for _, c := range m.calls {
-		cs = append(cs, c)
-	}
 	m.mu.Unlock()
-	for _, c := range cs {
-		m.finish(c, "", "signed out")
-	}
+	m.SignedOut()
 	m.phone.Close()
 	close(m.stop)
 	m.wg.Wait()
@@ -546,6 +540,20 @@ func (m *Manager) Calls() []CallInfo {
 			Phase: c.x.Phase.String(), Codec: c.codec, Muted: c.muted.Load()})
 	}
 	return out
+}
+
+// SignedOut ends every call (reason "signed out") and keeps listening for
+// the next sign-in; Close also stops the SIP phone.
+func (m *Manager) SignedOut() {
+	m.mu.Lock()
+	var cs []*call
+	for _, c := range m.calls {
+		cs = append(cs, c)
+	}
+	m.mu.Unlock()
+	for _, c := range cs {
+		m.finish(c, "", "signed out")
+	}
 }
 
 // ConversationEnded ends the call of a conversation that closed (the
