@@ -428,6 +428,8 @@ func classify(code int) error {
 		return ErrNotAccepted
 	case 408, 480, 487:
 		return ErrNoAnswer
+	case 491:
+		return ErrGlare
 	}
 	return ErrRejected
 }
@@ -443,6 +445,10 @@ func statusText(code int) string {
 		return "Not Acceptable Here"
 	case 400:
 		return "Bad Request"
+	case 403:
+		return "Forbidden"
+	case 491:
+		return "Request Pending"
 	case 415:
 		return "Unsupported Media Type"
 	case 603:

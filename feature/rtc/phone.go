@@ -28,6 +28,9 @@ var (
 	ErrNoAnswer    = errors.New("rtc: no answer before the call timeout")
 	ErrNotAccepted = errors.New("rtc: callee accepts none of our codecs")
 	ErrClosed      = errors.New("rtc: phone closed")
+	// ErrGlare is a 491 Request Pending: the peer is placing its own
+	// INVITE to us at the same time.
+	ErrGlare = errors.New("rtc: the peer is calling us at the same time (491 Request Pending)")
 )
 
 // Config configures a Phone. The zero value is usable: it listens on

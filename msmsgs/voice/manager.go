@@ -314,7 +314,10 @@ func (m *Manager) send(conv string, inv *Invitation) {
 	}
 	select {
 	case m.sends <- outgoing{conv, inv}:
-	case <-m.stop:
+	default:
+		// Never block the switchboard reader that called Deliver: the
+		// queue only fills in a flood across many conversations.
+		m.log.Warn("voice: send queue full; invitation dropped", "conversation", conv, "command", inv.Command)
 	}
 }
 
@@ -765,6 +768,16 @@ func (m *Manager) audioFor(c *call) rtc.CallOptions {
 func (m *Manager) dial(ctx context.Context, c *call) {
 	target := "sip:" + sipUser(c.peer) + "@" + c.x.Remote.String()
 	rc, err := m.phone.Dial(ctx, target, m.audioFor(c))
+	if errors.Is(err, rtc.ErrGlare) {
+		// Our INVITEs crossed and the peer keeps its own: answer it.
+		m.mu.Lock()
+		if c.x.Role == Invitee {
+			c.x.Yield()
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Unlock()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			m.mu.Lock()
