@@ -215,7 +215,10 @@ func TestLabCall(t *testing.T) {
 		if e.Call != id || e.Codec != "PCMU" || e.Account != "bob@example.com" {
 			t.Errorf("call-connected = %+v", e)
 		}
-		t.Logf("call %d: Call() to call-connected %s (conversation %s)", i, setup.Round(100*time.Microsecond), e.Conversation)
+		t.Logf("call %d: Call() to call-connected %s, of it SIP INVITE to 200 OK %s (conversation %s)", i, setup.Round(100*time.Microsecond), e.SIPSetup.Round(100*time.Microsecond), e.Conversation)
+		if setup > 150*time.Millisecond {
+			t.Errorf("call setup %s through messengerd on loopback, target under 150 ms", setup)
+		}
 		if i == 0 {
 			time.Sleep(1500 * time.Millisecond)
 			st := alice.rec.wait(t, EventStats, 5*time.Second).Stats
@@ -325,8 +328,9 @@ func waitCalls(t testing.TB, m *Manager, n int) {
 }
 
 // BenchmarkLabCallSetup measures Call() to call-connected between two
-// msmsgs clients through messengerd on loopback (conversation already open
-// after the first call), the call hung up between iterations.
+// msmsgs clients through messengerd on loopback, the call hung up between
+// iterations: in the conversation already open (Reused), and with a new
+// conversation each time (NewConversation: XFR SB, USR, CAL, JOI first).
 func BenchmarkLabCallSetup(b *testing.B) {
 	r := startLab(b, "alice@example.com", "bob@example.com")
 	alice := signIn(b, r, "alice@example.com", 440, nil)
@@ -340,20 +344,36 @@ func BenchmarkLabCallSetup(b *testing.B) {
 		}
 	}()
 	ctx := context.Background()
-	var total time.Duration
-	for b.Loop() {
-		start := time.Now()
-		id, err := alice.m.Call(ctx, "bob@example.com")
-		if err != nil {
-			b.Fatal(err)
+	for _, fresh := range []bool{false, true} {
+		name := "Reused"
+		if fresh {
+			name = "NewConversation"
 		}
-		alice.rec.wait(b, EventConnected, 20*time.Second)
-		total += time.Since(start)
-		b.StopTimer()
-		alice.m.Hangup(id)
-		alice.rec.wait(b, EventEnded, 5*time.Second)
-		waitCalls(b, bob.m, 0)
-		b.StartTimer()
+		b.Run(name, func(b *testing.B) {
+			var total time.Duration
+			for b.Loop() {
+				start := time.Now()
+				id, err := alice.m.Call(ctx, "bob@example.com")
+				if err != nil {
+					b.Fatal(err)
+				}
+				e := alice.rec.wait(b, EventConnected, 20*time.Second)
+				total += time.Since(start)
+				b.StopTimer()
+				alice.m.Hangup(id)
+				alice.rec.wait(b, EventEnded, 5*time.Second)
+				waitCalls(b, bob.m, 0)
+				if fresh {
+					cv := alice.c.Conversation(e.Conversation)
+					cv.Close()
+					<-cv.Done()
+					for len(bob.c.Conversations()) != 0 {
+						time.Sleep(time.Millisecond)
+					}
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/setup")
+		})
 	}
-	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/setup")
 }

@@ -55,8 +55,9 @@ type Event struct {
 	Codec        string        `json:"codec,omitempty"`
 	Remote       string        `json:"remote,omitempty"` // peer's SIP address ip:port
 	Reason       string        `json:"reason,omitempty"`
-	Setup        time.Duration `json:"setup_ns,omitempty"` // Call/INVITE to connected
-	Digits       string        `json:"digits,omitempty"`   // call-dtmf
+	Setup        time.Duration `json:"setup_ns,omitempty"`     // Call/INVITE to connected
+	SIPSetup     time.Duration `json:"sip_setup_ns,omitempty"` // of it, SIP INVITE to 200 OK (rtc.Call.SetupTime)
+	Digits       string        `json:"digits,omitempty"`       // call-dtmf
 	Stats        *Stats        `json:"stats,omitempty"`
 }
 
@@ -879,7 +880,7 @@ func (m *Manager) connected(c *call, rc *rtc.Call) {
 	c.codec = rc.Codec()
 	setup := time.Since(c.created)
 	m.emit(Event{Type: EventConnected, Call: c.id, Account: c.peer, Conversation: c.conv, Codec: c.codec,
-		Remote: c.x.Remote.String(), Setup: setup})
+		Remote: c.x.Remote.String(), Setup: setup, SIPSetup: rc.SetupTime()})
 	m.mu.Unlock()
 	go m.watchCall(c, rc)
 }
