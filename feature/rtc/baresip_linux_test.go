@@ -393,6 +393,71 @@ func TestBaresip(t *testing.T) {
 		})
 	}
 
+	// baresip sends DTMF in the audio's sequence space and puts the call
+	// on hold: digits arrive as events, no loss is counted, the held call
+	// outlives the media timeout, resume brings the audio back.
+	t.Run("dtmf-hold", func(t *testing.T) {
+		bs := startBaresip(t, "erin", long, "PCMU/8000/1,telephone-event/8000", 22000)
+		digits := make(chan byte, 16)
+		calls := make(chan *Call, 1)
+		p := startPhone(t, Config{User: "rtc", MediaPorts: mediaRange(9), MediaTimeout: time.Second, OnIncoming: func(in *Incoming) {
+			c, err := in.Answer(CallOptions{Source: &audio.Tone{Freq: 440}, OnDTMF: func(d byte) { digits <- d }})
+			if err == nil {
+				calls <- c
+			}
+		}})
+		if err := bs.command("dial", fmt.Sprintf("sip:rtc@127.0.0.1:%d", p.Port("udp"))); err != nil {
+			t.Fatal(err)
+		}
+		var call *Call
+		select {
+		case call = <-calls:
+		case <-time.After(15 * time.Second):
+			t.Fatal("baresip's call did not arrive")
+		}
+		waitFor(t, "audio from baresip", 10*time.Second, func() bool { return call.Stats().PacketsReceived >= 25 })
+		for _, d := range "159" {
+			if err := bs.command("sndcode", string(d)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		var got []byte
+		for len(got) < 3 {
+			select {
+			case d := <-digits:
+				got = append(got, d)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("DTMF from baresip: got %q, want 159", got)
+			}
+		}
+		if string(got) != "159" {
+			t.Errorf("DTMF from baresip = %q, want 159", got)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if st := call.Stats(); st.Lost > 1 {
+			t.Errorf("after baresip's DTMF: %s; want no loss counted for telephone events", st)
+		}
+		if err := bs.command("hold", ""); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the call held", 5*time.Second, call.Held)
+		time.Sleep(2500 * time.Millisecond) // over twice the media timeout
+		select {
+		case <-call.Done():
+			t.Fatalf("held call ended: %v", call.Reason())
+		default:
+		}
+		if err := bs.command("resume", ""); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the call resumed", 5*time.Second, func() bool { return !call.Held() })
+		n := call.Stats().PacketsReceived
+		waitFor(t, "audio after resume", 5*time.Second, func() bool { return call.Stats().PacketsReceived >= n+25 })
+		t.Logf("stats: %s", call.Stats())
+		call.Hangup(context.Background())
+	})
+
 	t.Run("setup-time", func(t *testing.T) { benchSetup(t, short) })
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -32,6 +33,7 @@ type Call struct {
 	mu                sync.Mutex // guards choice, stream, localSDP after the call is registered
 
 	stream  *media.Stream
+	held    atomic.Bool // the peer's description is not sendrecv (RFC 3264 hold)
 	acked   chan struct{}
 	ackOnce sync.Once
 
@@ -78,6 +80,33 @@ func (c *Call) Stats() media.Stats {
 		return st.Stats()
 	}
 	return media.Stats{}
+}
+
+// Held reports whether the peer has put the call on hold (its last
+// description was sendonly, recvonly or inactive). A held call is not hung
+// up for missing media.
+func (c *Call) Held() bool { return c.held.Load() }
+
+// applyDirection follows the peer's direction attribute: we send only if
+// it receives, and anything but sendrecv is a hold.
+func (c *Call) applyDirection(remote string) {
+	c.held.Store(remote != "" && remote != "sendrecv")
+	if st := c.getStream(); st != nil {
+		st.SetSending(remote == "" || remote == "sendrecv" || remote == "recvonly")
+	}
+}
+
+// answerDirection is the direction that answers an offered one (RFC 3264 6.1).
+func answerDirection(offered string) string {
+	switch offered {
+	case "sendonly":
+		return "recvonly"
+	case "recvonly":
+		return "sendonly"
+	case "inactive":
+		return "inactive"
+	}
+	return "sendrecv"
 }
 
 // Done is closed when the call ends.
@@ -195,6 +224,7 @@ func (c *Call) startMedia(opts CallOptions) error {
 		CNAME:  c.phone.cfg.User + "@" + c.rtpConn.LocalAddr().String(),
 		Logger: c.phone.log,
 	}
+	cfg.OnDTMF = opts.OnDTMF
 	if opts.HangupOnSourceEnd {
 		cfg.OnSourceEnd = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -209,6 +239,15 @@ func (c *Call) startMedia(opts CallOptions) error {
 	c.mu.Lock()
 	c.stream = st
 	c.mu.Unlock()
+	select {
+	case <-c.done:
+		// Hung up (BYE) while media was starting: end took the sockets
+		// but not this stream.
+		st.Close()
+		return nil
+	default:
+	}
+	c.applyDirection(choice.Direction)
 	if to := c.phone.cfg.MediaTimeout; to > 0 {
 		go c.watchMedia(to)
 	}
@@ -226,6 +265,11 @@ func (c *Call) watchMedia(d time.Duration) {
 			return
 		case now := <-tick.C:
 			n := c.Stats().PacketsReceived
+			if c.held.Load() {
+				// On hold the peer may send nothing for minutes.
+				last, lastAt = n, now
+				continue
+			}
 			if n != last {
 				last, lastAt = n, now
 				continue
@@ -342,10 +386,8 @@ func (p *Phone) Dial(ctx context.Context, target string, opts CallOptions) (*Cal
 	res := sess.InviteResponse
 	remoteTag, _ := res.To().Params.Get("tag")
 	c.key = dialogKey(string(*res.CallID()), localTag, remoteTag)
-	if err := sess.Ack(ctx); err != nil {
-		p.log.Debug("rtc: ACK failed", "err", err)
-	}
 	fail := func(err error) (*Call, error) {
+		p.unregister(c)
 		bctx, bcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		sess.Bye(bctx)
 		bcancel()
@@ -355,17 +397,24 @@ func (p *Phone) Dial(ctx context.Context, target string, opts CallOptions) (*Cal
 	}
 	answer, err := sdp.Parse(res.Body())
 	if err != nil {
+		sess.Ack(ctx)
 		return fail(fmt.Errorf("rtc: dial %s: answer SDP: %w", target, err))
 	}
 	c.choice, err = sdp.Negotiate(answer, p.cfg.Codecs)
 	if err != nil {
+		sess.Ack(ctx)
 		return fail(fmt.Errorf("rtc: dial %s: %w", target, err))
 	}
+	// Register before the ACK: the callee may send BYE as soon as it has
+	// the ACK, and that BYE must find the call.
 	if err := p.register(c); err != nil {
+		sess.Ack(ctx)
 		return fail(fmt.Errorf("rtc: dial %s: %w", target, err))
+	}
+	if err := sess.Ack(ctx); err != nil {
+		p.log.Debug("rtc: ACK failed", "err", err)
 	}
 	if err := c.startMedia(opts); err != nil {
-		p.unregister(c)
 		return fail(fmt.Errorf("rtc: dial %s: %w", target, err))
 	}
 	return c, nil
@@ -379,6 +428,8 @@ func classify(code int) error {
 		return ErrNotAccepted
 	case 408, 480, 487:
 		return ErrNoAnswer
+	case 491:
+		return ErrGlare
 	}
 	return ErrRejected
 }
@@ -392,6 +443,14 @@ func statusText(code int) string {
 		return "Busy Here"
 	case 488:
 		return "Not Acceptable Here"
+	case 400:
+		return "Bad Request"
+	case 403:
+		return "Forbidden"
+	case 491:
+		return "Request Pending"
+	case 415:
+		return "Unsupported Media Type"
 	case 603:
 		return "Decline"
 	}

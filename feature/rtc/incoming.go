@@ -20,6 +20,9 @@ type Incoming struct {
 	From, To string
 	// Transport is "udp" or "tcp".
 	Transport string
+	// Source is the address the INVITE came from (ip:port), for callers
+	// that only take calls from an address they were told about.
+	Source string
 	// Offer is the caller's session description.
 	Offer *sdp.Session
 
@@ -78,6 +81,18 @@ func (in *Incoming) Reject(code int) error {
 	return r.err
 }
 
+// refuse answers an incoming INVITE with an error and tells OnRefused.
+func (p *Phone) refuse(tx sip.ServerTransaction, req *sip.Request, code int, reason string, err error, hdrs ...sip.Header) {
+	respond(tx, req, code, statusText(code), hdrs...)
+	if p.cfg.OnRefused != nil {
+		r := Refused{Source: req.Source(), Code: code, Reason: reason, Err: err}
+		if f := req.From(); f != nil {
+			r.From = f.Address.String()
+		}
+		go p.cfg.OnRefused(r)
+	}
+}
+
 // onInvite handles INVITE: a new call, or a re-INVITE in an existing dialog.
 func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	start := time.Now()
@@ -90,37 +105,37 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if _, ok := req.From().Params.Get("tag"); !ok {
-		respond(tx, req, 400, "Bad Request")
+		p.refuse(tx, req, 400, "INVITE without From tag", ErrRejected)
 		return
 	}
 	if req.Contact() == nil {
-		respond(tx, req, 400, "Bad Request")
+		p.refuse(tx, req, 400, "INVITE without Contact", ErrRejected)
 		return
 	}
 	if len(req.Body()) == 0 {
 		// An INVITE without offer: we do not make the offer in the 200.
-		respond(tx, req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `399 rtc "INVITE without SDP offer is not supported"`))
+		p.refuse(tx, req, 488, "INVITE without SDP offer", ErrNotAccepted, sip.NewHeader("Warning", `399 rtc "INVITE without SDP offer is not supported"`))
 		return
 	}
 	if ct := req.ContentType(); ct != nil && !equalFoldPrefix(string(*ct), "application/sdp") {
-		respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
+		p.refuse(tx, req, 415, "body is "+string(*ct)+", not application/sdp", ErrNotAccepted, sip.NewHeader("Accept", "application/sdp"))
 		return
 	}
 	offer, err := sdp.Parse(req.Body())
 	if err != nil {
-		respond(tx, req, 400, "Bad Request", sip.NewHeader("Warning", `399 rtc "malformed SDP"`))
+		p.refuse(tx, req, 400, "malformed SDP: "+err.Error(), ErrRejected, sip.NewHeader("Warning", `399 rtc "malformed SDP"`))
 		return
 	}
 	choice, err := sdp.Negotiate(offer, p.cfg.Codecs)
 	if err != nil {
-		respond(tx, req, 488, "Not Acceptable Here", sip.NewHeader("Warning", `304 rtc "no common codec; we support PCMU, PCMA"`))
+		p.refuse(tx, req, 488, "no common codec: "+err.Error(), ErrNotAccepted, sip.NewHeader("Warning", `304 rtc "no common codec; we support PCMU, PCMA"`))
 		return
 	}
 	p.mu.Lock()
 	busy := len(p.calls) >= p.cfg.MaxCalls || p.closed
 	p.mu.Unlock()
 	if busy {
-		respond(tx, req, 486, "Busy Here")
+		p.refuse(tx, req, 486, "all lines busy", ErrBusy)
 		return
 	}
 	transport := "udp"
@@ -139,7 +154,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		p.log.Debug("rtc: 180", "err", err)
 	}
 	in := &Incoming{
-		From: req.From().Address.String(), To: req.To().Address.String(), Transport: transport,
+		From: req.From().Address.String(), To: req.To().Address.String(), Transport: transport, Source: req.Source(),
 		Offer: offer, p: p, req: req, choice: choice,
 		decided: make(chan decision, 1), result: make(chan answerResult, 1),
 	}
@@ -253,9 +268,22 @@ func (p *Phone) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 			c.stream.SetRemote(&net.UDPAddr{IP: ip, Port: ch.Port}, &net.UDPAddr{IP: ip, Port: ch.RTCPPort})
 		}
 		c.choice.Addr, c.choice.Port, c.choice.RTCPPort = ch.Addr, ch.Port, ch.RTCPPort
+		c.choice.Direction = ch.Direction
+		// Hold and resume (RFC 3264 8.4): answer sendonly with recvonly,
+		// inactive with inactive, sendrecv with sendrecv; a new version.
+		if dir := answerDirection(ch.Direction); len(c.localSDP.Media) > 0 && (c.localSDP.Media[0].Direction != dir && !(dir == "sendrecv" && c.localSDP.Media[0].Direction == "")) {
+			next := *c.localSDP
+			next.Media = append([]sdp.Media(nil), c.localSDP.Media...)
+			next.Media[0].Direction = dir
+			next.Version++
+			c.localSDP = &next
+		}
 	}
 	body := c.localSDP.Marshal()
 	c.mu.Unlock()
+	if ch.Addr != "" {
+		c.applyDirection(ch.Direction)
+	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
 	ct := sip.ContentTypeHeader("application/sdp")
 	res.AppendHeader(&ct)

@@ -28,6 +28,9 @@ var (
 	ErrNoAnswer    = errors.New("rtc: no answer before the call timeout")
 	ErrNotAccepted = errors.New("rtc: callee accepts none of our codecs")
 	ErrClosed      = errors.New("rtc: phone closed")
+	// ErrGlare is a 491 Request Pending: the peer is placing its own
+	// INVITE to us at the same time.
+	ErrGlare = errors.New("rtc: the peer is calling us at the same time (491 Request Pending)")
 )
 
 // Config configures a Phone. The zero value is usable: it listens on
@@ -66,8 +69,22 @@ type Config struct {
 	// it. It runs on its own goroutine. If it returns without deciding, the
 	// call rings until RingTimeout. Nil answers every call with silence.
 	OnIncoming func(*Incoming)
+	// OnRefused is told about every incoming INVITE the phone answered
+	// with an error itself, before any OnIncoming (no common codec, busy,
+	// malformed), so the callee can report a refused call instead of
+	// nothing. It runs on its own goroutine.
+	OnRefused func(Refused)
 	// Logger receives debug logs; nil discards.
 	Logger *slog.Logger
+}
+
+// Refused describes an incoming INVITE the phone refused.
+type Refused struct {
+	From   string // caller's URI ("" if the request had no usable From)
+	Source string // where the INVITE came from (ip:port)
+	Code   int    // SIP status sent: 488 no common codec, 486 busy, 415, 400
+	Reason string // what was wrong, for people
+	Err    error  // ErrNotAccepted for codec refusals, ErrBusy when full
 }
 
 func (c *Config) setDefaults() error {
@@ -456,6 +473,8 @@ func (p *Phone) offerCodecs() []sdp.Codec {
 type CallOptions struct {
 	Source audio.Source // what we send; nil sends silence
 	Sink   audio.Sink   // where received audio plays; nil discards
+	// OnDTMF receives the telephone-event digits the peer sends, in order.
+	OnDTMF func(digit byte)
 	// HangupOnSourceEnd sends BYE when Source returns io.EOF.
 	HangupOnSourceEnd bool
 	// Transport for Dial: "udp" (default) or "tcp".

@@ -30,6 +30,7 @@ type slot struct {
 	valid   bool // holds an unplayed packet
 	played  bool // seq's slot was played (to tell duplicates from late packets)
 	real    bool // played from a received packet, not concealed
+	event   bool // a telephone-event packet: takes a sequence number, holds no audio
 	payload []byte
 }
 
@@ -38,6 +39,9 @@ type PlayoutFrame struct {
 	Payload   []byte // packet payload; nil when concealed
 	Seq       uint16 // sequence number of the played slot
 	Concealed bool   // no packet for this slot: conceal
+	// Event marks a tick where only telephone-event packets (RFC 4733) took
+	// the sequence numbers: play silence; it is neither loss nor underrun.
+	Event bool
 }
 
 // JitterBuffer reorders RTP payloads by sequence number and releases one per
@@ -90,6 +94,17 @@ func (j *JitterBuffer) reset() {
 // buffer start (or restart) playing, so the caller can align its playout
 // clock to now.
 func (j *JitterBuffer) Push(ssrc uint32, seq uint16, payload []byte) (started bool) {
+	return j.push(ssrc, seq, payload, false)
+}
+
+// PushEvent records that seq carried a telephone event (RFC 4733 shares
+// the audio's sequence space): playout steps over it without concealing,
+// and it does not count towards the buffer's depth.
+func (j *JitterBuffer) PushEvent(ssrc uint32, seq uint16) {
+	j.push(ssrc, seq, nil, true)
+}
+
+func (j *JitterBuffer) push(ssrc uint32, seq uint16, payload []byte, event bool) (started bool) {
 	if !j.hasSSRC || ssrc != j.ssrc {
 		if j.hasSSRC {
 			j.stats.SSRCChanges++
@@ -142,12 +157,15 @@ func (j *JitterBuffer) Push(ssrc uint32, seq uint16, payload []byte) (started bo
 		}
 		return false
 	}
-	if s.valid {
+	if s.valid && !s.event {
 		// Slot still holds a packet 64 sequence numbers older: overflow.
 		j.count--
 		j.stats.Dropped++
 	}
-	*s = slot{seq: seq, valid: true, payload: append(s.payload[:0], payload...)}
+	*s = slot{seq: seq, valid: true, event: event, payload: append(s.payload[:0], payload...)}
+	if event {
+		return false
+	}
 	j.count++
 	if !j.playing {
 		if j.count == 1 || int16(seq-j.lowest) < 0 {
@@ -183,6 +201,13 @@ func (j *JitterBuffer) Pop() (f PlayoutFrame, ok bool) {
 	}
 	j.track()
 	s := &j.slots[j.next%jbSlots]
+	events := false
+	for s.valid && s.seq == j.next && s.event {
+		s.valid, s.played, s.real = false, true, true
+		j.next++
+		events = true
+		s = &j.slots[j.next%jbSlots]
+	}
 	if s.valid && s.seq == j.next {
 		f = PlayoutFrame{Payload: s.payload, Seq: j.next}
 		s.valid, s.played, s.real = false, true, true
@@ -190,6 +215,11 @@ func (j *JitterBuffer) Pop() (f PlayoutFrame, ok bool) {
 		j.next++
 		j.stats.Played++
 		return f, true
+	}
+	if events {
+		// Events stood in for audio (or the next audio has not come yet):
+		// a silent tick that is not a loss.
+		return PlayoutFrame{Seq: j.next - 1, Event: true}, true
 	}
 	// Missing slot.
 	f = PlayoutFrame{Seq: j.next, Concealed: true}
@@ -226,7 +256,7 @@ func (j *JitterBuffer) track() {
 	// delay than the network needs. Skip half the excess.
 	for excess := (j.winMin - j.target + 1) / 2; excess > 0; excess-- {
 		s := &j.slots[j.next%jbSlots]
-		if !s.valid || s.seq != j.next {
+		if !s.valid || s.seq != j.next || s.event {
 			break
 		}
 		s.valid, s.played, s.real = false, true, true

@@ -67,6 +67,23 @@ func (r *recvStats) reset(ssrc uint32, seq uint16) {
 
 // update records a packet; arrival is in RTP timestamp units (8 kHz).
 func (r *recvStats) update(ssrc uint32, seq uint16, ts uint32, arrival int64, dup bool) {
+	r.sequence(ssrc, seq, dup)
+	transit := arrival - int64(ts)
+	if r.received > 1 {
+		d := transit - r.transit
+		if d < 0 {
+			d = -d
+		}
+		r.jitter += (float64(d) - r.jitter) / 16
+	}
+	r.transit = transit
+}
+
+// sequence does the sequence-number bookkeeping of a packet. Telephone
+// events (RFC 4733) come only here: they are received packets of the
+// source, but their timestamp stays at the event's start, so they are kept
+// out of the interarrival jitter.
+func (r *recvStats) sequence(ssrc uint32, seq uint16, dup bool) {
 	if !r.init || ssrc != r.ssrc {
 		r.reset(ssrc, seq)
 	} else {
@@ -84,15 +101,6 @@ func (r *recvStats) update(ssrc uint32, seq uint16, ts uint32, arrival int64, du
 	if !dup {
 		r.received++
 	}
-	transit := arrival - int64(ts)
-	if r.received > 1 {
-		d := transit - r.transit
-		if d < 0 {
-			d = -d
-		}
-		r.jitter += (float64(d) - r.jitter) / 16
-	}
-	r.transit = transit
 }
 
 func (r *recvStats) extMax() uint32 { return r.cycles + uint32(r.maxSeq) }

@@ -42,6 +42,9 @@ type Config struct {
 	CNAME       string
 	Logger      *slog.Logger
 	OnSourceEnd func() // called once when Source returns io.EOF
+	// OnDTMF is called with each telephone-event digit received, in order,
+	// on a goroutine of its own (digits beyond 64 waiting are dropped).
+	OnDTMF func(digit byte)
 	// RTCPInterval is the RTCP report interval; 0 means 1 s (RFC 3550 allows
 	// a smaller minimum for small sessions; 1 s gives RTT early in a call).
 	RTCPInterval time.Duration
@@ -56,6 +59,7 @@ type Stream struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	remote atomic.Pointer[net.UDPAddr]
+	mute   atomic.Bool // not sending: on hold (RFC 3264 recvonly/inactive)
 	rrtcp  atomic.Pointer[net.UDPAddr]
 
 	start   chan struct{} // jitter buffer started playing: re-phase playout
@@ -64,6 +68,7 @@ type Stream struct {
 	seq     uint16
 	ts      uint32
 	evDigit chan byte
+	dtmf    chan byte // received digits for OnDTMF
 
 	mu        sync.Mutex // guards everything below
 	jb        *JitterBuffer
@@ -117,6 +122,21 @@ func Start(cfg Config) (*Stream, error) {
 	}
 	s.stats.Codec = cfg.Codec.Name
 	s.SetRemote(cfg.Remote, cfg.RemoteRTCP)
+	if cfg.OnDTMF != nil {
+		s.dtmf = make(chan byte, 64)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for {
+				select {
+				case d := <-s.dtmf:
+					cfg.OnDTMF(d)
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	s.wg.Add(4)
 	go s.sendLoop()
 	go s.recvLoop()
@@ -199,27 +219,17 @@ func (s *Stream) sendLoop() {
 			// Keep the RTP clock running with silence, as phones do.
 			clear(frame)
 		}
-		payload = s.cfg.Codec.Encode(payload[:0], frame)
-		s.sendMu.Lock()
-		pkt.SequenceNumber, pkt.Timestamp, pkt.Payload = s.seq, s.ts, payload
-		b, err := pkt.Header.MarshalTo(buf[:cap(buf)])
-		if err == nil {
-			out := append(buf[:b], payload...)
-			if _, werr := s.cfg.RTP.WriteToUDP(out, s.remote.Load()); werr != nil && s.ctx.Err() == nil {
-				s.log.Debug("media: send RTP", "err", werr)
-			}
+		if s.mute.Load() {
+			// On hold: send nothing; the clock runs on, the sequence
+			// does not (no gap for the peer to count as loss).
+			s.sendMu.Lock()
+			s.ts += audio.FrameSamples
+			pkt.Marker = true
+			s.sendMu.Unlock()
+		} else {
+			payload = s.cfg.Codec.Encode(payload[:0], frame)
+			s.sendPacket(pkt, buf, payload)
 		}
-		s.seq++
-		s.ts += audio.FrameSamples
-		pkt.Marker = false
-		s.sendMu.Unlock()
-		s.mu.Lock()
-		s.stats.PacketsSent++
-		s.stats.BytesSent += uint64(len(payload))
-		s.sentPkts++
-		s.sentBytes += uint32(len(payload))
-		s.mu.Unlock()
-
 		if selfPaced && !ended {
 			next = time.Now() // the source keeps time; ours resumes from here if it ends
 			continue
@@ -244,6 +254,35 @@ func (s *Stream) sendLoop() {
 		}
 	}
 }
+
+func (s *Stream) sendPacket(pkt *rtp.Packet, buf, payload []byte) {
+	s.sendMu.Lock()
+	pkt.SequenceNumber, pkt.Timestamp, pkt.Payload = s.seq, s.ts, payload
+	b, err := pkt.Header.MarshalTo(buf[:cap(buf)])
+	if err == nil {
+		out := append(buf[:b], payload...)
+		if _, werr := s.cfg.RTP.WriteToUDP(out, s.remote.Load()); werr != nil && s.ctx.Err() == nil {
+			s.log.Debug("media: send RTP", "err", werr)
+		}
+	}
+	s.seq++
+	s.ts += audio.FrameSamples
+	pkt.Marker = false
+	s.sendMu.Unlock()
+	s.mu.Lock()
+	s.stats.PacketsSent++
+	s.stats.BytesSent += uint64(len(payload))
+	s.sentPkts++
+	s.sentBytes += uint32(len(payload))
+	s.mu.Unlock()
+}
+
+// SetSending starts (true) or stops (false) sending RTP, as a call put on
+// hold must; RTCP goes on.
+func (s *Stream) SetSending(on bool) { s.mute.Store(!on) }
+
+// Sending reports whether RTP is being sent.
+func (s *Stream) Sending() bool { return !s.mute.Load() }
 
 // recvLoop reads RTP packets into the jitter buffer.
 func (s *Stream) recvLoop() {
@@ -278,6 +317,11 @@ func (s *Stream) HandleRTP(b []byte, pkt *rtp.Packet) {
 	s.stats.BytesReceived += uint64(len(pkt.Payload))
 	if s.cfg.EventPT >= 0 && pkt.PayloadType == uint8(s.cfg.EventPT) {
 		s.handleEvent(pkt)
+		if len(pkt.Payload) >= 4 {
+			// Same sequence space as the audio: not a gap in it.
+			s.jb.PushEvent(pkt.SSRC, pkt.SequenceNumber)
+			s.rs.sequence(pkt.SSRC, pkt.SequenceNumber, false)
+		}
 		return
 	}
 	if pkt.PayloadType != s.cfg.Codec.PT || len(pkt.Payload) == 0 || len(pkt.Payload) > 960 {
@@ -311,6 +355,12 @@ func (s *Stream) handleEvent(pkt *rtp.Packet) {
 	if int(ev) < len(digits) {
 		s.lastEvent = pkt.Timestamp
 		s.stats.DTMFReceived += string(digits[ev])
+		if s.dtmf != nil {
+			select {
+			case s.dtmf <- digits[ev]:
+			default:
+			}
+		}
 	}
 }
 
@@ -420,6 +470,10 @@ func (s *Stream) playLoop() {
 		}
 		s.mu.Unlock()
 		switch {
+		case ok && f.Event:
+			concealRun = 0
+			out = out[:audio.FrameSamples]
+			clear(out)
 		case ok && !f.Concealed:
 			concealRun = 0
 			if len(out) != audio.FrameSamples {
