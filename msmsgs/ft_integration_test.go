@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/oemkit/messenger/msmsgs/client"
+	"github.com/oemkit/messenger/msmsgs/transfer"
 )
 
 // freePortRange finds n consecutive free TCP ports below the usual
@@ -108,12 +109,12 @@ func maxConcurrent(es []client.Event) (most, waited int) {
 	open := map[uint32]bool{}
 	for _, e := range es {
 		switch e.Type {
-		case evFTListening:
+		case transfer.EventListening:
 			open[e.Cookie] = true
 			most = max(most, len(open))
-		case evFTDone, evFTFailed, evFTCancelled:
+		case transfer.EventDone, transfer.EventFailed, transfer.EventCancelled:
 			delete(open, e.Cookie)
-		case evFTWaitingPort:
+		case transfer.EventWaitingPort:
 			waited++
 		}
 	}
@@ -161,7 +162,7 @@ func TestFileTransfer(t *testing.T) {
 		path, sum := randomFile(t, src, "big.bin", 20<<20)
 		seqB := lastSeq(t, ctx, b)
 		done := sendAsync(ctx, a, bob, path)
-		offer := waitFor(t, ctx, b, seqB, evFTOffer, "account="+alice)
+		offer := waitFor(t, ctx, b, seqB, transfer.EventOffer, "account="+alice)
 		if offer.File != "big.bin" || offer.Size != 20<<20 || offer.Cookie == 0 {
 			t.Fatalf("ft-offer = %+v, want big.bin of %d bytes with a cookie", offer, 20<<20)
 		}
@@ -170,15 +171,15 @@ func TestFileTransfer(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("sendfile: %v", err)
 		}
-		got := waitFor(t, ctx, b, seqB, evFTDone, "cookie="+cookie)
+		got := waitFor(t, ctx, b, seqB, transfer.EventDone, "cookie="+cookie)
 		if got.SHA256 != sum || got.Size != 20<<20 || filepath.Dir(got.Path) != bobDir {
 			t.Errorf("ft-done = sha256 %s size %d path %s, want %s %d in %s", got.SHA256, got.Size, got.Path, sum, 20<<20, bobDir)
 		}
-		if s, err := fileSHA256(filepath.Join(bobDir, "big.bin")); err != nil || s != sum {
+		if s, err := transfer.FileSHA256(filepath.Join(bobDir, "big.bin")); err != nil || s != sum {
 			t.Errorf("received file sha256 = %s, %v, want %s", s, err, sum)
 		}
-		var ts []transfer
-		if err := json.Unmarshal([]byte(mustCtl(t, ctx, b, "transfers")), &ts); err != nil || len(ts) == 0 || ts[len(ts)-1].State != ftDone {
+		var ts []transfer.Transfer
+		if err := json.Unmarshal([]byte(mustCtl(t, ctx, b, "transfers")), &ts); err != nil || len(ts) == 0 || ts[len(ts)-1].State != transfer.StateDone {
 			t.Errorf("bob's transfers = %+v, %v, want the last one done", ts, err)
 		}
 	})
@@ -187,7 +188,7 @@ func TestFileTransfer(t *testing.T) {
 		path, _ := randomFile(t, src, "unwanted.txt", 1000)
 		seqB := lastSeq(t, ctx, b)
 		done := sendAsync(ctx, a, bob, path)
-		offer := waitFor(t, ctx, b, seqB, evFTOffer, "file=unwanted.txt")
+		offer := waitFor(t, ctx, b, seqB, transfer.EventOffer, "file=unwanted.txt")
 		mustCtl(t, ctx, b, "reject", fmt.Sprint(offer.Cookie))
 		if err := <-done; err == nil || !strings.Contains(err.Error(), "rejected-by-peer") {
 			t.Errorf("sendfile of a rejected file: error %v, want rejected-by-peer", err)
@@ -201,12 +202,12 @@ func TestFileTransfer(t *testing.T) {
 		path, _ := randomFile(t, src, "orphan.txt", 1000)
 		seqB := lastSeq(t, ctx, b)
 		done := sendAsync(ctx, a, bob, path)
-		offer := waitFor(t, ctx, b, seqB, evFTOffer, "file=orphan.txt")
+		offer := waitFor(t, ctx, b, seqB, transfer.EventOffer, "file=orphan.txt")
 		mustCtl(t, ctx, b, "leave", offer.Conversation)
 		if err := <-done; err == nil || !strings.Contains(err.Error(), "conversation") {
 			t.Errorf("sendfile after the receiver left: error %v, want the conversation ended", err)
 		}
-		waitFor(t, ctx, b, seqB, evFTFailed, fmt.Sprintf("cookie=%d", offer.Cookie))
+		waitFor(t, ctx, b, seqB, transfer.EventFailed, fmt.Sprintf("cookie=%d", offer.Cookie))
 		if _, err := ctl(ctx, b, "accept", fmt.Sprint(offer.Cookie)); err == nil {
 			t.Errorf("accept after the conversation ended succeeded, want an error")
 		}
@@ -224,7 +225,7 @@ func TestFileTransfer(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "rejected-by-peer") {
 			t.Errorf("sendfile above the receiver's limit: error %v, want rejected-by-peer", err)
 		}
-		waitFor(t, ctx, b, seqB, evFTFailed, "file=huge.img", "reason=refused")
+		waitFor(t, ctx, b, seqB, transfer.EventFailed, "file=huge.img", "reason=refused")
 	})
 
 	for _, who := range []string{"sender", "receiver"} {
@@ -232,10 +233,10 @@ func TestFileTransfer(t *testing.T) {
 			path, _ := randomFile(t, src, "cancel-"+who+".bin", 20<<20)
 			seqB, seqC := lastSeq(t, ctx, b), lastSeq(t, ctx, c)
 			done := sendAsync(ctx, c, bob, path)
-			offer := waitFor(t, ctx, b, seqB, evFTOffer, "account="+carol)
+			offer := waitFor(t, ctx, b, seqB, transfer.EventOffer, "account="+carol)
 			cookie := fmt.Sprint(offer.Cookie)
 			mustCtl(t, ctx, b, "accept", cookie)
-			waitFor(t, ctx, b, seqB, evFTProgress, "cookie="+cookie)
+			waitFor(t, ctx, b, seqB, transfer.EventProgress, "cookie="+cookie)
 			sock, other, seqO := c, b, seqB
 			if who == "receiver" {
 				sock, other, seqO = b, c, seqC
@@ -244,7 +245,7 @@ func TestFileTransfer(t *testing.T) {
 			if err := <-done; err == nil || !strings.Contains(err.Error(), "cancel") {
 				t.Errorf("sendfile cancelled by the %s: error %v, want a cancellation", who, err)
 			}
-			ev := waitFor(t, ctx, other, seqO, evFTCancelled, "cookie="+cookie)
+			ev := waitFor(t, ctx, other, seqO, transfer.EventCancelled, "cookie="+cookie)
 			if ev.Reason != "cancelled-by-peer" {
 				t.Errorf("the other side's ft-cancelled reason = %q, want cancelled-by-peer", ev.Reason)
 			}
@@ -265,7 +266,7 @@ func TestFileTransfer(t *testing.T) {
 		for _, name := range names {
 			seqB := lastSeq(t, ctx, b)
 			done := sendAsync(ctx, a, "-name", name, bob, path)
-			offer := waitFor(t, ctx, b, seqB, evFTOffer, "account="+alice)
+			offer := waitFor(t, ctx, b, seqB, transfer.EventOffer, "account="+alice)
 			if offer.File != name {
 				t.Errorf("ft-offer file = %q, want the name as offered %q", offer.File, name)
 			}
@@ -273,7 +274,7 @@ func TestFileTransfer(t *testing.T) {
 			if err := <-done; err != nil {
 				t.Fatalf("sendfile -name %q: %v", name, err)
 			}
-			got := waitFor(t, ctx, b, seqB, evFTDone, fmt.Sprintf("cookie=%d", offer.Cookie))
+			got := waitFor(t, ctx, b, seqB, transfer.EventDone, fmt.Sprintf("cookie=%d", offer.Cookie))
 			if filepath.Dir(got.Path) != bobDir || got.SHA256 != sum {
 				t.Errorf("name %.40q saved as %q (sha %s), want a file directly in %s", name, got.Path, got.SHA256, bobDir)
 			}
@@ -300,12 +301,12 @@ func TestFileTransfer(t *testing.T) {
 			mustCtl(t, ctx, c, "sendfile", "-no-wait", dave, p)
 		}
 		for name, sum := range sums {
-			got := waitFor(t, ctx, d, seqD, evFTDone, "file="+name)
+			got := waitFor(t, ctx, d, seqD, transfer.EventDone, "file="+name)
 			if got.SHA256 != sum {
 				t.Errorf("%s: sha256 %s, want %s", name, got.SHA256, sum)
 			}
 		}
-		waitFor(t, ctx, c, seqC, evFTDone)
+		waitFor(t, ctx, c, seqC, transfer.EventDone)
 		most, waited := maxConcurrent(eventsSince(t, ctx, c, seqC))
 		if most != 1 || waited == 0 {
 			t.Errorf("one port: at most %d transfers at once, %d ft-waiting-port events; want 1 and some", most, waited)
@@ -337,7 +338,7 @@ func TestFileTransfer(t *testing.T) {
 			t.Error(err)
 		}
 		for name, sum := range sums {
-			got := waitFor(t, ctx, d, seqD, evFTDone, "file="+name)
+			got := waitFor(t, ctx, d, seqD, transfer.EventDone, "file="+name)
 			if got.SHA256 != sum {
 				t.Errorf("%s: sha256 %s, want %s", name, got.SHA256, sum)
 			}
@@ -389,7 +390,7 @@ func TestConsoleFileTransfer(t *testing.T) {
 	waitOutput(t, &out, `gus@example.com offers the file "photo.jpg" (3.0 MiB)`)
 	say("/accept")
 	waitOutput(t, &out, `"photo.jpg": done, `+filepath.Join(foxDir, "photo.jpg"))
-	if s, err := fileSHA256(filepath.Join(foxDir, "photo.jpg")); err != nil || s != sum {
+	if s, err := transfer.FileSHA256(filepath.Join(foxDir, "photo.jpg")); err != nil || s != sum {
 		t.Errorf("console received sha256 %s, %v, want %s", s, err, sum)
 	}
 
@@ -397,9 +398,9 @@ func TestConsoleFileTransfer(t *testing.T) {
 	path, sum = randomFile(t, t.TempDir(), "notes.txt", 100<<10)
 	seq := lastSeq(t, ctx, g)
 	say("/sendfile " + gus + " " + path)
-	offer := waitFor(t, ctx, g, seq, evFTOffer, "account="+fox)
+	offer := waitFor(t, ctx, g, seq, transfer.EventOffer, "account="+fox)
 	mustCtl(t, ctx, g, "accept", fmt.Sprint(offer.Cookie))
-	got := waitFor(t, ctx, g, seq, evFTDone, fmt.Sprintf("cookie=%d", offer.Cookie))
+	got := waitFor(t, ctx, g, seq, transfer.EventDone, fmt.Sprintf("cookie=%d", offer.Cookie))
 	if got.SHA256 != sum {
 		t.Errorf("gus received sha256 %s, want %s", got.SHA256, sum)
 	}

@@ -239,7 +239,7 @@ func (s *syncBuffer) String() string {
 // ctl runs `msmsgs ctl -ctl sock args...` and returns its stdout.
 func ctl(ctx context.Context, sock string, args ...string) (string, error) {
 	var out, errb bytes.Buffer
-	err := runCtl(ctx, append([]string{"-ctl", sock}, args...), &out, &errb, func(string) string { return "" })
+	err := runCtl(ctx, append([]string{"-ctl", sock}, args...), &out, &errb, func(string) string { return "" }, english())
 	return out.String(), err
 }
 
@@ -492,7 +492,7 @@ func TestPlainHTTPLogin(t *testing.T) {
 	const gil = "gil@example.com"
 	l := newLab(t, map[string]string{gil: "gil-Pw1"}, "-http", "127.0.0.1:0", "-lab-http-login")
 	if !strings.HasPrefix(l.r.Login, "http://") {
-		t.Skipf("messengerd printed no plain-HTTP login URL (login=%q)", l.r.Login)
+		t.Fatalf("messengerd printed no plain-HTTP login URL with -lab-http-login (login=%q)", l.r.Login)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

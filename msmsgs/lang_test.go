@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/oemkit/messenger/feature/stdio"
 	"github.com/oemkit/messenger/msgslang"
+	"github.com/oemkit/messenger/msmsgs/config"
 )
 
 // shippedLocale reads a locale file of ../msgslang/locales.
@@ -260,35 +260,6 @@ func TestBinaryHasNoTranslations(t *testing.T) {
 	}
 }
 
-func TestSettingsLangKeys(t *testing.T) {
-	tests := []struct {
-		json    string
-		want    settings
-		wantErr bool
-	}{
-		{json: `{"msmsgs.locale": "de-DE", "msmsgs.lang_dir": "/x", "console.encoding": "utf-8"}`,
-			want: settings{Locale: "de-DE", LangDir: "/x", ConsoleEncoding: "utf-8"}},
-		{json: `{"console.encoding": null, "other.key": 1}`, want: settings{}},
-		{json: `{"console.encoding": 8}`, wantErr: true},
-		{json: `{"msmsgs.lang": "de-DE"}`, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.json, func(t *testing.T) {
-			var s settings
-			err := s.parseSettingsFile([]byte(tt.json))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("parseSettingsFile(%s) error = %v, want error %v", tt.json, err, tt.wantErr)
-			}
-			if err != nil {
-				return
-			}
-			if d := cmp.Diff(tt.want, s, cmp.AllowUnexported(settings{}, timers{})); d != "" {
-				t.Errorf("parseSettingsFile(%s) mismatch (-want +got):\n%s", tt.json, d)
-			}
-		})
-	}
-}
-
 func TestConsoleEncodingSetting(t *testing.T) {
 	env := func(k string) string {
 		if k == "LANG" {
@@ -309,7 +280,7 @@ func TestConsoleEncodingSetting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.setting, func(t *testing.T) {
-			got, err := consoleEncoding(&settings{ConsoleEncoding: tt.setting}, env)
+			got, err := (&config.Settings{ConsoleEncoding: tt.setting}).Encoding(env)
 			if got != tt.want || (err != nil) != tt.wantErr {
 				t.Errorf("consoleEncoding(%q) = %v, %v; want %v, error %v", tt.setting, got, err, tt.want, tt.wantErr)
 			}
@@ -321,7 +292,7 @@ func TestConsoleEncodingSetting(t *testing.T) {
 }
 
 func TestConsoleError(t *testing.T) {
-	base := usageError{errors.New("Kennwortdatei nicht lesbar: Datei „x“ fehlt")}
+	base := config.UsageError{Err: errors.New("Kennwortdatei nicht lesbar: Datei „x“ fehlt")}
 	tests := []struct {
 		enc  stdio.Encoding
 		want string
@@ -335,9 +306,9 @@ func TestConsoleError(t *testing.T) {
 			if got := err.Error(); got != tt.want {
 				t.Errorf("consoleError(%q, %v) = %q, want %q", base.Error(), tt.enc, got, tt.want)
 			}
-			var ue usageError
+			var ue config.UsageError
 			if !errors.As(err, &ue) {
-				t.Errorf("consoleError(%q, %v) hides the usageError", base.Error(), tt.enc)
+				t.Errorf("consoleError(%q, %v) hides the config.UsageError", base.Error(), tt.enc)
 			}
 		})
 	}
@@ -354,7 +325,7 @@ func TestBadConsoleEncoding(t *testing.T) {
 	var out, log bytes.Buffer
 	err := runEnv(context.Background(), []string{"console", "-config", cfg, "-server", "127.0.0.1:1", "-account", "a@example.com"},
 		strings.NewReader(""), &out, &log, func(string) string { return "" })
-	if want := text("err.console-encoding", "ebcdic"); err == nil || err.Error() != want {
+	if want := english().Text("err.console-encoding", "ebcdic"); err == nil || err.Error() != want {
 		t.Errorf("console with console.encoding ebcdic: error %v, want %q", err, want)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/oemkit/messenger/msmsgs/config"
 )
 
 func main() {
@@ -26,7 +28,7 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "msmsgs:", err)
-		var ue usageError
+		var ue config.UsageError
 		if errors.As(err, &ue) {
 			os.Exit(2)
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/oemkit/messenger/internal/testenv"
 	"io"
 	"net"
 	"os"
@@ -103,7 +104,7 @@ func TestProxyEndToEnd(t *testing.T) {
 		return func(t *testing.T, l *lab) ([]string, []string, int, string) {
 			if o.User != "" {
 				if why := proxytest.DanteAuthUnavailable(); why != "" {
-					t.Skip(why)
+					testenv.Missing(t, "%s", why)
 				}
 			}
 			s := proxytest.StartDante(t, o)
@@ -199,14 +200,14 @@ func TestProxyFailures(t *testing.T) {
 	}{
 		{"wrong proxy password", func(t *testing.T) []string {
 			if why := proxytest.DanteAuthUnavailable(); why != "" {
-				t.Skip(why)
+				testenv.Missing(t, "%s", why)
 			}
 			s := proxytest.StartDante(t, proxytest.DanteOptions{User: pxProxyUser, Password: pxProxyPass})
 			return []string{"-proxy", "socks5://" + pxProxyUser + ":Wr0ng-proxy-pw@" + s.Addr}
 		}, []string{"proxy authentication failed", "wrong user name or password", "Options > Connection"}},
 		{"socks5 without credentials", func(t *testing.T) []string {
 			if why := proxytest.DanteAuthUnavailable(); why != "" {
-				t.Skip(why)
+				testenv.Missing(t, "%s", why)
 			}
 			s := proxytest.StartDante(t, proxytest.DanteOptions{User: pxProxyUser, Password: pxProxyPass})
 			return []string{"-proxy", "socks5://" + s.Addr}

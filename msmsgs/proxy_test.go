@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/oemkit/messenger/internal/testenv"
 	"net"
 	"net/http"
 	"os"
@@ -86,10 +87,7 @@ func TestSOCKS5Proxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (builds and runs messengerd)")
 	}
-	bin, err := exec.LookPath("microsocks")
-	if err != nil {
-		t.Skip("microsocks not installed (apt-get install microsocks)")
-	}
+	bin := testenv.Tool(t, "microsocks", "apt-get install microsocks")
 	l := newLab(t, proxyUsers())
 	port := freePort(t)
 	startProxy(t, port, bin, "-i", "127.0.0.1", "-p", fmt.Sprint(port))
@@ -103,19 +101,18 @@ func TestHTTPProxyGateway(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (builds and runs messengerd)")
 	}
-	bin, err := exec.LookPath("tinyproxy")
-	if err != nil {
-		t.Skip("tinyproxy not installed (apt-get install tinyproxy)")
-	}
+	bin := testenv.Tool(t, "tinyproxy", "apt-get install tinyproxy")
 	l := newLab(t, proxyUsers(), "-http", "127.0.0.1:0")
 	if l.r.HTTP == "" {
-		t.Skip("messengerd printed no gateway (http) address")
+		t.Fatal("messengerd printed no gateway (http) address; it must serve the HTTP gateway with -http")
 	}
-	if resp, err := http.Post("http://"+l.r.HTTP+"/gateway/gateway.dll?Action=open&Server=NS&IP=127.0.0.1", "application/x-msn-messenger", strings.NewReader("")); err == nil {
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusNotFound {
-			t.Skip("messengerd does not serve the HTTP gateway yet (404 on /gateway/gateway.dll)")
-		}
+	resp, err := http.Post("http://"+l.r.HTTP+"/gateway/gateway.dll?Action=open&Server=NS&IP=127.0.0.1", "application/x-msn-messenger", strings.NewReader(""))
+	if err != nil {
+		t.Fatalf("HTTP gateway: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		t.Fatal("messengerd answers 404 on /gateway/gateway.dll: the HTTP gateway is not served")
 	}
 	_, httpsPort, _ := net.SplitHostPort(l.r.HTTPS)
 	port := freePort(t)

@@ -6,10 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/oemkit/messenger/feature/stdio"
+	"github.com/oemkit/messenger/msgslang"
+	"github.com/oemkit/messenger/msmsgs/config"
+	"github.com/oemkit/messenger/msmsgs/console"
+	msdaemon "github.com/oemkit/messenger/msmsgs/daemon"
 )
 
 // run is the whole program; main only wires it to the process.
@@ -19,8 +25,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		printUsage(stderr)
-		return usageError{errors.New("no command")}
+		printUsage(stderr, english())
+		return config.UsageError{Err: errors.New("no command")}
 	}
 	cmd, rest := args[0], args[1:]
 	if strings.HasPrefix(cmd, "-") && cmd != "-h" && cmd != "-help" && cmd != "--help" {
@@ -30,20 +36,20 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return runSession(ctx, cmd, rest, stdin, stdout, stderr, getenv)
 	}
 	// help and ctl show the locale of the device's settings file, if any.
-	enc := deviceLang(stderr, getenv)
+	l, enc := deviceLang(stderr, getenv)
 	switch cmd {
 	case "help", "-h", "-help", "--help":
 		w := consoleWriter(stdout, enc)
-		printUsage(w)
+		printUsage(w, l)
 		return w.Flush()
 	case "ctl":
 		// ctl's standard output is data (JSON), shown as is.
-		return consoleError(runCtl(ctx, rest, stdout, stderr, getenv), enc)
+		return consoleError(runCtl(ctx, rest, stdout, stderr, getenv, l), enc)
 	}
 	w := consoleWriter(stderr, enc)
-	printUsage(w)
+	printUsage(w, l)
 	w.Flush()
-	return consoleError(usageError{errors.New(text("err.unknown-cmd", cmd))}, enc)
+	return consoleError(config.UsageError{Err: errors.New(l.Text("err.unknown-cmd", cmd))}, enc)
 }
 
 // runSession is msmsgs daemon and msmsgs console: from the settings on,
@@ -51,52 +57,83 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 // encoding.
 func runSession(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	// The locale comes first so flag errors and help are localized too.
-	pre := preSettings(cmd, args)
-	enc, encErr := consoleEncoding(pre, getenv)
+	pre := config.Pre(cmd, args)
+	enc, encErr := pre.Encoding(getenv)
 	logw := consoleWriter(stderr, enc)
 	defer logw.Flush()
-	loadLang(pre, newLogger(logw, pre.Verbose))
-	s, err := parseSettings(cmd, args, logw)
+	l := pre.Lang(catalog, newLogger(logw, pre.Verbose))
+	s, err := config.Parse(cmd, args, logw, l)
 	if err != nil {
 		return consoleError(err, enc)
 	}
-	s.enc = enc
 	if encErr != nil {
-		return consoleError(errors.New(text("err.console-encoding", s.ConsoleEncoding)), enc)
+		return consoleError(errors.New(l.Text("err.console-encoding", s.ConsoleEncoding)), enc)
 	}
-	if err := s.validate(getenv); err != nil {
+	if err := s.Validate(getenv, l); err != nil {
+		return consoleError(err, enc)
+	}
+	log := newLogger(logw, s.Verbose)
+	d, err := msdaemon.New(s, l, log)
+	if err != nil {
 		return consoleError(err, enc)
 	}
 	if cmd == "daemon" {
-		err = runDaemon(ctx, s, logw)
+		err = runDaemon(ctx, d, s.Ctl, l, log)
 	} else {
-		err = runConsole(ctx, s, stdin, stdout, logw)
+		out := consoleWriter(stdout, enc)
+		err = console.Run(ctx, d, stdin, out, console.IsTerminal(stdout))
+		if ferr := out.Flush(); err == nil {
+			err = ferr
+		}
 	}
 	return consoleError(err, enc)
 }
 
-// deviceLang loads the locale of the device's settings file for commands
-// without settings flags (help, ctl) and returns its console encoding. A
-// missing or bad file leaves the built-in English and ASCII; ctl reports
-// a bad file itself.
-func deviceLang(stderr io.Writer, getenv func(string) string) stdio.Encoding {
-	data, err := os.ReadFile(deviceSettings)
+// runDaemon signs in and serves the control socket until ctx ends.
+func runDaemon(ctx context.Context, d *msdaemon.Daemon, ctl string, l *msgslang.Catalog, log *slog.Logger) error {
+	ln, err := msdaemon.Listen(ctl, l)
 	if err != nil {
-		return stdio.ASCII
+		return err
 	}
-	var s settings
-	if s.parseSettingsFile(data) != nil {
-		return stdio.ASCII
-	}
-	enc, _ := consoleEncoding(&s, getenv)
-	loadLang(&s, newLogger(consoleWriter(stderr, enc), false))
-	return enc
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := d.Run(ctx); err != nil {
+			log.Error(l.Text("log.signin-failed"), "err", err)
+		}
+	}()
+	log.Info(l.Text("log.ctl"), "path", ctl, "account", d.Client().Account())
+	err = d.Serve(ctx, ln)
+	cancel()
+	wg.Wait()
+	_ = os.Remove(ctl)
+	return err
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprint(w, text("usage"))
+// deviceLang loads the locale of the device's settings file for commands
+// without settings flags (help, ctl) and returns it with its console
+// encoding. A missing or bad file leaves the built-in English and ASCII;
+// ctl reports a bad file itself.
+func deviceLang(stderr io.Writer, getenv func(string) string) (*msgslang.Catalog, stdio.Encoding) {
+	data, err := os.ReadFile(config.DeviceSettings)
+	if err != nil {
+		return english(), stdio.ASCII
+	}
+	var s config.Settings
+	if s.ParseFile(data) != nil {
+		return english(), stdio.ASCII
+	}
+	enc, _ := s.Encoding(getenv)
+	return s.Lang(catalog, newLogger(consoleWriter(stderr, enc), false)), enc
+}
+
+func printUsage(w io.Writer, l *msgslang.Catalog) {
+	fmt.Fprint(w, l.Text("usage"))
 	fs := flag.NewFlagSet("msmsgs", flag.ContinueOnError)
 	fs.SetOutput(w)
-	settingsFlags(fs, &settings{})
+	config.Flags(fs, &config.Settings{}, l)
 	fs.PrintDefaults()
 }

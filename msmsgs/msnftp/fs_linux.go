@@ -51,13 +51,14 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// reserve allocates size bytes for f so that a full disk is reported before
-// any data arrives. File systems without fallocate are not an error.
-func reserve(f *os.File, size int64) error {
-	if size == 0 {
+// reserveRange allocates n bytes of f from offset off, so that a full disk
+// is reported before the data is written. File systems without fallocate
+// are not an error.
+func reserveRange(f *os.File, off, n int64) error {
+	if n <= 0 {
 		return nil
 	}
-	err := unix.Fallocate(int(f.Fd()), 0, 0, size)
+	err := unix.Fallocate(int(f.Fd()), 0, off, n)
 	if err == nil || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
 		return nil
 	}

@@ -30,4 +30,4 @@ func syncDir(dir string) error {
 }
 
 // reserve is a no-op off Linux.
-func reserve(f *os.File, size int64) error { return nil }
+func reserveRange(f *os.File, off, n int64) error { return nil }

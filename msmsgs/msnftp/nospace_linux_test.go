@@ -3,6 +3,7 @@ package msnftp
 import (
 	"context"
 	"errors"
+	"github.com/oemkit/messenger/internal/testenv"
 	"os"
 	"testing"
 
@@ -16,7 +17,7 @@ import (
 func TestDiskFullDuringReceive(t *testing.T) {
 	dir := t.TempDir()
 	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
+		testenv.Missing(t, "cannot mount a small tmpfs (run as root, or in a user namespace with unshare -rm): %v", err)
 	}
 	defer unix.Unmount(dir, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)

@@ -165,7 +165,8 @@ func (r *Receiver) Receive(ctx context.Context, offer, accept *Invitation) (path
 	if err != nil {
 		return "", fail("CCL", fmt.Errorf("msnftp: receive %q: %w", offer.FileName, err))
 	}
-	if err := reserve(tmp, size); err != nil {
+	res := &reservation{f: tmp, size: size}
+	if err := res.grow(0); err != nil {
 		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 			return "", fail("BYE "+strconv.FormatUint(ByeNoDiskSpace, 10), fmt.Errorf("msnftp: receive %q: %w: %w", offer.FileName, ErrNoSpace, err))
 		}
@@ -176,7 +177,7 @@ func (r *Receiver) Receive(ctx context.Context, offer, accept *Invitation) (path
 	bufs := [][]byte{make([]byte, bufSize/2), make([]byte, bufSize/2), make([]byte, bufSize/2)}
 	dr := &deadlineReader{ctx: ctx, conn: conn, r: br, idle: idle}
 	last := int64(0)
-	_, err = copyBlocks(tmp, dr, size, bufs, func(n int64) {
+	_, err = copyBlocksGrow(tmp, dr, size, bufs, res.grow, func(n int64) {
 		if n-last >= bufSize || n == size {
 			last = n
 			r.notify(Event{Kind: EventProgress, Cookie: cookie, Bytes: n, Total: size})
@@ -221,6 +222,33 @@ func (r *Receiver) Receive(ctx context.Context, offer, accept *Invitation) (path
 	fmt.Fprintf(conn, "BYE %d\r\n", ByeReceived)
 	r.notify(Event{Kind: EventDone, Cookie: cookie, Bytes: size, Total: size, Path: path})
 	return path, nil
+}
+
+// ReserveAhead is how far ahead of the received data the receiver reserves
+// disk space: a full disk is reported before the data that does not fit
+// arrives, and an offer that stalls holds at most this much space beyond
+// the bytes received (not the whole offered size).
+const ReserveAhead = 4 << 20
+
+// reservation grows the disk space allocated to a file being received.
+type reservation struct {
+	f        *os.File
+	size     int64 // the announced file size
+	reserved int64 // bytes allocated from offset 0
+}
+
+// grow makes sure bytes up to end are allocated, reserving ReserveAhead
+// more at a time (never beyond size).
+func (r *reservation) grow(end int64) error {
+	if end < r.reserved || (end == r.reserved && end != 0) || r.reserved == r.size {
+		return nil
+	}
+	to := min(r.size, end+ReserveAhead)
+	if err := reserveRange(r.f, r.reserved, to-r.reserved); err != nil {
+		return err
+	}
+	r.reserved = to
+	return nil
 }
 
 // handshake runs VER / USR / FIL / TFR on the receiver side and returns the

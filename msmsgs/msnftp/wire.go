@@ -113,6 +113,13 @@ func (d *blockDecoder) decode(p []byte, segs [][]byte) ([][]byte, int, error) {
 // share len(bufs) buffers, the only data memory used. progress, if not
 // nil, is called after each write with the running total.
 func copyBlocks(w io.Writer, r io.Reader, size int64, bufs [][]byte, progress func(int64)) (int64, error) {
+	return copyBlocksGrow(w, r, size, bufs, nil, progress)
+}
+
+// copyBlocksGrow is copyBlocks that calls grow, if not nil, with the end
+// offset of each write before it is written (the receiver reserves disk
+// space as data arrives).
+func copyBlocksGrow(w io.Writer, r io.Reader, size int64, bufs [][]byte, grow func(end int64) error, progress func(int64)) (int64, error) {
 	type chunk struct {
 		buf  []byte
 		segs [][]byte
@@ -156,6 +163,11 @@ func copyBlocks(w io.Writer, r io.Reader, size int64, bufs [][]byte, progress fu
 	var done int64
 	for c := range full {
 		if c.m > 0 {
+			if grow != nil {
+				if err := grow(done + int64(c.m)); err != nil {
+					return done, err
+				}
+			}
 			if err := sw.write(c.segs); err != nil {
 				return done, err
 			}

@@ -170,7 +170,7 @@ func AppendCommand(dst []byte, c Command) ([]byte, error) {
 	if c.TrID < NoTrID || c.TrID > MaxTrID {
 		return dst, fmt.Errorf("msnp: format %s: transaction id %d out of range", c.Name, c.TrID)
 	}
-	pc := payloadCommands[c.Name] && !(c.Name == "QRY" && c.Payload == nil && len(c.Args) == 0)
+	pc := payloadCommands[c.Name] && !bareQRY(c)
 	if !pc && c.Payload != nil {
 		return dst, fmt.Errorf("msnp: format %s: command takes no payload", c.Name)
 	}
@@ -195,6 +195,20 @@ func AppendCommand(dst []byte, c Command) ([]byte, error) {
 	dst = append(dst, '\r', '\n')
 	dst = append(dst, c.Payload...)
 	return dst, nil
+}
+
+// bareQRY reports whether c is the server's challenge acknowledgement:
+// QRY without payload and with one token after the name (parseLine reads
+// any such line as bare, whether the token is a transaction id or not).
+func bareQRY(c Command) bool {
+	if c.Name != "QRY" || c.Payload != nil {
+		return false
+	}
+	n := len(c.Args)
+	if c.TrID != NoTrID {
+		n++
+	}
+	return n == 1
 }
 
 func validName(s string) bool {

@@ -17,4 +17,13 @@ func TestQRYBothDirections(t *testing.T) {
 	if err != nil || string(b) != "QRY 7\r\n" {
 		t.Errorf("AppendCommand(QRY ack) = %q, %v; want \"QRY 7\\r\\n\"", b, err)
 	}
+	// A bare QRY whose one token is not a number survives parse, write,
+	// parse (the fuzz target found it written with a payload length).
+	c, _, err = ParseLineLen("QRY A")
+	if err != nil {
+		t.Fatalf("ParseLineLen(QRY A): %v", err)
+	}
+	if b, err := AppendCommand(nil, c); err != nil || string(b) != "QRY A\r\n" {
+		t.Errorf("AppendCommand(ParseLine(QRY A)) = %q, %v; want \"QRY A\\r\\n\"", b, err)
+	}
 }

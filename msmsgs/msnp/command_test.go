@@ -254,6 +254,9 @@ func FuzzParseLine(f *testing.F) {
 	}
 	f.Add("MSG 1 U 99999999999")
 	f.Add("USR 1 TWN\x00I")
+	f.Add("QRY A")    // a bare QRY whose token is not a transaction id
+	f.Add("QRY 1049") // the server's acknowledgement
+	f.Add("QRY 10 msmsgs@msnmsgr.com 32")
 	f.Fuzz(func(t *testing.T, line string) {
 		c, plen, err := ParseLineLen(line)
 		if err != nil {

@@ -1,4 +1,4 @@
-package main
+package console
 
 import (
 	"io"
@@ -7,8 +7,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// isTerminal reports whether w is a terminal (for in-place progress lines).
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal (for in-place progress lines).
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

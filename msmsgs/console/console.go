@@ -1,4 +1,7 @@
-package main
+// Package console is the text console of msmsgs for the device's serial
+// console: it renders the daemon's events as lines and runs the user's
+// slash commands against the daemon.
+package console
 
 import (
 	"bufio"
@@ -11,8 +14,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/oemkit/messenger/msgslang"
 	"github.com/oemkit/messenger/msmsgs/client"
+	"github.com/oemkit/messenger/msmsgs/ctlproto"
+	"github.com/oemkit/messenger/msmsgs/daemon"
 	"github.com/oemkit/messenger/msmsgs/msnp"
+	"github.com/oemkit/messenger/msmsgs/transfer"
 )
 
 // printable makes text from the network safe for a console: control
@@ -36,10 +43,16 @@ func printable(s string) string {
 	return b.String()
 }
 
+// Printable makes text from the network safe for a console: control
+// characters (C0, DEL, C1) and invalid UTF-8 become '?', so a peer cannot
+// send terminal escapes.
+func Printable(s string) string { return printable(s) }
+
 // printer serialises console output from several goroutines. On a
 // terminal, file transfer progress is one line updated in place; otherwise
 // it is a plain line at most every plainProgressEvery per transfer.
 type printer struct {
+	lang     *msgslang.Catalog
 	mu       sync.Mutex
 	w        io.Writer
 	tty      bool
@@ -62,7 +75,7 @@ func (p *printer) line(key string, args ...any) {
 		fmt.Fprint(p.w, "\r\x1b[K")
 		p.showing = false
 	}
-	fmt.Fprintln(p.w, text(key, args...))
+	fmt.Fprintln(p.w, p.lang.Text(key, args...))
 }
 
 // progress shows an already formatted progress line for transfer cookie.
@@ -83,17 +96,17 @@ func (p *printer) progress(cookie uint32, s string) {
 	}
 }
 
-func statusName(s string) string { return text("status." + s) }
+func (p *printer) statusName(s string) string { return p.lang.Text("status." + s) }
 
 // renderEvent prints one event on the console.
 func renderEvent(p *printer, e client.Event) {
 	switch e.Type {
 	case client.EventSignedIn:
-		p.line("con.signed-in", e.Account, e.Name, statusName(e.Status))
+		p.line("con.signed-in", e.Account, e.Name, p.statusName(e.Status))
 	case client.EventPresence:
-		p.line("con.presence", e.Name, e.Account, statusName(e.Status))
+		p.line("con.presence", e.Name, e.Account, p.statusName(e.Status))
 	case client.EventStatus:
-		p.line("con.own-status", statusName(e.Status))
+		p.line("con.own-status", p.statusName(e.Status))
 	case client.EventMessage:
 		p.line("con.message", e.Conversation, e.Name, e.Text)
 	case client.EventTyping:
@@ -122,57 +135,46 @@ func renderEvent(p *printer, e client.Event) {
 		p.line("con.error", e.Error)
 	case client.EventInvitation:
 		p.line("con.invitation", e.Account, e.Text)
-	case evFTOffer:
+	case transfer.EventOffer:
 		p.line("con.ft-offer", e.Account, e.File, byteSize(e.Size), e.Cookie, e.Cookie)
-	case evFTWaitingPort:
+	case transfer.EventWaitingPort:
 		p.line("con.ft-waiting", e.File, e.Text)
-	case evFTProgress:
+	case transfer.EventProgress:
 		pct := int64(100)
 		if e.Total > 0 {
 			pct = e.Bytes * 100 / e.Total
 		}
-		p.progress(e.Cookie, text("con.ft-progress", printable(e.File), byteSize(e.Bytes), byteSize(e.Total), pct))
-	case evFTDone:
+		p.progress(e.Cookie, p.lang.Text("con.ft-progress", printable(e.File), byteSize(e.Bytes), byteSize(e.Total), pct))
+	case transfer.EventDone:
 		p.line("con.ft-done", e.File, e.Path)
-	case evFTFailed:
+	case transfer.EventFailed:
 		p.line("con.ft-failed", e.File, e.Error)
-	case evFTCancelled:
+	case transfer.EventCancelled:
 		p.line("con.ft-cancelled", e.File, e.Error)
 	}
 }
 
-// runConsole signs in and runs the serial-console UI until /quit, end of
-// input or ctx ends.
-func runConsole(ctx context.Context, s *settings, stdin io.Reader, stdout, stderr io.Writer) error {
-	log := newLogger(stderr, s.Verbose)
-	ft, err := newFTManager(s, log)
-	if err != nil {
-		return err
-	}
-	cl, err := newClient(s, log, ft.onInvite)
-	if err != nil {
-		return err
-	}
+// Run runs the console UI on d until /quit, end of input or ctx ends: it
+// signs in (d.Run), prints the events on stdout and runs the lines of
+// stdin. tty makes file transfer progress one line updated in place.
+func Run(ctx context.Context, d *daemon.Daemon, stdin io.Reader, stdout io.Writer, tty bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ft.start(ctx, cl)
-	out := consoleWriter(stdout, s.enc)
-	defer out.Flush()
-	p := &printer{w: out, tty: isTerminal(stdout)}
-	sub, _, _ := cl.Subscribe(1024)
-	con := &console{cl: cl, p: p, ft: ft}
+	p := &printer{lang: d.Lang(), w: stdout, tty: tty}
+	sub, _, _ := d.Subscribe(1024)
+	con := &console{d: d, cl: d.Client(), p: p, ft: d.Transfers()}
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
 		for e := range sub.C {
 			renderEvent(p, e)
-			if e.Type == evFTOffer {
+			if e.Type == transfer.EventOffer {
 				con.setOffer(e.Cookie)
 			}
 		}
 	}()
 	runErr := make(chan error, 1)
-	go func() { runErr <- cl.Run(ctx) }()
+	go func() { runErr <- d.Run(ctx) }()
 	p.line("con.welcome")
 
 	lines := make(chan string)
@@ -188,7 +190,7 @@ func runConsole(ctx context.Context, s *settings, stdin io.Reader, stdout, stder
 		}
 		close(lines)
 	}()
-	err = nil
+	var err error
 	stopped := false
 loop:
 	for {
@@ -213,7 +215,6 @@ loop:
 		err = <-runErr
 	}
 	cancel()
-	ft.stop()
 	sub.Close()
 	<-printed
 	return err
@@ -221,9 +222,10 @@ loop:
 
 // console holds the UI state: who plain text goes to.
 type console struct {
+	d    *daemon.Daemon
 	cl   *client.Client
 	p    *printer
-	ft   *ftManager
+	ft   *transfer.Manager
 	last string // account of the last /msg or received message
 
 	mu    sync.Mutex
@@ -239,7 +241,7 @@ func (c *console) setOffer(cookie uint32) {
 // cookieArg returns the cookie argument, or the last offer without one.
 func (c *console) cookieArg(args []string) (uint32, bool) {
 	if len(args) > 0 {
-		n, err := parseCookie(args[0])
+		n, err := ctlproto.ParseCookie(args[0], c.p.lang)
 		if err != nil {
 			c.p.line("con.failed", err)
 			return 0, false
@@ -305,9 +307,9 @@ func (c *console) do(ctx context.Context, line string) bool {
 			}
 			mark := ""
 			if bl {
-				mark = text("con.blocked")
+				mark = c.p.lang.Text("con.blocked")
 			}
-			c.p.line("con.contact-line", ct.Account, statusName(string(ct.Status)), ct.Name, mark)
+			c.p.line("con.contact-line", ct.Account, c.p.statusName(string(ct.Status)), ct.Name, mark)
 			shown++
 		}
 		if shown == 0 {
@@ -325,7 +327,7 @@ func (c *console) do(ctx context.Context, line string) bool {
 		if !need(1, "/status STATUS") {
 			return false
 		}
-		st, err := parseStatus(args[0])
+		st, err := ctlproto.ParseStatus(args[0], c.p.lang)
 		if err != nil {
 			report(err)
 			return false
@@ -417,7 +419,7 @@ func (c *console) do(ctx context.Context, line string) bool {
 			go func() { report(c.ft.Cancel(cookie)) }()
 		}
 	case "/transfers":
-		ts := c.ft.list()
+		ts := c.ft.List()
 		for _, t := range ts {
 			c.p.line("con.ft-line", t.Cookie, t.Direction, t.State, t.Peer, t.File, byteSize(t.Bytes), byteSize(t.Size))
 		}

@@ -1,4 +1,7 @@
-package main
+// Package config is the msmsgs configuration: the msmsgs.* keys of the
+// device settings file, overridden by the daemon and console flags, then
+// validated in their own step.
+package config
 
 import (
 	"encoding/json"
@@ -6,18 +9,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/oemkit/messenger/feature/stdio"
-	"github.com/oemkit/messenger/msmsgs/msnp"
+	"github.com/oemkit/messenger/msgslang"
+	"github.com/oemkit/messenger/msmsgs/ctlproto"
 )
 
-// settings is the msmsgs configuration: the device settings file's msmsgs.*
+// Settings is the msmsgs configuration: the device settings file's msmsgs.*
 // keys, overridden by flags.
-type settings struct {
+type Settings struct {
 	Server       string // msmsgs.server: dispatch host:port
 	Nexus        string // msmsgs.nexus: Passport nexus URL
 	Account      string // msmsgs.account
@@ -46,21 +52,21 @@ type settings struct {
 	// ConsoleEncoding is SYSGEN_STDIOA's console.encoding setting: utf-8,
 	// ascii or auto (default ascii).
 	ConsoleEncoding string
-	enc             stdio.Encoding // resolved ConsoleEncoding
 
 	ConfigFile string
 	Verbose    bool
 
-	// Test hooks (not settings): fast timers.
-	timers timers
+	// Timers of the connection (flags -keepalive and -reconnect-max).
+	Timers Timers
 }
 
-type timers struct {
-	ping, pingTimeout, backoffMin, backoffMax time.Duration
+// Timers are the keepalive and reconnection timers.
+type Timers struct {
+	Ping, PingTimeout, BackoffMin, BackoffMax time.Duration
 }
 
-// settingKeys maps settings-file keys to fields.
-func (s *settings) field(key string) (*string, *bool) {
+// field maps a settings-file key to its field.
+func (s *Settings) field(key string) (*string, *bool) {
 	switch key {
 	case "msmsgs.server":
 		return &s.Server, nil
@@ -113,10 +119,10 @@ func (s *settings) field(key string) (*string, *bool) {
 // maxSettingsFile bounds the settings file size.
 const maxSettingsFile = 1 << 20
 
-// parseSettingsFile applies the msmsgs.* keys of a flat JSON settings
+// ParseFile applies the msmsgs.* keys of a flat JSON settings
 // object and the console.encoding key of SYSGEN_STDIOA. Other features'
 // keys are ignored; unknown msmsgs.* keys are errors so typos are caught.
-func (s *settings) parseSettingsFile(data []byte) error {
+func (s *Settings) ParseFile(data []byte) error {
 	if len(data) > maxSettingsFile {
 		return fmt.Errorf("larger than %d bytes", maxSettingsFile)
 	}
@@ -168,14 +174,16 @@ func (s *settings) parseSettingsFile(data []byte) error {
 	return nil
 }
 
-// usageError is a command-line mistake: exit status 2.
-type usageError struct{ err error }
+// UsageError is a command-line mistake: exit status 2.
+type UsageError struct{ Err error }
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
 
-// settingsFlags registers the daemon/console flags on fs, storing into f.
-func settingsFlags(fs *flag.FlagSet, f *settings) {
+// Flags registers the daemon/console flags on fs, storing into f, with
+// their help in the locale of l.
+func Flags(fs *flag.FlagSet, f *Settings, l *msgslang.Catalog) {
+	text := l.Text
 	fs.StringVar(&f.Server, "server", "", text("flag.server"))
 	fs.StringVar(&f.Nexus, "nexus", "", text("flag.nexus"))
 	fs.StringVar(&f.Account, "account", "", text("flag.account"))
@@ -197,27 +205,29 @@ func settingsFlags(fs *flag.FlagSet, f *settings) {
 	fs.BoolVar(&f.FTAutoAccept, "ft-auto-accept", false, text("flag.ft-auto-accept"))
 	fs.StringVar(&f.Locale, "locale", "", text("flag.locale"))
 	fs.StringVar(&f.LangDir, "lang-dir", "", text("flag.lang-dir"))
-	fs.DurationVar(&f.timers.ping, "keepalive", 45*time.Second, text("flag.keepalive"))
-	fs.DurationVar(&f.timers.backoffMax, "reconnect-max", 2*time.Minute, text("flag.reconnect-max"))
+	fs.DurationVar(&f.Timers.Ping, "keepalive", 45*time.Second, text("flag.keepalive"))
+	fs.DurationVar(&f.Timers.BackoffMax, "reconnect-max", 2*time.Minute, text("flag.reconnect-max"))
 }
 
-// parseSettings parses daemon/console flags over the settings file.
-func parseSettings(name string, args []string, out io.Writer) (*settings, error) {
+// Parse parses daemon/console flags over the settings file; l gives the
+// flag help and error texts.
+func Parse(name string, args []string, out io.Writer, l *msgslang.Catalog) (*Settings, error) {
+	text := l.Text
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
-	var f settings
-	settingsFlags(fs, &f)
+	var f Settings
+	Flags(fs, &f, l)
 	if err := fs.Parse(args); err != nil {
-		return nil, usageError{err}
+		return nil, UsageError{err}
 	}
 	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		return nil, UsageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
-	s := &settings{}
+	s := &Settings{}
 	if f.ConfigFile != "" {
 		data, err := os.ReadFile(f.ConfigFile)
 		if err == nil {
-			err = s.parseSettingsFile(data)
+			err = s.ParseFile(data)
 		}
 		if err != nil {
 			return nil, errors.New(text("err.config", f.ConfigFile, err))
@@ -266,29 +276,29 @@ func parseSettings(name string, args []string, out io.Writer) (*settings, error)
 			s.LangDir = f.LangDir
 		}
 	})
-	s.ConfigFile, s.Verbose, s.timers = f.ConfigFile, f.Verbose, f.timers
-	if s.timers.backoffMax > 0 && s.timers.backoffMax < time.Second {
-		s.timers.backoffMin = s.timers.backoffMax / 4
+	s.ConfigFile, s.Verbose, s.Timers = f.ConfigFile, f.Verbose, f.Timers
+	if s.Timers.BackoffMax > 0 && s.Timers.BackoffMax < time.Second {
+		s.Timers.BackoffMin = s.Timers.BackoffMax / 4
 	} else {
-		s.timers.backoffMin = min(time.Second, s.timers.backoffMax)
+		s.Timers.BackoffMin = min(time.Second, s.Timers.BackoffMax)
 	}
 	return s, nil
 }
 
-// preSettings returns, best effort, the settings that choose the locale
+// Pre returns, best effort, the settings that choose the locale
 // and console encoding (msmsgs.locale, msmsgs.lang_dir, console.encoding,
-// -v) before the flags are parsed for real: parseSettings reports errors,
-// in that locale.
-func preSettings(name string, args []string) *settings {
+// -v) before the flags are parsed for real: Parse reports errors, in that
+// locale.
+func Pre(name string, args []string) *Settings {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var f settings
-	settingsFlags(fs, &f)
+	var f Settings
+	Flags(fs, &f, msgslang.New(nil))
 	_ = fs.Parse(args) // flags before an error are set
-	s := &settings{}
+	s := &Settings{}
 	if f.ConfigFile != "" {
 		if data, err := os.ReadFile(f.ConfigFile); err == nil {
-			_ = s.parseSettingsFile(data)
+			_ = s.ParseFile(data)
 		}
 	}
 	fs.Visit(func(fl *flag.Flag) {
@@ -303,9 +313,10 @@ func preSettings(name string, args []string) *settings {
 	return s
 }
 
-// validate checks the settings and resolves the password. getenv is
-// os.Getenv in production.
-func (s *settings) validate(getenv func(string) string) error {
+// Validate checks the settings and resolves the password. getenv is
+// os.Getenv in production; l gives the error texts.
+func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) error {
+	text := l.Text
 	if s.Server == "" {
 		return errors.New(text("err.no-server"))
 	}
@@ -326,7 +337,7 @@ func (s *settings) validate(getenv func(string) string) error {
 		return errors.New(text("err.no-password"))
 	}
 	if s.Status != "" {
-		if _, err := parseStatus(s.Status); err != nil {
+		if _, err := ctlproto.ParseStatus(s.Status, l); err != nil {
 			return err
 		}
 	}
@@ -334,30 +345,55 @@ func (s *settings) validate(getenv func(string) string) error {
 		if s.StateDir != "" {
 			s.Ctl = s.StateDir + "/ctl.sock"
 		} else {
-			s.Ctl = defaultCtl
+			s.Ctl = DefaultCtl
 		}
 	}
 	return nil
 }
 
-// defaultCtl is the control socket path when none is configured.
-const defaultCtl = "/run/msmsgs.sock"
+// DefaultCtl is the control socket path when none is configured.
+const DefaultCtl = "/run/msmsgs.sock"
 
-// statusWords maps user words to status codes.
-var statusWords = map[string]msnp.Status{
-	"online": msnp.StatusOnline, "busy": msnp.StatusBusy, "idle": msnp.StatusIdle,
-	"brb": msnp.StatusBeRightBack, "away": msnp.StatusAway, "phone": msnp.StatusOnThePhone,
-	"lunch": msnp.StatusOutToLunch, "hidden": msnp.StatusHidden, "invisible": msnp.StatusHidden,
-	"appear-offline": msnp.StatusHidden,
+// DeviceSettings is the settings file the image carries (sysgen writes it).
+const DeviceSettings = "/etc/settings.json"
+
+// DownloadsDir is msmsgs.downloads or its default.
+func (s *Settings) DownloadsDir() string {
+	if s.Downloads != "" {
+		return s.Downloads
+	}
+	if s.StateDir != "" {
+		return filepath.Join(s.StateDir, "downloads")
+	}
+	return DefaultDownloads
 }
 
-// parseStatus accepts a word (busy) or a code (BSY).
-func parseStatus(s string) (msnp.Status, error) {
-	if st, ok := statusWords[strings.ToLower(s)]; ok {
-		return st, nil
+// DefaultDownloads is the downloads folder when no state directory is set.
+const DefaultDownloads = "/var/lib/msmsgs/downloads"
+
+// Encoding returns the console encoding of the console.encoding
+// setting (utf-8, ascii or auto; getenv is read for auto; default ascii,
+// the SYSGEN_STDIOA item's default).
+func (s *Settings) Encoding(getenv func(string) string) (stdio.Encoding, error) {
+	v := s.ConsoleEncoding
+	if v == "" {
+		v = "ascii"
 	}
-	if st := msnp.Status(strings.ToUpper(s)); st.Settable() {
-		return st, nil
+	enc, err := stdio.Detect(v, getenv)
+	if err != nil {
+		return stdio.ASCII, err
 	}
-	return "", errors.New(text("err.status", s))
+	return enc, nil
+}
+
+// Lang loads the locale of the settings (msmsgs.locale, files in
+// msmsgs.lang_dir or msgslang.DefaultDir) over the built-in table
+// english. It never fails: a missing locale logs one warning on log and
+// shows english.
+func (s *Settings) Lang(english map[string]string, log *slog.Logger) *msgslang.Catalog {
+	dir := s.LangDir
+	if dir == "" {
+		dir = msgslang.DefaultDir
+	}
+	return msgslang.Load(dir, s.Locale, msgslang.Options{Fallback: english, Logger: log})
 }

@@ -1,0 +1,68 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oemkit/messenger/msgslang"
+	"github.com/oemkit/messenger/msmsgs/client"
+	"github.com/oemkit/messenger/msmsgs/config"
+	"github.com/oemkit/messenger/msmsgs/ctlproto"
+)
+
+func testLang() *msgslang.Catalog {
+	return msgslang.Load(filepath.Join("..", "..", "msgslang", "locales"), "en-US", msgslang.Options{})
+}
+
+func newTestDaemon(t *testing.T) *Daemon {
+	t.Helper()
+	s := &config.Settings{Server: "127.0.0.1:1", Account: "a@example.com", Password: "pw", Downloads: t.TempDir()}
+	d, err := New(s, testLang(), nil)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return d
+}
+
+// TestRegister: a component's command runs through Execute like a
+// built-in one, and its events reach subscribers.
+func TestRegister(t *testing.T) {
+	d := newTestDaemon(t)
+	sub, _, _ := d.Subscribe(8)
+	defer sub.Close()
+	err := d.Register("call", Command{
+		Spec: ctlproto.Spec{Usage: "call EMAIL", Min: 1, Max: 1},
+		Run: func(ctx context.Context, args []string, emit func(client.Event) error) (any, error) {
+			d.Publish(client.Event{Type: "call-ringing", Account: args[0]})
+			return map[string]string{"calling": args[0]}, nil
+		},
+	})
+	if err != nil {
+		t.Fatalf("Register(call): %v", err)
+	}
+	if !d.Known("call") || !d.Known("send") || d.Known("frobnicate") {
+		t.Errorf("Known(call, send, frobnicate) = %v %v %v, want true true false", d.Known("call"), d.Known("send"), d.Known("frobnicate"))
+	}
+	res, err := d.Execute(t.Context(), []string{"call", "bob@example.com"}, nil)
+	if err != nil || res.(map[string]string)["calling"] != "bob@example.com" {
+		t.Fatalf("Execute(call bob) = %v, %v", res, err)
+	}
+	if e := <-sub.C; e.Type != "call-ringing" || e.Account != "bob@example.com" {
+		t.Errorf("event = %+v, want call-ringing for bob", e)
+	}
+	if _, err := d.Execute(t.Context(), []string{"call"}, nil); err == nil || !strings.Contains(err.Error(), "usage: call EMAIL") {
+		t.Errorf("Execute(call) without an argument = %v, want a usage error", err)
+	}
+	if err := d.Register("send", Command{Run: func(context.Context, []string, func(client.Event) error) (any, error) { return nil, nil }}); err == nil {
+		t.Error("Register(send) = nil, want an error (built in)")
+	}
+	if err := d.Register("call", Command{Run: func(context.Context, []string, func(client.Event) error) (any, error) { return nil, errors.New("x") }}); err == nil {
+		t.Error("Register(call) twice = nil, want an error")
+	}
+	if _, err := d.Execute(t.Context(), []string{"frobnicate"}, nil); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Errorf("Execute(frobnicate) = %v, want unknown command", err)
+	}
+}
