@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/oemkit/messenger/msmsgs/client"
+	"github.com/oemkit/messenger/internal/fsutil"
 	"github.com/oemkit/messenger/msmsgs/transfer"
 )
 
@@ -175,7 +176,7 @@ func TestFileTransfer(t *testing.T) {
 		if got.SHA256 != sum || got.Size != 20<<20 || filepath.Dir(got.Path) != bobDir {
 			t.Errorf("ft-done = sha256 %s size %d path %s, want %s %d in %s", got.SHA256, got.Size, got.Path, sum, 20<<20, bobDir)
 		}
-		if s, err := transfer.FileSHA256(filepath.Join(bobDir, "big.bin")); err != nil || s != sum {
+		if s, err := fsutil.SHA256(filepath.Join(bobDir, "big.bin")); err != nil || s != sum {
 			t.Errorf("received file sha256 = %s, %v, want %s", s, err, sum)
 		}
 		var ts []transfer.Transfer
@@ -390,7 +391,7 @@ func TestConsoleFileTransfer(t *testing.T) {
 	waitOutput(t, &out, `gus@example.com offers the file "photo.jpg" (3.0 MiB)`)
 	say("/accept")
 	waitOutput(t, &out, `"photo.jpg": done, `+filepath.Join(foxDir, "photo.jpg"))
-	if s, err := transfer.FileSHA256(filepath.Join(foxDir, "photo.jpg")); err != nil || s != sum {
+	if s, err := fsutil.SHA256(filepath.Join(foxDir, "photo.jpg")); err != nil || s != sum {
 		t.Errorf("console received sha256 %s, %v, want %s", s, err, sum)
 	}
 

@@ -1,14 +1,11 @@
 package transfer
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
+	"github.com/oemkit/messenger/internal/fsutil"
 	"github.com/oemkit/messenger/msmsgs/client"
 	"github.com/oemkit/messenger/msmsgs/msnftp"
 	"github.com/oemkit/messenger/msmsgs/msnp"
@@ -51,7 +48,7 @@ func (m *Manager) runReceive(t *Transfer) {
 		m.endWith(t, err)
 		return
 	}
-	sum, err := FileSHA256(path)
+	sum, err := fsutil.SHA256(path)
 	if err != nil {
 		m.log.Warn("file transfer: hash received file", "path", path, "err", err)
 	}
@@ -61,16 +58,3 @@ func (m *Manager) runReceive(t *Transfer) {
 	m.finish(t, StateDone, client.Event{Type: EventDone, Path: path, Size: t.Size, SHA256: sum})
 }
 
-// FileSHA256 is the hex SHA-256 of the file at path.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
