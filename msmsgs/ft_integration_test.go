@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oemkit/messenger/msmsgs/client"
 	"github.com/oemkit/messenger/internal/fsutil"
+	"github.com/oemkit/messenger/msmsgs/client"
 	"github.com/oemkit/messenger/msmsgs/transfer"
 )
 

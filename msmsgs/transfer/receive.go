@@ -57,4 +57,3 @@ func (m *Manager) runReceive(t *Transfer) {
 	m.mu.Unlock()
 	m.finish(t, StateDone, client.Event{Type: EventDone, Path: path, Size: t.Size, SHA256: sum})
 }
-
