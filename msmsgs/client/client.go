@@ -158,6 +158,10 @@ type Client struct {
 	convSeq   int
 	stateCond chan struct{} // closed and replaced on every state change
 	clientIP  string        // ClientIP from the sign-in profile
+
+	ringMu      sync.Mutex
+	rings       []msnp.Command // RNGs waiting for a free answerer
+	ringWorkers int            // goroutines answering RNGs (at most maxRingDials)
 }
 
 // New checks cfg and returns a Client.
@@ -530,4 +534,31 @@ func plainError(err error) string {
 		return se.Code.Text()
 	}
 	return err.Error()
+}
+
+// trunc shortens a server-given string for an error message.
+func trunc(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
+}
+
+// connectError says once that connecting to addr failed and why: the
+// address and a hint are added only when the dial error does not carry
+// them already.
+func connectError(what, addr string, err error, hint string) error {
+	var op *net.OpError
+	if errors.As(err, &op) && err == error(op) && op.Op == "dial" && op.Err != nil {
+		err = op.Err // "dial tcp ADDR: " repeats the address
+	}
+	msg := err.Error()
+	s := "client: " + what + " " + addr + ": %w"
+	if strings.Contains(msg, addr) {
+		s = "client: %w"
+	}
+	if hint != "" && !strings.HasSuffix(msg, ")") {
+		s += " (" + hint + ")"
+	}
+	return fmt.Errorf(s, err)
 }

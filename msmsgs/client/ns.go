@@ -133,7 +133,7 @@ func (c *Client) dial(ctx context.Context, addr string) (*nsConn, error) {
 	defer cancel()
 	conn, err := c.cfg.Dial(dctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("client: connect to %s: %w (check -server and the network)", addr, err)
+		return nil, connectError("connect to", addr, err, "check -server and the network")
 	}
 	n := &nsConn{conn: conn, w: msnp.NewWriter(conn), done: make(chan struct{}),
 		pending: make(map[int]chan msnp.Command), qng: make(chan struct{}, 1), lst: make(chan struct{}),
@@ -213,6 +213,9 @@ func (c *Client) signIn(ctx context.Context) (*nsConn, error) {
 		n.close()
 		if hop >= maxXFR {
 			return nil, fmt.Errorf("client: more than %d XFR NS redirects (check -server)", maxXFR)
+		}
+		if _, err := netip.ParseAddrPort(next); err != nil {
+			return nil, fmt.Errorf("client: the service redirected sign-in to %q, which is not an IP address and port; msmsgs does not look up host names the service sends (fix the service's XFR NS)", trunc(next))
 		}
 		c.log.Debug("client: redirected to notification server", "addr", next)
 		addr = next
@@ -451,7 +454,7 @@ func (c *Client) handleNS(n *nsConn, cmd msnp.Command) error {
 		}
 		return n.out
 	case "RNG":
-		go c.answerRing(cmd)
+		c.ring(cmd)
 		return nil
 	case "MSG":
 		c.onNSMessage(cmd)
