@@ -14,7 +14,7 @@ import (
 // counter is a TCP listener that accepts connections, never answers, and
 // counts how many were open at once.
 type counter struct {
-	ln            net.Listener
+	ln         net.Listener
 	total, now atomic.Int64 // connections accepted, open now
 	wg         sync.WaitGroup
 }
