@@ -3,9 +3,17 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/oemkit/messenger/feature/wininet/gateway"
+	"github.com/oemkit/messenger/feature/wininet/proxy/proxytest"
+	"github.com/oemkit/messenger/internal/testenv"
 	"github.com/oemkit/messenger/msmsgs/client"
 	"github.com/oemkit/messenger/msmsgs/config"
 	msdaemon "github.com/oemkit/messenger/msmsgs/daemon"
@@ -95,5 +103,62 @@ func TestMalformedOffer(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the sender of a malformed offer got no CANCEL within 30s")
+	}
+}
+
+// TestGatewaySwitchboardsLikeRealClients: through the HTTP gateway,
+// switchboard sessions keep posting to the gateway even when its GW-IP
+// repeats the switchboard address (as an independent service's gateway
+// did); the gateway is the real messengerd one, the front only rewrites
+// GW-IP.
+func TestGatewaySwitchboardsLikeRealClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (builds and runs messengerd and tinyproxy)")
+	}
+	testenv.Tool(t, "tinyproxy", "apt-get install tinyproxy")
+	const ann, ben = "ann@example.com", "ben@example.com"
+	l := newLab(t, map[string]string{ann: "ann-Pw1", ben: "ben-Pw2"}, "-http", "127.0.0.1:0")
+	target, err := url.Parse("http://" + l.r.HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	sessions := map[string]string{} // SessionID -> IP= of its SB open
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		h, err := gateway.ParseHeader(resp.Header.Get(gateway.HeaderName))
+		if err != nil {
+			return nil
+		}
+		q := resp.Request.URL.Query()
+		mu.Lock()
+		defer mu.Unlock()
+		if q.Get("Action") == "open" && q.Get("Server") == "SB" {
+			sessions[h.SessionID] = q.Get("IP")
+		}
+		if ip, ok := sessions[h.SessionID]; ok {
+			h.GatewayIP = ip
+			resp.Header.Set(gateway.HeaderName, h.String())
+		}
+		return nil
+	}
+	front := httptest.NewServer(rp)
+	defer front.Close()
+	tiny := proxytest.StartTinyproxy(t, proxytest.TinyOptions{ConnectPorts: []int{pxPort(t, l.r.HTTPS)}})
+	flags := []string{"-proxy", "http://" + tiny.Addr, "-proxy-mode", "gateway", "-gateway", front.URL + gateway.Path}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	a := daemon(t, ctx, l, ann, "ann-Pw1", flags...)
+	b := daemon(t, ctx, l, ben, "ben-Pw2", flags...)
+	mustCtl(t, ctx, a, "wait-signin", "-timeout", "60s")
+	mustCtl(t, ctx, b, "wait-signin", "-timeout", "60s")
+	mustCtl(t, ctx, a, "add", ben)
+	mustCtl(t, ctx, b, "add", ann)
+	pxExchange(t, ctx, a, ann, b, ben)
+	mu.Lock()
+	n := len(sessions)
+	mu.Unlock()
+	if n == 0 {
+		t.Error("no switchboard session went through the gateway")
 	}
 }
