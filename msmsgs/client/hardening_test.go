@@ -299,3 +299,58 @@ func TestOwnJOIIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestSendErrorTexts: a failed send says once what happened and what to
+// do: no "invite", no clause twice, the server code in words.
+func TestSendErrorTexts(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var sb *server
+	ns := newServer(t, func(p *peer) {
+		signIn(p, "LST bob@example.com Bob 11 0", "LST carol@example.com Carol 11 0", "LST dan@example.com Dan 11 0")
+		for range 3 {
+			x := p.expect("XFR")
+			p.send("XFR %d SB %s CKI 1.2.3", x.TrID, sb.addr())
+		}
+		<-release
+	})
+	answer := func(code string) func(p *peer) {
+		return func(p *peer) {
+			u := p.expect("USR")
+			p.send("USR %d OK alice@example.com Alice", u.TrID)
+			c := p.expect("CAL")
+			if code != "" {
+				p.send("%s %d", code, c.TrID)
+			}
+			<-release
+		}
+	}
+	sb = newServer(t, answer("217"), answer("205"), answer(""))
+	cfg := testConfig(ns.addr())
+	cfg.CallTimeout = 2 * time.Second
+	cl, sub := startClient(t, cfg)
+	waitEvent(t, sub, EventSignedIn, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tests := []struct{ to, want, once string }{
+		{"bob@example.com", "bob@example.com is offline or appears offline; send again when they are online (server error 217)", "217"},
+		{"carol@example.com", "carol@example.com cannot be reached: the account does not exist or does not take conversations from you", "205"},
+		{"dan@example.com", "cannot start a conversation with dan@example.com: switchboard CAL: no answer within 2s", "no answer within"},
+	}
+	for _, tt := range tests {
+		err := cl.Send(ctx, tt.to, "hi")
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Send(%s) = %v, want an error containing %q", tt.to, err, tt.want)
+			continue
+		}
+		if n := strings.Count(err.Error(), tt.once); n != 1 {
+			t.Errorf("Send(%s) error %q says %q %d times, want once", tt.to, err, tt.once, n)
+		}
+		if strings.Contains(err.Error(), "invite") || strings.Count(err.Error(), "client:") > 1 {
+			t.Errorf("Send(%s) error %q mentions invite or repeats its prefix", tt.to, err)
+		}
+	}
+	if err := cl.SendTo(ctx, "c9", "hi"); err == nil || !strings.Contains(err.Error(), "list them with: msmsgs ctl conversations") {
+		t.Errorf("SendTo(c9) = %v, want the no-conversation hint", err)
+	}
+}

@@ -251,7 +251,7 @@ func (c *Client) handshake(ctx context.Context, n *nsConn) (string, error) {
 	ticket, err := c.cfg.Login(ctx, c.cfg.Account, c.cfg.Password, challenge)
 	if err != nil {
 		if strings.Contains(err.Error(), "wrong account name or password") {
-			return "", fmt.Errorf("%w: %w", ErrAuth, err)
+			return "", authErr{err} // the Passport text says it: no second "sign-in refused"
 		}
 		return "", fmt.Errorf("client: Passport sign-in: %w", err)
 	}
@@ -296,6 +296,13 @@ func (c *Client) handshake(ctx context.Context, n *nsConn) (string, error) {
 	}
 	return "", nil
 }
+
+// authErr is a refused sign-in whose text already says so: it matches
+// ErrAuth without repeating it.
+type authErr struct{ err error }
+
+func (e authErr) Error() string   { return e.err.Error() }
+func (e authErr) Unwrap() []error { return []error{ErrAuth, e.err} }
 
 func (c *Client) authError(step string, err error) error {
 	var se *msnp.ServerError

@@ -108,7 +108,7 @@ func (cv *Conversation) call(ctx context.Context, name string, args ...string) (
 	defer cv.forget(id)
 	if err := cv.w.Write(msnp.Command{Name: name, TrID: id, Args: args}); err != nil {
 		cv.close()
-		return msnp.Command{}, fmt.Errorf("client: switchboard %s: %w", name, err)
+		return msnp.Command{}, fmt.Errorf("switchboard %s: %w", name, err)
 	}
 	t := time.NewTimer(cv.c.cfg.CallTimeout)
 	defer t.Stop()
@@ -121,9 +121,12 @@ func (cv *Conversation) call(ctx context.Context, name string, args ...string) (
 			return r, r.Err()
 		default:
 		}
-		return msnp.Command{}, fmt.Errorf("client: switchboard %s: conversation closed: %w", name, cv.err)
+		if cv.err == nil {
+			return msnp.Command{}, fmt.Errorf("switchboard %s: the conversation was closed", name)
+		}
+		return msnp.Command{}, fmt.Errorf("switchboard %s: the conversation was closed: %w", name, cv.err)
 	case <-t.C:
-		return msnp.Command{}, fmt.Errorf("client: switchboard %s: no answer within %v", name, cv.c.cfg.CallTimeout)
+		return msnp.Command{}, fmt.Errorf("switchboard %s: no answer within %v", name, cv.c.cfg.CallTimeout)
 	case <-ctx.Done():
 		return msnp.Command{}, ctx.Err()
 	}
@@ -186,7 +189,7 @@ func (cv *Conversation) Invite(ctx context.Context, account string) error {
 	}
 	account = strings.ToLower(account)
 	if _, err := cv.call(ctx, "CAL", account); err != nil {
-		return fmt.Errorf("client: invite %s: %s: %w", account, plainError(err), err)
+		return inviteError(account, err)
 	}
 	return cv.waitMember(ctx, account)
 }
@@ -310,7 +313,7 @@ func (c *Client) Open(ctx context.Context, account string) (*Conversation, error
 	}
 	r, err := ns.call(ctx, "XFR", "SB")
 	if err != nil {
-		return nil, fmt.Errorf("client: open conversation: %s: %w", plainError(err), err)
+		return nil, fmt.Errorf("client: open a conversation with %s: %w", account, plain(err))
 	}
 	if r.Arg(0) != "SB" || r.Arg(1) == "" || r.Arg(3) == "" {
 		return nil, fmt.Errorf("client: unexpected answer to XFR SB: %s", r)
@@ -321,7 +324,7 @@ func (c *Client) Open(ctx context.Context, account string) (*Conversation, error
 	}
 	if _, err := cv.call(ctx, "USR", c.cfg.Account, r.Arg(3)); err != nil {
 		cv.close()
-		return nil, fmt.Errorf("client: switchboard sign-in: %s: %w", plainError(err), err)
+		return nil, fmt.Errorf("client: open a conversation with %s: switchboard sign-in: %w", account, plain(err))
 	}
 	if err := cv.Invite(ctx, account); err != nil {
 		cv.Close()
@@ -561,7 +564,10 @@ func (c *Client) send(ctx context.Context, account, convID, text string) error {
 	var cv *Conversation
 	if convID != "" {
 		if cv = c.Conversation(convID); cv == nil {
-			return fmt.Errorf("%w: no open conversation %q", ErrUndelivered, convID)
+			if _, err := c.current(); err != nil {
+				return fmt.Errorf("%w: conversation %q ended when the connection to the service was lost; msmsgs signs in again by itself, then send with: msmsgs ctl send EMAIL TEXT", ErrUndelivered, convID)
+			}
+			return fmt.Errorf("%w: no open conversation %q (list them with: msmsgs ctl conversations)", ErrUndelivered, convID)
 		}
 	} else if cv = c.findConversation(account); cv == nil {
 		var err error
