@@ -404,6 +404,9 @@ func TestSignInErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("wait-signin error = %v, want one containing %q", err, tt.want)
 			}
+			if n := strings.Count(err.Error(), "sign-in refused"); n > 1 {
+				t.Errorf("error %q says \"sign-in refused\" %d times, want at most once", err, n)
+			}
 			if strings.Contains(err.Error(), tt.password) {
 				t.Errorf("error %q contains the password", err)
 			}

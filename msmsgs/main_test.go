@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,5 +57,19 @@ func TestCatalogKeys(t *testing.T) {
 		if !used[k] {
 			t.Errorf("catalog key %q is never used", k)
 		}
+	}
+}
+
+// TestNoMissingKeyWarnings: reading the settings (flags registered before
+// the locale is known) never asks a catalog for a key it lacks.
+func TestNoMissingKeyWarnings(t *testing.T) {
+	var logs bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	defer slog.SetDefault(old)
+	var out strings.Builder
+	_ = runEnv(t.Context(), []string{"console", "-account", "a@example.com"}, strings.NewReader(""), &out, &out, func(string) string { return "" })
+	if strings.Contains(logs.String(), "no string for key") || strings.Contains(out.String(), "no string for key") {
+		t.Errorf("settings parsing warned about missing keys:\n%s%s", logs.String(), out.String())
 	}
 }

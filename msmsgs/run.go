@@ -57,7 +57,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 // encoding.
 func runSession(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	// The locale comes first so flag errors and help are localized too.
-	pre := config.Pre(cmd, args)
+	pre := config.Pre(cmd, args, english())
 	enc, encErr := pre.Encoding(getenv)
 	logw := consoleWriter(stderr, enc)
 	defer logw.Flush()

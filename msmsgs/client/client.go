@@ -158,6 +158,10 @@ type Client struct {
 	convSeq   int
 	stateCond chan struct{} // closed and replaced on every state change
 	clientIP  string        // ClientIP from the sign-in profile
+
+	ringMu      sync.Mutex
+	rings       []msnp.Command // RNGs waiting for a free answerer
+	ringWorkers int            // goroutines answering RNGs (at most maxRingDials)
 }
 
 // New checks cfg and returns a Client.
@@ -523,6 +527,42 @@ func (c *Client) SetNotify(ctx context.Context, mode string) error {
 	return nil
 }
 
+// inviteError says why account could not be called into a conversation,
+// once and in the user's words.
+func inviteError(account string, err error) error {
+	var se *msnp.ServerError
+	if errors.As(err, &se) {
+		code := plainErr{msg: fmt.Sprintf("server error %d", int(se.Code)), err: err}
+		switch se.Code {
+		case msnp.CodeNotOnline:
+			return fmt.Errorf("client: %s is offline or appears offline; send again when they are online (%w)", account, code)
+		case msnp.CodeInvalidUser:
+			return fmt.Errorf("client: %s cannot be reached: the account does not exist or does not take conversations from you; check the address, or ask them to add you (%w)", account, code)
+		}
+	}
+	return fmt.Errorf("client: cannot start a conversation with %s: %w", account, plain(err))
+}
+
+// plainErr shows a protocol error as the sentence of its code while
+// errors.Is and errors.As still see the error.
+type plainErr struct {
+	msg string
+	err error
+}
+
+func (e plainErr) Error() string { return e.msg }
+func (e plainErr) Unwrap() error { return e.err }
+
+// plain is err with a server error code shown once, as its sentence and
+// number ("user is not online (217)").
+func plain(err error) error {
+	var se *msnp.ServerError
+	if errors.As(err, &se) && err == error(se) {
+		return plainErr{msg: fmt.Sprintf("%s (%d)", se.Code.Text(), int(se.Code)), err: err}
+	}
+	return err
+}
+
 // plainError turns a protocol error into a sentence for the user.
 func plainError(err error) string {
 	var se *msnp.ServerError
@@ -530,4 +570,31 @@ func plainError(err error) string {
 		return se.Code.Text()
 	}
 	return err.Error()
+}
+
+// trunc shortens a server-given string for an error message.
+func trunc(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
+}
+
+// connectError says once that connecting to addr failed and why: the
+// address and a hint are added only when the dial error does not carry
+// them already.
+func connectError(what, addr string, err error, hint string) error {
+	var op *net.OpError
+	if errors.As(err, &op) && err == error(op) && op.Op == "dial" && op.Err != nil {
+		err = op.Err // "dial tcp ADDR: " repeats the address
+	}
+	msg := err.Error()
+	s := "client: " + what + " " + addr + ": %w"
+	if strings.Contains(msg, addr) {
+		s = "client: %w"
+	}
+	if hint != "" && !strings.HasSuffix(msg, ")") {
+		s += " (" + hint + ")"
+	}
+	return fmt.Errorf(s, err)
 }

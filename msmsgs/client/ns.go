@@ -133,7 +133,7 @@ func (c *Client) dial(ctx context.Context, addr string) (*nsConn, error) {
 	defer cancel()
 	conn, err := c.cfg.Dial(dctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("client: connect to %s: %w (check -server and the network)", addr, err)
+		return nil, connectError("connect to", addr, err, "check -server and the network")
 	}
 	n := &nsConn{conn: conn, w: msnp.NewWriter(conn), done: make(chan struct{}),
 		pending: make(map[int]chan msnp.Command), qng: make(chan struct{}, 1), lst: make(chan struct{}),
@@ -214,6 +214,9 @@ func (c *Client) signIn(ctx context.Context) (*nsConn, error) {
 		if hop >= maxXFR {
 			return nil, fmt.Errorf("client: more than %d XFR NS redirects (check -server)", maxXFR)
 		}
+		if _, err := netip.ParseAddrPort(next); err != nil {
+			return nil, fmt.Errorf("client: the service redirected sign-in to %q, which is not an IP address and port; msmsgs does not look up host names the service sends (fix the service's XFR NS)", trunc(next))
+		}
 		c.log.Debug("client: redirected to notification server", "addr", next)
 		addr = next
 	}
@@ -248,7 +251,7 @@ func (c *Client) handshake(ctx context.Context, n *nsConn) (string, error) {
 	ticket, err := c.cfg.Login(ctx, c.cfg.Account, c.cfg.Password, challenge)
 	if err != nil {
 		if strings.Contains(err.Error(), "wrong account name or password") {
-			return "", fmt.Errorf("%w: %w", ErrAuth, err)
+			return "", authErr{err} // the Passport text says it: no second "sign-in refused"
 		}
 		return "", fmt.Errorf("client: Passport sign-in: %w", err)
 	}
@@ -293,6 +296,13 @@ func (c *Client) handshake(ctx context.Context, n *nsConn) (string, error) {
 	}
 	return "", nil
 }
+
+// authErr is a refused sign-in whose text already says so: it matches
+// ErrAuth without repeating it.
+type authErr struct{ err error }
+
+func (e authErr) Error() string   { return e.err.Error() }
+func (e authErr) Unwrap() []error { return []error{ErrAuth, e.err} }
 
 func (c *Client) authError(step string, err error) error {
 	var se *msnp.ServerError
@@ -451,7 +461,7 @@ func (c *Client) handleNS(n *nsConn, cmd msnp.Command) error {
 		}
 		return n.out
 	case "RNG":
-		go c.answerRing(cmd)
+		c.ring(cmd)
 		return nil
 	case "MSG":
 		c.onNSMessage(cmd)

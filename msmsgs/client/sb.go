@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,7 +108,7 @@ func (cv *Conversation) call(ctx context.Context, name string, args ...string) (
 	defer cv.forget(id)
 	if err := cv.w.Write(msnp.Command{Name: name, TrID: id, Args: args}); err != nil {
 		cv.close()
-		return msnp.Command{}, fmt.Errorf("client: switchboard %s: %w", name, err)
+		return msnp.Command{}, fmt.Errorf("switchboard %s: %w", name, err)
 	}
 	t := time.NewTimer(cv.c.cfg.CallTimeout)
 	defer t.Stop()
@@ -120,9 +121,12 @@ func (cv *Conversation) call(ctx context.Context, name string, args ...string) (
 			return r, r.Err()
 		default:
 		}
-		return msnp.Command{}, fmt.Errorf("client: switchboard %s: conversation closed: %w", name, cv.err)
+		if cv.err == nil {
+			return msnp.Command{}, fmt.Errorf("switchboard %s: the conversation was closed", name)
+		}
+		return msnp.Command{}, fmt.Errorf("switchboard %s: the conversation was closed: %w", name, cv.err)
 	case <-t.C:
-		return msnp.Command{}, fmt.Errorf("client: switchboard %s: no answer within %v", name, cv.c.cfg.CallTimeout)
+		return msnp.Command{}, fmt.Errorf("switchboard %s: no answer within %v", name, cv.c.cfg.CallTimeout)
 	case <-ctx.Done():
 		return msnp.Command{}, ctx.Err()
 	}
@@ -185,7 +189,7 @@ func (cv *Conversation) Invite(ctx context.Context, account string) error {
 	}
 	account = strings.ToLower(account)
 	if _, err := cv.call(ctx, "CAL", account); err != nil {
-		return fmt.Errorf("client: invite %s: %s: %w", account, plainError(err), err)
+		return inviteError(account, err)
 	}
 	return cv.waitMember(ctx, account)
 }
@@ -278,11 +282,14 @@ func (c *Client) newConversation(ctx context.Context, addr string) (*Conversatio
 	c.convSeq++
 	id := "c" + strconv.Itoa(c.convSeq)
 	c.mu.Unlock()
+	if _, err := netip.ParseAddrPort(addr); err != nil {
+		return nil, fmt.Errorf("client: the service gave the switchboard address %q, which is not an IP address and port; msmsgs does not look up host names the service sends (fix the service's XFR and RNG)", trunc(addr))
+	}
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
 	conn, err := c.cfg.Dial(dctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("client: connect to switchboard %s: %w", addr, err)
+		return nil, connectError("connect to switchboard", addr, err, "")
 	}
 	cv := &Conversation{c: c, id: id, conn: conn, w: msnp.NewWriter(conn), done: make(chan struct{}),
 		pending: make(map[int]chan msnp.Command), members: make(map[string]string), changed: make(chan struct{})}
@@ -306,7 +313,7 @@ func (c *Client) Open(ctx context.Context, account string) (*Conversation, error
 	}
 	r, err := ns.call(ctx, "XFR", "SB")
 	if err != nil {
-		return nil, fmt.Errorf("client: open conversation: %s: %w", plainError(err), err)
+		return nil, fmt.Errorf("client: open a conversation with %s: %w", account, plain(err))
 	}
 	if r.Arg(0) != "SB" || r.Arg(1) == "" || r.Arg(3) == "" {
 		return nil, fmt.Errorf("client: unexpected answer to XFR SB: %s", r)
@@ -317,13 +324,59 @@ func (c *Client) Open(ctx context.Context, account string) (*Conversation, error
 	}
 	if _, err := cv.call(ctx, "USR", c.cfg.Account, r.Arg(3)); err != nil {
 		cv.close()
-		return nil, fmt.Errorf("client: switchboard sign-in: %s: %w", plainError(err), err)
+		return nil, fmt.Errorf("client: open a conversation with %s: switchboard sign-in: %w", account, plain(err))
 	}
 	if err := cv.Invite(ctx, account); err != nil {
 		cv.Close()
 		return nil, err
 	}
 	return cv, nil
+}
+
+// Bounds on answering invitations to switchboards (RNG): a storm of RNGs
+// is answered a few at a time, and what does not fit in the queue is
+// dropped, so neither connections nor memory grow with it.
+const (
+	maxRingDials  = 4  // RNGs answered at once
+	maxRingQueued = 16 // RNGs waiting for an answerer
+)
+
+// ring answers an RNG in the background, unless the caller is blocked or
+// too many RNGs are waiting already.
+func (c *Client) ring(cmd msnp.Command) {
+	caller := strings.ToLower(cmd.Arg(4))
+	if c.onList(caller, msnp.BlockList) {
+		c.log.Info("client: invitation from a blocked contact ignored", "from", caller)
+		return
+	}
+	c.ringMu.Lock()
+	defer c.ringMu.Unlock()
+	if len(c.rings) >= maxRingQueued {
+		c.log.Warn("client: too many conversation invitations at once; one ignored", "from", caller)
+		return
+	}
+	c.rings = append(c.rings, cmd)
+	if c.ringWorkers < maxRingDials {
+		c.ringWorkers++
+		go c.ringWorker()
+	}
+}
+
+// ringWorker answers queued RNGs until the queue is empty.
+func (c *Client) ringWorker() {
+	for {
+		c.ringMu.Lock()
+		if len(c.rings) == 0 {
+			c.ringWorkers--
+			c.rings = nil // give the queue's memory back
+			c.ringMu.Unlock()
+			return
+		}
+		cmd := c.rings[0]
+		c.rings = c.rings[1:]
+		c.ringMu.Unlock()
+		c.answerRing(cmd)
+	}
 }
 
 // answerRing joins a conversation we were invited to:
@@ -385,14 +438,19 @@ func (cv *Conversation) setMember(acct, encName string, add bool) bool {
 func (c *Client) handleSB(cv *Conversation, cmd msnp.Command) error {
 	switch cmd.Name {
 	case "JOI":
-		// JOI account name (may arrive before IRO on some services).
+		// JOI account name (may arrive before IRO on some services). Some
+		// services also announce our own account: we are no member of our
+		// own conversation.
+		if strings.EqualFold(cmd.Arg(0), c.cfg.Account) {
+			return nil
+		}
 		if cv.setMember(cmd.Arg(0), cmd.Arg(1), true) {
 			c.publish(Event{Type: EventJoined, Account: strings.ToLower(cmd.Arg(0)), Conversation: cv.id})
 		}
 		return nil
 	case "IRO":
 		// IRO trid n total account name
-		if len(cmd.Args) >= 3 && cv.setMember(cmd.Arg(2), cmd.Arg(3), true) {
+		if len(cmd.Args) >= 3 && !strings.EqualFold(cmd.Arg(2), c.cfg.Account) && cv.setMember(cmd.Arg(2), cmd.Arg(3), true) {
 			c.publish(Event{Type: EventJoined, Account: strings.ToLower(cmd.Arg(2)), Conversation: cv.id})
 		}
 		return nil
@@ -506,7 +564,10 @@ func (c *Client) send(ctx context.Context, account, convID, text string) error {
 	var cv *Conversation
 	if convID != "" {
 		if cv = c.Conversation(convID); cv == nil {
-			return fmt.Errorf("%w: no open conversation %q", ErrUndelivered, convID)
+			if _, err := c.current(); err != nil {
+				return fmt.Errorf("%w: conversation %q ended when the connection to the service was lost; msmsgs signs in again by itself, then send with: msmsgs ctl send EMAIL TEXT", ErrUndelivered, convID)
+			}
+			return fmt.Errorf("%w: no open conversation %q (list them with: msmsgs ctl conversations)", ErrUndelivered, convID)
 		}
 	} else if cv = c.findConversation(account); cv == nil {
 		var err error

@@ -288,12 +288,13 @@ func Parse(name string, args []string, out io.Writer, l *msgslang.Catalog) (*Set
 // Pre returns, best effort, the settings that choose the locale
 // and console encoding (msmsgs.locale, msmsgs.lang_dir, console.encoding,
 // -v) before the flags are parsed for real: Parse reports errors, in that
-// locale.
-func Pre(name string, args []string) *Settings {
+// locale. l gives the flag texts, which Pre does not show (the built-in
+// table is enough).
+func Pre(name string, args []string, l *msgslang.Catalog) *Settings {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var f Settings
-	Flags(fs, &f, msgslang.New(nil))
+	Flags(fs, &f, l)
 	_ = fs.Parse(args) // flags before an error are set
 	s := &Settings{}
 	if f.ConfigFile != "" {

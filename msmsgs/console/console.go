@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/oemkit/messenger/msgslang"
@@ -22,25 +23,77 @@ import (
 	"github.com/oemkit/messenger/msmsgs/transfer"
 )
 
-// printable makes text from the network safe for a console: control
-// characters (C0, DEL, C1) and invalid UTF-8 become '?', so a peer cannot
-// send terminal escapes. Other characters stay; the console's stdio.Writer
-// shows them as UTF-8 or transliterates them for an ASCII console.
+// printable makes text from the network safe for a console: a terminal
+// escape sequence (ESC or CSI with its parameters, OSC up to its end)
+// becomes one '?', and so does every other control character (C0, DEL,
+// C1), invalid UTF-8, and the invisible format characters that reorder or
+// hide text (bidi overrides, zero-width characters, line and paragraph
+// separators), so a peer cannot drive or spoof the terminal. Other
+// characters stay; the console's stdio.Writer shows them as UTF-8 or
+// transliterates them for an ASCII console.
 func printable(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
 		switch {
+		case r == 0x1b || r == 0x9b || r == 0x9d:
+			i = skipEscape(s, i, r)
+			b.WriteByte('?')
 		case r == utf8.RuneError && n == 1:
 			b.WriteByte('?')
 		case r < 0x20 || r >= 0x7f && r < 0xa0:
+			b.WriteByte('?')
+		case r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r):
 			b.WriteByte('?')
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// maxEscape bounds the bytes skipped as one escape sequence.
+const maxEscape = 256
+
+// skipEscape returns the index after the escape sequence that started with
+// r (ESC, CSI or OSC) just before s[i:].
+func skipEscape(s string, i int, r rune) int {
+	end := min(len(s), i+maxEscape)
+	switch {
+	case r == 0x1b && i < end && s[i] == '[':
+		i++
+		r = 0x9b
+	case r == 0x1b && i < end && s[i] == ']':
+		i++
+		r = 0x9d
+	case r == 0x1b:
+		if i < end && s[i] >= 0x20 && s[i] < 0x7f {
+			i++ // a two-byte escape such as ESC c
+		}
+		return i
+	}
+	if r == 0x9b { // CSI: parameters and intermediates, then a final byte
+		for i < end && s[i] >= 0x20 && s[i] <= 0x3f {
+			i++
+		}
+		if i < end && s[i] >= 0x40 && s[i] <= 0x7e {
+			i++
+		}
+		return i
+	}
+	for i < end { // OSC: up to BEL or ESC \
+		switch {
+		case s[i] == 0x07:
+			return i + 1
+		case s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\':
+			return i + 2
+		case s[i] < 0x20 && s[i] != 0x1b:
+			return i
+		}
+		i++
+	}
+	return i
 }
 
 // Printable makes text from the network safe for a console: control
@@ -65,8 +118,13 @@ const plainProgressEvery = 5 * time.Second
 
 func (p *printer) line(key string, args ...any) {
 	for i, a := range args {
-		if s, ok := a.(string); ok {
-			args[i] = printable(s)
+		switch v := a.(type) {
+		case string:
+			args[i] = printable(v)
+		case error:
+			args[i] = printable(v.Error())
+		case fmt.Stringer:
+			args[i] = printable(v.String())
 		}
 	}
 	p.mu.Lock()

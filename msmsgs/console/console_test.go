@@ -2,8 +2,12 @@ package console
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/oemkit/messenger/msgslang"
 	"github.com/oemkit/messenger/msmsgs/client"
@@ -19,8 +23,14 @@ func TestPrintable(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"hello", "hello"},
 		{"Jos\u00e9", "Jos\u00e9"},
-		{"a\x1b[2Jb", "a?[2Jb"},
-		{"a\u009b2Jb", "a?2Jb"},
+		{"a\x1b[2Jb", "a?b"},
+		{"a\u009b2Jb", "a?b"},
+		{"\x1b[31;1mred\x1b[0m", "?red?"},
+		{"t\x1b]0;owned\x07x", "t?x"},
+		{"t\x1b]52;c;aGk=\x1b\\x", "t?x"},
+		{"a\x1bcb", "a?b"},
+		{"abc\u202egpj.exe", "abc?gpj.exe"},
+		{"zero\u200bwidth\u2028line", "zero?width?line"},
 		{"a\x7fb\r\n", "a?b??"},
 		{"\xff", "?"},
 		{"\U0001F600", "\U0001F600"},
@@ -28,6 +38,33 @@ func TestPrintable(t *testing.T) {
 	for _, tt := range tests {
 		if got := printable(tt.in); got != tt.want {
 			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestConsoleStripsEscapes: names, message text and error texts from the
+// network reach the terminal without escape sequences or control
+// characters, whatever type they are formatted from.
+func TestConsoleStripsEscapes(t *testing.T) {
+	long := "\x1b[" + strings.Repeat("1;", 1000) + "m" // skipped at most maxEscape bytes at a time
+	if got := printable(long); !strings.HasPrefix(got, "?") || strings.ContainsRune(got, 0x1b) || len(got) >= len(long) {
+		t.Errorf("printable(long CSI) = %.20q..., want it to start with ? and carry no ESC", got)
+	}
+	var b bytes.Buffer
+	p := &printer{lang: testLang(), w: &b}
+	renderEvent(p, client.Event{Type: client.EventMessage, Conversation: "c1", Name: "Bob\x1b[2J\x1b[H", Text: "hi\x1b]0;pwned\x07\r\nfake line"})
+	renderEvent(p, client.Event{Type: client.EventPresence, Account: "bob@x", Name: "\u202eevil", Status: "NLN"})
+	renderEvent(p, client.Event{Type: client.EventError, Error: "server said \x1b[31mno"})
+	p.line("con.failed", errors.New("switchboard: \x1b[5mblink"))
+	out := b.String()
+	for i, r := range out {
+		if (r < 0x20 && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x202e {
+			t.Fatalf("console output has control character %U at byte %d:\n%q", r, i, out)
+		}
+	}
+	for _, want := range []string{"[c1] Bob??: hi???fake line", "?evil", "server said ?no", "failed: switchboard: ?blink"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output %q lacks %q", out, want)
 		}
 	}
 }
@@ -68,6 +105,23 @@ func TestProgressDisplay(t *testing.T) {
 		renderEvent(p, ev) // within plainProgressEvery: not printed
 		if got, want := b.String(), "* \"a.bin\": 5.0 MiB of 10.0 MiB (50%)\n"; got != want {
 			t.Errorf("plain output = %q, want %q", got, want)
+		}
+	})
+}
+
+func FuzzPrintable(f *testing.F) {
+	for _, s := range []string{"hello", "a\x1b[2Jb", "t\x1b]0;x\x07", "\x1b", "\x1b[", "\x1b]", "\u009b1;2m", "\u202e", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := printable(s)
+		for _, r := range out {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError && !strings.ContainsRune(s, utf8.RuneError) {
+				t.Fatalf("printable(%q) = %q keeps %U", s, out, r)
+			}
+		}
+		if len(out) > 3*len(s) {
+			t.Fatalf("printable(%q) grew to %d bytes", s, len(out))
 		}
 	})
 }

@@ -66,3 +66,16 @@ func TestRegister(t *testing.T) {
 		t.Errorf("Execute(frobnicate) = %v, want unknown command", err)
 	}
 }
+
+// TestNoConversationWhileOffline: asking for a conversation while the
+// connection to the service is down says so instead of "no open
+// conversation".
+func TestNoConversationWhileOffline(t *testing.T) {
+	d := newTestDaemon(t)
+	for _, args := range [][]string{{"leave", "c2"}, {"invite", "c2", "bob@example.com"}} {
+		_, err := d.Execute(t.Context(), args, nil)
+		if !errors.Is(err, client.ErrNotSignedIn) || strings.Contains(err.Error(), "no open conversation") {
+			t.Errorf("Execute(%q) while offline = %v, want ErrNotSignedIn", args, err)
+		}
+	}
+}

@@ -112,6 +112,10 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 	case "invite", "leave":
 		cv := cl.Conversation(rest[0])
 		if cv == nil {
+			if cl.Info().State != client.StateSignedIn {
+				// The conversations ended with the connection.
+				return nil, client.ErrNotSignedIn
+			}
 			return nil, errors.New(text("err.no-conv", rest[0]))
 		}
 		if cmd == "leave" {

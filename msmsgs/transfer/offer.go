@@ -2,6 +2,8 @@ package transfer
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +18,7 @@ func (m *Manager) OnInvite(conv *client.Conversation, from string, fields msnp.H
 	inv, err := msnftp.FromHeader(fields)
 	if err != nil {
 		if strings.EqualFold(fields.Get("Application-GUID"), msnftp.FileTransferGUID) {
-			m.log.Warn("file transfer: malformed invitation ignored", "from", from, "err", err)
+			m.malformedOffer(conv, from, fields, err)
 			return true
 		}
 		return false
@@ -77,4 +79,28 @@ func (m *Manager) onOffer(conv *client.Conversation, from string, inv *msnftp.In
 	if m.auto {
 		close(t.start)
 	}
+}
+
+// malformedOffer answers a file offer that cannot be parsed (a bad name
+// or size) with CANCEL, so the sender does not wait for an answer, and
+// tells the user.
+func (m *Manager) malformedOffer(conv *client.Conversation, from string, fields msnp.Header, err error) {
+	m.log.Warn("file transfer: malformed offer refused", "from", from, "err", err)
+	if !strings.EqualFold(fields.Get("Invitation-Command"), string(msnftp.CommandInvite)) {
+		return // a malformed answer: nothing to cancel
+	}
+	cookie, cerr := strconv.ParseUint(strings.TrimSpace(fields.Get("Invitation-Cookie")), 10, 32)
+	if cerr != nil || cookie == 0 {
+		return // no cookie the sender could match a CANCEL to
+	}
+	cancelMsg := &msnftp.Invitation{Command: msnftp.CommandCancel, Cookie: uint32(cookie), CancelCode: msnftp.CancelFail}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(m.ctx), 10*time.Second)
+		defer cancel()
+		if err := sendInvite(ctx, conv, cancelMsg, msnp.AckNegative); err != nil {
+			m.log.Debug("file transfer: CANCEL of a malformed offer not sent", "from", from, "err", err)
+		}
+	}()
+	m.publish(client.Event{Type: EventFailed, Cookie: uint32(cookie), Account: from, Conversation: conv.ID(),
+		Reason: "malformed-offer", Error: fmt.Sprintf("msmsgs: %s offered a file this device cannot read (%v); the offer was declined, ask them to send it again", from, err)})
 }

@@ -401,6 +401,15 @@ func (c *Conn) roundTrip(open bool, body []byte) error {
 	if err != nil {
 		return fmt.Errorf("gateway: %s: %w", op, err)
 	}
+	if c.kind == SB && isServerAddr(h.GatewayIP, c.ip) {
+		// Some gateways echo the switchboard address of IP= as GW-IP. It
+		// names the gateway host to use next, not a port to post to: the
+		// gateway's port stays the one of the gateway URL.
+		gh, _, _ := net.SplitHostPort(host)
+		if host, err = nextHost(c.base, gh); err != nil {
+			return fmt.Errorf("gateway: %s: %w", op, err)
+		}
+	}
 	c.mu.Lock()
 	if h.SessionID != "" {
 		c.sessionID = h.SessionID
@@ -461,6 +470,26 @@ func nextHost(base *url.URL, gw string) (string, error) {
 		return "", fmt.Errorf("bad GW-IP port %q", gw)
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// isServerAddr reports whether GW-IP gw names the MSNP server address ip
+// (the IP= of the open request, whose port defaults to 1863) rather than a
+// gateway.
+func isServerAddr(gw, ip string) bool {
+	if gw == "" || ip == "" {
+		return false
+	}
+	norm := func(a string) string {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return ""
+		}
+		return strings.ToLower(a)
+	}
+	sb := ip
+	if _, _, err := net.SplitHostPort(ip); err != nil {
+		sb = net.JoinHostPort(strings.Trim(ip, "[]"), DefaultPort)
+	}
+	return norm(gw) != "" && norm(gw) == norm(sb)
 }
 
 func validName(s string) bool {
