@@ -133,7 +133,7 @@ func (d *Dialer) direct(ctx context.Context, network, addr string) (net.Conn, er
 		if err == nil {
 			return c, nil
 		}
-		errs = append(errs, err)
+		errs = append(errs, dialDetail(err, ip, len(addrs) > 1))
 		if ctx.Err() != nil {
 			break
 		}
@@ -144,3 +144,29 @@ func (d *Dialer) direct(ctx context.Context, network, addr string) (net.Conn, er
 	return nil, &HopError{Hop: HopConnect, Addr: addr, Err: fmt.Errorf("connect to %s: %w", addr, errors.Join(errs...)),
 		Hint: "is the server running, and is its port open in the firewall?"}
 }
+
+// dialDetail keeps a dial error's chain but says the address once: the
+// HopError already names it, so net.OpError's "dial tcp ADDR:" prefix goes;
+// with several addresses for one name, each failure names its IP.
+func dialDetail(err error, ip string, many bool) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Err == nil {
+		return err
+	}
+	return &dialErr{op: op, ip: ip, many: many}
+}
+
+type dialErr struct {
+	op   *net.OpError
+	ip   string
+	many bool
+}
+
+func (e *dialErr) Error() string {
+	if e.many {
+		return e.ip + ": " + e.op.Err.Error()
+	}
+	return e.op.Err.Error()
+}
+
+func (e *dialErr) Unwrap() error { return e.op }
