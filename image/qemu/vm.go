@@ -494,7 +494,10 @@ func (v *VM) Run(ctx context.Context, cmd string, timeout time.Duration) (string
 	if _, err := v.Write([]byte(line)); err != nil {
 		return "", -1, err
 	}
-	re := regexp.MustCompile(fmt.Sprintf(`(?s)@@B%d@@\r?\n(.*?)@@RC%d=([0-9]+)@@`, n, n))
+	// Services log to the same console, so a log line may follow the
+	// begin marker before its newline; what they print while the command
+	// runs is part of the output.
+	re := regexp.MustCompile(fmt.Sprintf(`(?s)@@B%d@@[^\n]*\n(.*?)@@RC%d=([0-9]+)@@`, n, n))
 	m, err := v.Expect(ctx, re, timeout)
 	if err != nil {
 		return "", -1, fmt.Errorf("qemu: shell command %q: %w", cmd, err)
