@@ -6,6 +6,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/oemkit/messenger/feature/settings"
 )
 
 // Spec is everything Build needs to know about one image. sysgen fills it from
@@ -111,7 +113,7 @@ type Service struct {
 
 // Well-known paths in the image.
 const (
-	SettingsPath = "/etc/settings.json"
+	SettingsPath = settings.Path // the device settings file
 	ServicesPath = "/etc/deviceinit/services.json"
 	// DeviceInitPkg is the device init, linked to /bin/uinit.
 	DeviceInitPkg = "github.com/oemkit/messenger/image/deviceinit"

@@ -19,17 +19,17 @@ import (
 
 // Sentinel errors callers can branch on; every returned error wraps one.
 var (
-	ErrUnknownItem  = errors.New("unknown item")
-	ErrCycle        = errors.New("dependency cycle")
-	ErrConflict     = errors.New("conflict")
-	ErrUnprovided   = errors.New("capability not provided")
-	ErrAmbiguous    = errors.New("capability provided by several items")
-	ErrHardware     = errors.New("hardware missing on the board")
-	ErrCleared      = errors.New("required item is cleared")
-	ErrBSP          = errors.New("bad board support package")
-	ErrFlagValue    = errors.New("bad flag value")
-	ErrNotSelected  = errors.New("item not in the design")
-	ErrSettingClash = errors.New("settings conflict")
+	ErrUnknownItem = errors.New("unknown item")
+	ErrCycle       = errors.New("dependency cycle")
+	ErrConflict    = errors.New("conflict")
+	ErrUnprovided  = errors.New("capability not provided")
+	ErrAmbiguous   = errors.New("capability provided by several items")
+	ErrHardware    = errors.New("hardware missing on the board")
+	ErrCleared     = errors.New("required item is cleared")
+	ErrBSP         = errors.New("bad board support package")
+	ErrFlagValue   = errors.New("bad flag value")
+	ErrNotSelected = errors.New("item not in the design")
+	ErrSetting     = errors.New("bad setting")
 )
 
 // Design is what the OEM asked for.
@@ -49,6 +49,8 @@ type Result struct {
 	BSP *feature.Item
 	// Items are the selected items in build order (dependencies first).
 	Items []*Selected
+	// Catalog is the catalog the design was resolved over.
+	Catalog *feature.Catalog
 
 	byID map[string]*Selected
 }
@@ -163,7 +165,7 @@ func Resolve(cat *feature.Catalog, d Design) (*Result, error) {
 		roots = append(roots, id)
 	}
 
-	r := &Result{BSP: bsp, byID: map[string]*Selected{}}
+	r := &Result{BSP: bsp, Catalog: cat, byID: map[string]*Selected{}}
 	var queue []string
 	add := func(id string, from edge, root bool) {
 		s, ok := r.byID[id]

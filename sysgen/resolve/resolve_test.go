@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/feature/settings"
 )
 
 // bsp returns a board item with the given hardware kinds (as kind:bus).
@@ -271,10 +272,16 @@ func TestCombine(t *testing.T) {
 
 func TestMergeSettings(t *testing.T) {
 	b := bsp("b")
-	b.Settings = map[string]any{"a.x": "bsp"}
+	b.Settings = map[string]feature.Setting{"a.x": {Default: "bsp"}}
+	decl := func(typ settings.Type, def any) feature.Setting {
+		return feature.Setting{Type: typ, Default: def, Meaning: "m"}
+	}
 	cat := catalog(t, b,
-		item("SYSGEN_A", func(i *feature.Item) { i.Settings = map[string]any{"a.x": "feature", "a.y": int64(1)} }),
-		item("SYSGEN_B", func(i *feature.Item) { i.Settings = map[string]any{"a.y": int64(2)} }))
+		item("SYSGEN_A", func(i *feature.Item) {
+			i.Settings = map[string]feature.Setting{"a.x": decl(settings.String, "feature"), "a.y": decl(settings.Int, int64(1)),
+				"a.wait": decl(settings.Duration, "5s"), "a.unset": decl(settings.String, nil)}
+		}),
+		item("SYSGEN_B", func(i *feature.Item) { i.Settings = map[string]feature.Setting{"b.z": decl(settings.Int, int64(2))} }))
 	r, err := Resolve(cat, Design{BSP: "b", Set: []string{"SYSGEN_A"}})
 	if err != nil {
 		t.Fatal(err)
@@ -284,15 +291,44 @@ func TestMergeSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Setting{
-		{Key: "a.x", Value: "bsp", Source: "BSP_B", Overrides: []string{"SYSGEN_A"}},
-		{Key: "a.y", Value: int64(5), Source: "osdesign.toml", Overrides: []string{"SYSGEN_A"}},
+		{Key: "a.wait", Value: "5s", Type: settings.Duration, Owner: "SYSGEN_A", Source: "SYSGEN_A"},
+		{Key: "a.x", Value: "bsp", Type: settings.String, Owner: "SYSGEN_A", Source: "BSP_B", Overrides: []string{"SYSGEN_A"}},
+		{Key: "a.y", Value: int64(5), Type: settings.Int, Owner: "SYSGEN_A", Source: "osdesign.toml", Overrides: []string{"SYSGEN_A"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("MergeSettings (-want +got):\n%s", diff)
 	}
-	r, _ = Resolve(cat, Design{BSP: "b", Set: []string{"SYSGEN_A", "SYSGEN_B"}})
-	if _, err := MergeSettings(r, nil); !errors.Is(err, ErrSettingClash) || !strings.Contains(err.Error(), "SYSGEN_A") || !strings.Contains(err.Error(), "SYSGEN_B") {
-		t.Errorf("MergeSettings clash = %v, want ErrSettingClash naming both", err)
+	for _, tc := range []struct {
+		design string
+		want   []string
+	}{
+		{"[settings]\n\"a.wiat\" = \"1s\"\n", []string{"osdesign.toml:2", `unknown setting "a.wiat"`, "did you mean a.wait?"}},
+		{"[settings]\n\"b.z\" = 3\n", []string{`"b.z" belongs to SYSGEN_B`, "SYSGEN_B=1"}},
+		{"[settings]\n\"a.wait\" = 5\n", []string{"osdesign.toml:2", "a duration", `"60s"`}},
+		{"[settings]\n\"a.y\" = \"5\"\n", []string{"want an int"}},
+		{"\n[settings]\n\"zz.qq\" = 1\n", []string{"osdesign.toml:3", `unknown setting "zz.qq"`, "sysgen settings --all"}},
+	} {
+		f, err := ParseFile("osdesign.toml", []byte(tc.design))
+		if err != nil {
+			t.Fatalf("ParseFile(%q): %v", tc.design, err)
+		}
+		_, err = MergeSettings(r, f)
+		if !errors.Is(err, ErrSetting) {
+			t.Errorf("MergeSettings(%q) = %v, want ErrSetting", tc.design, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("MergeSettings(%q) = %q, want it to contain %q", tc.design, err, w)
+			}
+		}
+	}
+	// One item owns each setting.
+	_, err = feature.New([]*feature.Item{b,
+		item("SYSGEN_A", func(i *feature.Item) { i.Settings = map[string]feature.Setting{"a.x": decl(settings.String, "1")} }),
+		item("SYSGEN_B", func(i *feature.Item) { i.Settings = map[string]feature.Setting{"a.x": decl(settings.String, "2")} })})
+	if err == nil || !strings.Contains(err.Error(), "SYSGEN_A") || !strings.Contains(err.Error(), "SYSGEN_B") {
+		t.Errorf("two items declaring a.x: feature.New = %v, want an error naming both", err)
 	}
 }
 
