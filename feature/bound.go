@@ -30,7 +30,7 @@ var ManifestLimits = Limits{Size: MaxManifestSize, Nesting: 8, KeyParts: 8, KeyL
 // it leaves to the decoder, which then sees a bounded document.
 func CheckTOML(name string, data []byte, lim Limits) error {
 	if len(data) > lim.Size {
-		return fmt.Errorf("%s: %w: %d bytes, more than the %d allowed", name, ErrLimit, len(data), lim.Size)
+		return fmt.Errorf("%s: %w: larger than the %d bytes allowed", name, ErrLimit, lim.Size)
 	}
 	s := scanner{data: data, lim: lim, line: 1, name: name}
 	return s.document()

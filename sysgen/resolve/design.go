@@ -107,6 +107,9 @@ func ParseFile(path string, data []byte) (*File, error) {
 		return nil, fmt.Errorf("design: %s: %v", path, err)
 	}
 	for _, k := range md.Undecoded() {
+		if len(k) > 2 && k[0] == "settings" {
+			return nil, fmt.Errorf("design: %s:%d: setting %q is a table: settings are flat dotted keys, e.g. \"net.tcp_keepalive_time\" = \"60s\"", path, feature.KeyLine(data, k[:2]), k[1])
+		}
 		return nil, fmt.Errorf("design: %s: unknown key %q: allowed are bsp, flags, locales, certificates, settings", path, k.String())
 	}
 	for id := range f.Flags {
