@@ -18,6 +18,9 @@ type resolvedItem struct {
 	Title   string         `json:"title"`
 	Kind    string         `json:"kind"`
 	Why     [][]string     `json:"why"`
+	// WhyTotal is the number of reasons when why lists only the first
+	// resolve.MaxChains of them.
+	WhyTotal int            `json:"why_total,omitempty"`
 	Modules []string       `json:"modules,omitempty"`
 	Ports   []feature.Port `json:"ports,omitempty"`
 	License string         `json:"license"`
@@ -40,8 +43,12 @@ func runResolve(_ context.Context, c *Context, args []string) error {
 		out := resolvedDesign{BSP: r.BSP.BSP.Name, Arch: r.BSP.BSP.Arch, Flags: s.design.Set, Cleared: s.design.Cleared}
 		for _, sel := range r.Items {
 			it := sel.Item
-			out.Features = append(out.Features, resolvedItem{ID: it.ID, Title: it.Title, Kind: string(it.Kind),
-				Why: sel.Why(), Modules: it.Modules, Ports: it.Ports, License: it.License})
+			ri := resolvedItem{ID: it.ID, Title: it.Title, Kind: string(it.Kind),
+				Why: sel.Why(), Modules: it.Modules, Ports: it.Ports, License: it.License}
+			if n := sel.Reasons(); n > len(ri.Why) {
+				ri.WhyTotal = n
+			}
+			out.Features = append(out.Features, ri)
 		}
 		return writeJSON(c, out)
 	}
@@ -57,7 +64,7 @@ func runResolve(_ context.Context, c *Context, args []string) error {
 
 // whyText is the shortest chain, or "OEM flag"/"BSP" for roots.
 func whyText(sel *resolve.Selected) string {
-	chains := sel.Why()
+	chains := sel.Chains(1, resolve.MaxChainLen)
 	if len(chains) == 0 {
 		return ""
 	}
@@ -68,8 +75,8 @@ func whyText(sel *resolve.Selected) string {
 		return "OEM flag"
 	}
 	s := strings.Join(chains[0], " -> ")
-	if len(chains) > 1 {
-		s += fmt.Sprintf(" (+%d more)", len(chains)-1)
+	if n := sel.Reasons(); n > 1 {
+		s += fmt.Sprintf(" (+%d more)", n-1)
 	}
 	return s
 }

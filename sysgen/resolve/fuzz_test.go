@@ -90,6 +90,24 @@ func FuzzResolve(f *testing.F) {
 			}
 		}
 		for _, s := range r.Items {
+			for _, c := range s.Chains(0, 0) {
+				top, ok := r.Lookup(c[0])
+				if !ok || !top.Root || c[len(c)-1] != s.Item.ID {
+					t.Fatalf("%s: chain %v does not run from a root down to it", s.Item.ID, c)
+				}
+			}
+			for _, c := range s.Why() {
+				if len(c) > MaxChainLen {
+					t.Fatalf("%s: Why chain of %d ids, more than %d", s.Item.ID, len(c), MaxChainLen)
+				}
+			}
+			for _, c := range s.Item.Needs {
+				for _, p := range r.Items {
+					if contains(p.Item.Provides, c) && pos[p.Item.ID] > pos[s.Item.ID] {
+						t.Fatalf("%s needs %s but its provider %s is ordered after it", s.Item.ID, c, p.Item.ID)
+					}
+				}
+			}
 			for _, req := range s.Item.Requires {
 				p, ok := pos[req]
 				if !ok {

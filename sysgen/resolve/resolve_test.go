@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/oemkit/messenger/feature"
@@ -409,6 +410,111 @@ func BenchmarkResolveGenerated(b *testing.B) {
 				if len(r.Items) != n+1 {
 					b.Fatalf("resolved %d items, want %d", len(r.Items), n+1)
 				}
+			}
+		})
+	}
+}
+
+// chainCatalog is n items in one chain: SYSGEN_C0 requires SYSGEN_C1, which
+// requires SYSGEN_C2, and so on; every fifth item also needs a capability
+// that the next one provides.
+func chainCatalog(tb testing.TB, n int) *feature.Catalog {
+	items := []*feature.Item{bsp("gen", "nic:pci")}
+	for i := 0; i < n; i++ {
+		it := &feature.Item{ID: fmt.Sprintf("SYSGEN_C%d", i), Title: "c", Kind: feature.KindFeature}
+		if i+1 < n {
+			it.Requires = []string{fmt.Sprintf("SYSGEN_C%d", i+1)}
+			if i%5 == 0 {
+				it.Needs = []string{fmt.Sprintf("cap%d", i)}
+			}
+		}
+		if i%5 == 1 {
+			it.Provides = []string{fmt.Sprintf("cap%d", i-1)}
+		}
+		items = append(items, it)
+	}
+	c, err := feature.New(items)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// resolveAndList resolves the chain catalog and builds every item's why
+// chains as `sysgen resolve` does; it returns the number of ids listed.
+func resolveAndList(tb testing.TB, cat *feature.Catalog) int {
+	r, err := Resolve(cat, Design{BSP: "gen", Set: []string{"SYSGEN_C0"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids := 0
+	for _, s := range r.Items {
+		for _, c := range s.Why() {
+			ids += len(c)
+		}
+	}
+	return ids
+}
+
+// TestChainCatalogLinear resolves a 10,000-item chain and lists every
+// item's chains: the chains are cut (first id, "(N more)", the last ids),
+// and time and memory grow linearly (doubling the catalog at most
+// triples the memory), within fixed bounds.
+func TestChainCatalogLinear(t *testing.T) {
+	const n = 10_000
+	cat := chainCatalog(t, n)
+	r, err := Resolve(cat, Design{BSP: "gen", Set: []string{"SYSGEN_C0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := r.Lookup(fmt.Sprintf("SYSGEN_C%d", n-1))
+	why := last.Why()
+	if len(why) != 1 || len(why[0]) != MaxChainLen || why[0][0] != "SYSGEN_C0" || why[0][1] != fmt.Sprintf("(%d more)", n-MaxChainLen+1) || why[0][MaxChainLen-1] != last.Item.ID {
+		t.Errorf("Why(last) = %v, want [SYSGEN_C0 (%d more) ... %s] of %d ids", why, n-MaxChainLen+1, last.Item.ID, MaxChainLen)
+	}
+	full := last.Chains(0, 0)
+	if len(full) != 1 || len(full[0]) != n || full[0][0] != "SYSGEN_C0" || full[0][n-1] != last.Item.ID {
+		t.Errorf("Chains(0, 0) of the last item: %d chains, first of %d ids; want one chain of %d", len(full), len(full[0]), n)
+	}
+	// The provider of cap0 (SYSGEN_C1) has two reasons: C0 requires it and
+	// needs what it provides.
+	if p, _ := r.Lookup("SYSGEN_C1"); p.Reasons() != 2 {
+		t.Errorf("SYSGEN_C1 Reasons() = %d, want 2", p.Reasons())
+	}
+	for i, id := range r.IDs()[1:] { // after BSP_GEN, which needs nothing
+		if want := fmt.Sprintf("SYSGEN_C%d", n-1-i); id != want {
+			t.Fatalf("build order[%d] = %s, want %s (dependencies first)", i+1, id, want)
+		}
+	}
+
+	var ids int
+	took, alloc := measure(func() { ids = resolveAndList(t, cat) })
+	double := chainCatalog(t, 2*n)
+	took2, alloc2 := measure(func() { resolveAndList(t, double) })
+	t.Logf("%d items: %v, %d KB, %d ids listed; %d items: %v, %d KB", n, took, alloc>>10, ids, 2*n, took2, alloc2>>10)
+	// At most two reasons per item here (a provider is required and needed).
+	if ids > 2*(n+1)*MaxChainLen {
+		t.Errorf("listed %d ids for %d items, want at most %d", ids, n, 2*(n+1)*MaxChainLen)
+	}
+	if alloc > 64<<20 || took > 5*time.Second {
+		t.Errorf("resolving and listing %d items took %v and %d MB, want under 5s and 64 MB", n, took, alloc>>20)
+	}
+	if alloc2 > 3*alloc {
+		t.Errorf("memory grew %.1fx for twice the items (%d KB -> %d KB), want linear", float64(alloc2)/float64(alloc), alloc>>10, alloc2>>10)
+	}
+}
+
+// BenchmarkResolveChain resolves a single-chain catalog and builds every
+// item's why chains, as `sysgen resolve` does:
+//
+//	go test ./sysgen/resolve -run XXX -bench ResolveChain -benchmem
+func BenchmarkResolveChain(b *testing.B) {
+	for _, n := range []int{1000, 10_000} {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
+			cat := chainCatalog(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				resolveAndList(b, cat)
 			}
 		})
 	}
