@@ -14,16 +14,16 @@ import (
 // resolvedItem is one element of the `features` array of
 // `sysgen resolve --format json` (a contract: id, title, why).
 type resolvedItem struct {
-	ID      string         `json:"id"`
-	Title   string         `json:"title"`
-	Kind    string         `json:"kind"`
-	Why     [][]string     `json:"why"`
+	ID    string     `json:"id"`
+	Title string     `json:"title"`
+	Kind  string     `json:"kind"`
+	Why   [][]string `json:"why"`
 	// WhyTotal is the number of reasons when why lists only the first
 	// resolve.MaxChains of them.
 	WhyTotal int            `json:"why_total,omitempty"`
-	Modules []string       `json:"modules,omitempty"`
-	Ports   []feature.Port `json:"ports,omitempty"`
-	License string         `json:"license"`
+	Modules  []string       `json:"modules,omitempty"`
+	Ports    []feature.Port `json:"ports,omitempty"`
+	License  string         `json:"license"`
 }
 
 type resolvedDesign struct {
