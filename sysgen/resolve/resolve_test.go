@@ -303,11 +303,11 @@ func TestMergeSettings(t *testing.T) {
 		design string
 		want   []string
 	}{
-		{"[settings]\n\"a.wiat\" = \"1s\"\n", []string{"osdesign.toml:2", `unknown setting "a.wiat"`, "did you mean a.wait?"}},
+		{"[settings]\n\"a.wiat\" = \"1s\"\n", []string{"osdesign.toml:2", `bad setting: unknown key "a.wiat"`, "did you mean a.wait?"}},
 		{"[settings]\n\"b.z\" = 3\n", []string{`"b.z" belongs to SYSGEN_B`, "SYSGEN_B=1"}},
 		{"[settings]\n\"a.wait\" = 5\n", []string{"osdesign.toml:2", "a duration", `"60s"`}},
 		{"[settings]\n\"a.y\" = \"5\"\n", []string{"want an int"}},
-		{"\n[settings]\n\"zz.qq\" = 1\n", []string{"osdesign.toml:3", `unknown setting "zz.qq"`, "sysgen settings --all"}},
+		{"\n[settings]\n\"zz.qq\" = 1\n", []string{"osdesign.toml:3", `unknown key "zz.qq"`, "sysgen settings --all"}},
 	} {
 		f, err := ParseFile("osdesign.toml", []byte(tc.design))
 		if err != nil {

@@ -85,7 +85,7 @@ func MergeSettings(r *Result, f *File) ([]Setting, error) {
 					if hint == "" {
 						hint = "; `sysgen settings --all` lists the declared settings"
 					}
-					errs = append(errs, fmt.Errorf("design: %s: %w: unknown setting %q%s", at, ErrSetting, k, hint))
+					errs = append(errs, fmt.Errorf("design: %s: %w: unknown key %q%s", at, ErrSetting, k, hint))
 				}
 				continue
 			}
