@@ -69,9 +69,12 @@ type Item struct {
 	KernelModules []string `toml:"kernel_modules"`
 	// Services are started by the device init after drivers are bound.
 	Services []Service `toml:"services"`
-	// Settings are default values merged into the image's settings file
-	// (flat dotted keys, e.g. "msmsgs.server").
-	Settings map[string]any `toml:"settings"`
+	// Settings are the settings the item declares, by flat dotted key (e.g.
+	// "msmsgs.server"): type, default and meaning, as
+	// [settings."msmsgs.server"] tables. Defaults are merged into the image's
+	// settings file. A BSP may also override another item's default with a
+	// table that holds only default.
+	Settings map[string]Setting `toml:"settings"`
 	// Ports are the network ports the item uses.
 	Ports []Port `toml:"ports"`
 

@@ -19,7 +19,7 @@ import (
 const ManifestName = "feature.toml"
 
 // MaxManifestSize bounds a manifest file; anything larger is refused.
-const MaxManifestSize = 1 << 20
+const MaxManifestSize = 256 << 10
 
 // ErrManifest is wrapped by every error about a malformed manifest.
 var ErrManifest = errors.New("invalid manifest")
@@ -92,6 +92,7 @@ func New(items []*Item) (*Catalog, error) {
 			}
 		}
 	}
+	errs = append(errs, checkSettingOwners(c.Items)...)
 	bsps := map[string]*Item{}
 	for _, it := range c.Items {
 		if it.Kind != KindBSP {
@@ -158,9 +159,6 @@ func LoadFile(path string) (*Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: reading %s: %w", path, err)
 	}
-	if len(data) > MaxManifestSize {
-		return nil, fmt.Errorf("catalog: %s: %w: larger than %d bytes", path, ErrManifest, MaxManifestSize)
-	}
 	it, err := Parse(path, data)
 	if err != nil {
 		return nil, err
@@ -173,6 +171,9 @@ func LoadFile(path string) (*Item, error) {
 // Parse decodes one manifest strictly: unknown keys, wrong types and
 // missing required fields are errors that name the file and line.
 func Parse(name string, data []byte) (*Item, error) {
+	if err := CheckTOML(name, data, ManifestLimits); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrManifest, err)
+	}
 	var it Item
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&it)
 	if err != nil {
@@ -180,15 +181,15 @@ func Parse(name string, data []byte) (*Item, error) {
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("%s:%d: %w: %s", name, pe.Position.Line, ErrManifest, pe.Message)
 		}
-		return nil, fmt.Errorf("%s: %w: %v", name, ErrManifest, err)
+		hint := ""
+		if strings.Contains(err.Error(), "feature.Setting") {
+			hint = ` (declare each setting as a table: [settings."a.b"] with type, default and meaning)`
+		}
+		return nil, fmt.Errorf("%s: %w: %v%s", name, ErrManifest, err, hint)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		var errs []error
 		for _, k := range und {
-			// Settings values are free-form tables; anything else is unknown.
-			if len(k) > 0 && k[0] == "settings" {
-				continue
-			}
 			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, keyLine(data, k), ErrManifest, k.String()))
 		}
 		if len(errs) > 0 {
@@ -240,6 +241,9 @@ func (it *Item) validate() error {
 		}
 	default:
 		return fmt.Errorf("%s: kind = %q: use feature, driver or bsp", it.ID, it.Kind)
+	}
+	if err := it.validateSettings(); err != nil {
+		return err
 	}
 	if it.Kind != KindBSP && it.BSP != nil {
 		return fmt.Errorf("%s: [bsp] table only allowed with kind = \"bsp\"", it.ID)
@@ -339,6 +343,60 @@ func (b *BSP) validate() error {
 	}
 	return nil
 }
+
+// checkSettingOwners reports settings declared by two items, and BSP
+// overrides of settings nobody declares or with a value of the wrong type.
+func checkSettingOwners(items []*Item) []error {
+	var errs []error
+	owner := map[string]*Item{}
+	for _, it := range items {
+		for k, s := range it.Settings {
+			if s.Type == "" {
+				continue
+			}
+			if prev, dup := owner[k]; dup {
+				errs = append(errs, fmt.Errorf("catalog: setting %q is declared by %s (%s) and %s (%s): one item owns each setting; a BSP may override its default", k, prev.ID, prev.File, it.ID, it.File))
+				continue
+			}
+			owner[k] = it
+		}
+	}
+	known := make([]string, 0, len(owner))
+	for k := range owner {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	for _, it := range items {
+		keys := make([]string, 0, len(it.Settings))
+		for k := range it.Settings {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			s := it.Settings[k]
+			if s.Type != "" {
+				continue
+			}
+			o, ok := owner[k]
+			if !ok {
+				errs = append(errs, fmt.Errorf("catalog: %s: %s overrides setting %q, which no item declares%s", it.File, it.ID, k, Suggest(k, known)))
+				continue
+			}
+			v, err := o.Settings[k].Type.Normalize(s.Default)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("catalog: %s: %s overrides setting %q (declared by %s): %w", it.File, it.ID, k, o.ID, err))
+				continue
+			}
+			s.Default = v
+			it.Settings[k] = s
+		}
+	}
+	return errs
+}
+
+// KeyLine returns the line of a key in a TOML document (1 when not found),
+// for error messages; it tracks table headers so that "a.b" is found under [a].
+func KeyLine(data []byte, key []string) int { return keyLine(data, key) }
 
 // keyLine finds the line of a key in a TOML document, for error messages.
 // It tracks table headers so that "a.b" is found under [a].

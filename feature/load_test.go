@@ -17,8 +17,10 @@ requires = ["SYSGEN_OTHER"]
 needs = ["audio"]
 commands = ["./msmsgs"]
 
-[settings]
-"x.y" = 1
+[settings."x.y"]
+type = "int"
+default = 1
+meaning = "a test setting"
 
 [[ports]]
 proto = "tcp"
@@ -48,6 +50,16 @@ func TestParse(t *testing.T) {
 		{"file escapes folder", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n[[files]]\nsrc=\"../x\"\ndst=\"/x\"\n", "inside the item's folder"},
 		{"bsp without table", "id = \"BSP_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\nkind=\"bsp\"\n", "needs a [bsp] table"},
 		{"wrong type", "id = 5\n", "x.toml"},
+		{"flat setting", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n[settings]\n\"a.b\" = 1\n", "declare each setting as a table"},
+		{"setting without type", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n[settings.\"a.b\"]\ndefault = 1\nmeaning = \"m\"\n", "type = \"\": use one of"},
+		{"setting bad type", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n[settings.\"a.b\"]\ntype = \"float\"\nmeaning = \"m\"\n", "type = \"float\""},
+		{"setting without meaning", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n[settings.\"a.b\"]\ntype = \"int\"\n", "missing meaning"},
+		{"setting default wrong type", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n[settings.\"a.b\"]\ntype = \"duration\"\ndefault = 60\nmeaning = \"m\"\n", "want a duration"},
+		{"setting bad key", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n[settings.\"A B\"]\ntype = \"int\"\nmeaning = \"m\"\n", "lower-case dotted"},
+		{"setting unknown field", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n[settings.\"a.b\"]\ntype = \"int\"\nmeaning = \"m\"\ndefualt = 1\n", "unknown key"},
+		{"deep nesting refused", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\nx = " + strings.Repeat("[", 9) + "\n", "nested deeper than 8"},
+		{"long dotted key refused", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n" + strings.Repeat("a.", 9) + "a = 1\n", "more than 8 parts"},
+		{"long key refused", "id = \"SYSGEN_A\"\ntitle=\"A\"\nname_source=\"ce5\"\nlicense=\"MIT\"\n" + strings.Repeat("k", 129) + " = 1\n", "longer than 128 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

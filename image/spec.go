@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/oemkit/messenger/feature/settings"
 )
 
 // Spec is everything Build needs to know about one image. Package
@@ -118,7 +120,7 @@ type Service struct {
 
 // Well-known paths in the image.
 const (
-	SettingsPath = "/etc/settings.json"
+	SettingsPath = settings.Path // the device settings file
 	ServicesPath = "/etc/deviceinit/services.json"
 	// DeviceInitPkg is the device init, linked to /bin/uinit.
 	DeviceInitPkg = "github.com/oemkit/messenger/image/deviceinit"

@@ -1,12 +1,15 @@
 package network
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"periph.io/x/conn/v3/driver/driverreg"
 
 	"github.com/oemkit/messenger/drivers/virtio"
+	"github.com/oemkit/messenger/feature/settings"
 
 	_ "github.com/oemkit/messenger/drivers/rng" // registers "rng", which this driver runs after
 )
@@ -30,6 +33,26 @@ type Driver struct {
 	DHCPTimeout time.Duration
 	// Modules loads modules; nil opens the running kernel's module index.
 	Modules func() (Modules, error)
+	// Settings gives the device settings (the TCP keepalive values); nil
+	// uses settings.Device. Without a settings file the kernel's TCP values
+	// stay.
+	Settings func() (*settings.File, error)
+}
+
+// sysctls returns the TCP sysctls from the device settings.
+func (d *Driver) sysctls() ([]Sysctl, error) {
+	load := d.Settings
+	if load == nil {
+		load = settings.Device
+	}
+	f, err := load()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	return Sysctls(f)
 }
 
 // String returns "network".

@@ -48,7 +48,11 @@ func (d *Driver) Init() (bool, error) {
 	if err := linkUp("lo"); err != nil {
 		return true, err
 	}
-	if err := SetSysctls(d.ProcRoot); err != nil {
+	sysctls, err := d.sysctls()
+	if err != nil {
+		return true, err
+	}
+	if err := SetSysctls(d.ProcRoot, sysctls); err != nil {
 		return true, err
 	}
 	deadline := time.Now().Add(d.LinkTimeout)

@@ -13,19 +13,22 @@
 // # Keepalive
 //
 // Messenger keeps a notification server connection open for hours; a NAT or
-// a peer that vanishes leaves it half-open. The driver sets:
+// a peer that vanishes leaves it half-open. The driver writes the TCP/IP
+// item's (SYSGEN_TCPIP) settings from the device settings file to the kernel:
 //
-//	net.ipv4.tcp_keepalive_time   = 60  (idle seconds before the first probe)
-//	net.ipv4.tcp_keepalive_intvl  = 10  (seconds between probes)
-//	net.ipv4.tcp_keepalive_probes = 6   (unanswered probes before reset)
-//	net.ipv4.tcp_retries2         = 8   (retransmissions of unacked data)
+//	net.tcp_keepalive_time   -> net.ipv4.tcp_keepalive_time   (default 60s: idle time before the first probe)
+//	net.tcp_keepalive_intvl  -> net.ipv4.tcp_keepalive_intvl  (default 10s: time between probes)
+//	net.tcp_keepalive_probes -> net.ipv4.tcp_keepalive_probes (default 6: unanswered probes before reset)
+//	net.tcp_retries2         -> net.ipv4.tcp_retries2         (default 8: retransmissions of unacked data)
 //
-// so an idle half-open connection with SO_KEEPALIVE is detected within
-// 60 + 6*10 = 120 s, and one with data in flight within about 100 s
-// (8 retransmissions with exponential backoff from a 200 ms RTO: 0.2 s *
-// (2^9 - 1) = 102 s) instead of the default 924 s. The keepalive sysctls only
-// apply to sockets that enable SO_KEEPALIVE without setting their own timers;
-// Go's net.Dialer sets per-socket values (15 s by default), which win.
+// With the defaults an idle half-open connection with SO_KEEPALIVE is
+// detected within 60 + 6*10 = 120 s, and one with data in flight within
+// about 100 s (8 retransmissions with exponential backoff from a 200 ms RTO:
+// 0.2 s * (2^9 - 1) = 102 s) instead of the kernel's 924 s. An OEM changes
+// them in osdesign.toml [settings]; a key the file lacks leaves the kernel's
+// value. The keepalive sysctls only apply to sockets that enable SO_KEEPALIVE
+// without setting their own timers; Go's net.Dialer sets per-socket values
+// (15 s by default), which win.
 package network
 
 import (
@@ -36,19 +39,65 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/oemkit/messenger/drivers/sysfs"
+	"github.com/oemkit/messenger/feature/settings"
 )
 
-// Sysctls are the TCP settings the driver writes, as /proc/sys paths
-// relative to /proc/sys and values.
-var Sysctls = []struct{ Key, Value string }{
-	{"net/ipv4/tcp_keepalive_time", "60"},
-	{"net/ipv4/tcp_keepalive_intvl", "10"},
-	{"net/ipv4/tcp_keepalive_probes", "6"},
-	{"net/ipv4/tcp_retries2", "8"},
+// Sysctl is one kernel setting the driver writes: a path relative to
+// /proc/sys and its value.
+type Sysctl struct{ Key, Value string }
+
+// Settings keys (declared by SYSGEN_TCPIP) the driver writes as sysctls.
+const (
+	SettingKeepaliveTime   = "net.tcp_keepalive_time"
+	SettingKeepaliveIntvl  = "net.tcp_keepalive_intvl"
+	SettingKeepaliveProbes = "net.tcp_keepalive_probes"
+	SettingRetries2        = "net.tcp_retries2"
+)
+
+// Sysctls returns the TCP sysctls for the settings in f: the keepalive
+// timers in whole seconds, the counts as they are. A key f lacks is left
+// out (the kernel keeps its value); a value of the wrong type or a timer
+// that is not whole seconds is an error naming the setting.
+func Sysctls(f *settings.File) ([]Sysctl, error) {
+	var out []Sysctl
+	var errs []error
+	secs := func(key, sysctl string, d time.Duration, err error) {
+		switch {
+		case settings.IsUnset(err):
+		case err != nil:
+			errs = append(errs, fmt.Errorf("network: %w", err))
+		case d < time.Second || d%time.Second != 0 || d > 24*time.Hour:
+			errs = append(errs, fmt.Errorf("network: setting %s = %v: the kernel takes whole seconds from 1s to 24h; set it in osdesign.toml [settings]", key, d))
+		default:
+			out = append(out, Sysctl{sysctl, strconv.FormatInt(int64(d/time.Second), 10)})
+		}
+	}
+	count := func(key, sysctl string, n, max int64, err error) {
+		switch {
+		case settings.IsUnset(err):
+		case err != nil:
+			errs = append(errs, fmt.Errorf("network: %w", err))
+		case n < 1 || n > max:
+			errs = append(errs, fmt.Errorf("network: setting %s = %d: want 1 to %d; set it in osdesign.toml [settings]", key, n, max))
+		default:
+			out = append(out, Sysctl{sysctl, strconv.FormatInt(n, 10)})
+		}
+	}
+	d, err := f.Duration(SettingKeepaliveTime)
+	secs(SettingKeepaliveTime, "net/ipv4/tcp_keepalive_time", d, err)
+	d, err = f.Duration(SettingKeepaliveIntvl)
+	secs(SettingKeepaliveIntvl, "net/ipv4/tcp_keepalive_intvl", d, err)
+	n, err := f.Int(SettingKeepaliveProbes)
+	count(SettingKeepaliveProbes, "net/ipv4/tcp_keepalive_probes", n, 127, err)
+	n, err = f.Int(SettingRetries2)
+	count(SettingRetries2, "net/ipv4/tcp_retries2", n, 255, err)
+	return out, errors.Join(errs...)
 }
 
 // NIC is a network controller found in sysfs. Note that NIC.Device is the
@@ -209,9 +258,9 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	return os.Rename(f.Name(), path)
 }
 
-// SetSysctls writes Sysctls under procRoot ("/proc" on a device).
-func SetSysctls(procRoot string) error {
-	for _, s := range Sysctls {
+// SetSysctls writes sysctls under procRoot ("/proc" on a device).
+func SetSysctls(procRoot string, sysctls []Sysctl) error {
+	for _, s := range sysctls {
 		p := filepath.Join(procRoot, "sys", filepath.FromSlash(s.Key))
 		if err := os.WriteFile(p, []byte(s.Value+"\n"), 0o644); err != nil {
 			return fmt.Errorf("network: sysctl %s=%s: %w", strings.ReplaceAll(s.Key, "/", "."), s.Value, err)

@@ -1,14 +1,19 @@
 package network
 
 import (
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/feature/settings"
 )
 
 // fakeDev adds a device with a modalias under devices/ and links it into
@@ -172,32 +177,116 @@ func TestResolvConf(t *testing.T) {
 	}
 }
 
+// tcpipDefaults is the settings file the image carries for the defaults
+// SYSGEN_TCPIP declares in its manifest.
+func tcpipDefaults(t *testing.T) map[string]any {
+	t.Helper()
+	it, err := feature.LoadFile(filepath.Join("..", "..", "feature", "tcpip", feature.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]any{}
+	for k, s := range it.Settings {
+		m[k] = s.Default
+	}
+	return m
+}
+
+func settingsFile(t *testing.T, m map[string]any) *settings.File {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := settings.Parse("settings.json", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestSysctlsFromSettings(t *testing.T) {
+	m := tcpipDefaults(t)
+	got, err := Sysctls(settingsFile(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := map[string]int{}
+	for _, s := range got {
+		n, err := strconv.Atoi(s.Value)
+		if err != nil {
+			t.Fatalf("%s = %q, not a number", s.Key, s.Value)
+		}
+		v[s.Key] = n
+	}
+	if len(v) != 4 {
+		t.Errorf("Sysctls(defaults) = %v, want the 4 TCP sysctls", got)
+	}
+	// The documented half-open bound follows from the manifest's defaults.
+	if got := v["net/ipv4/tcp_keepalive_time"] + v["net/ipv4/tcp_keepalive_probes"]*v["net/ipv4/tcp_keepalive_intvl"]; got != 120 {
+		t.Errorf("keepalive detection bound = %d s, want the documented 120 s", got)
+	}
+	if v["net/ipv4/tcp_retries2"] != 8 {
+		t.Errorf("tcp_retries2 = %d, want the documented 8", v["net/ipv4/tcp_retries2"])
+	}
+
+	// An OEM override reaches the kernel value.
+	m[SettingKeepaliveTime] = "2m"
+	got, err = Sysctls(settingsFile(t, m))
+	if err != nil || got[0] != (Sysctl{"net/ipv4/tcp_keepalive_time", "120"}) {
+		t.Errorf("Sysctls(time=2m) = %v, %v, want tcp_keepalive_time 120", got, err)
+	}
+	// A key the file lacks leaves the kernel's value.
+	delete(m, SettingRetries2)
+	got, err = Sysctls(settingsFile(t, m))
+	if err != nil || len(got) != 3 {
+		t.Errorf("Sysctls(without retries2) = %v, %v, want 3 sysctls", got, err)
+	}
+	for _, tc := range []struct {
+		key  string
+		val  any
+		want string
+	}{
+		{SettingKeepaliveTime, "1500ms", "whole seconds"},
+		{SettingKeepaliveTime, 60, "want a duration"},
+		{SettingKeepaliveProbes, "6", "want an int"},
+		{SettingKeepaliveProbes, 0, "want 1 to 127"},
+	} {
+		bad := tcpipDefaults(t)
+		bad[tc.key] = tc.val
+		if _, err := Sysctls(settingsFile(t, bad)); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("Sysctls(%s=%v) = %v, want an error naming the key and %q", tc.key, tc.val, err, tc.want)
+		}
+	}
+}
+
 func TestSetSysctls(t *testing.T) {
 	proc := t.TempDir()
 	os.MkdirAll(filepath.Join(proc, "sys", "net", "ipv4"), 0o755)
-	if err := SetSysctls(proc); err != nil {
+	sysctls, err := Sysctls(settingsFile(t, tcpipDefaults(t)))
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range Sysctls {
+	if err := SetSysctls(proc, sysctls); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sysctls {
 		b, err := os.ReadFile(filepath.Join(proc, "sys", s.Key))
 		if err != nil || strings.TrimSpace(string(b)) != s.Value {
 			t.Errorf("%s = %q, %v, want %s", s.Key, b, err, s.Value)
 		}
 	}
-	// The documented half-open bound follows from the values.
-	v := map[string]int{}
-	for _, s := range Sysctls {
-		var n int
-		for _, c := range s.Value {
-			n = n*10 + int(c-'0')
-		}
-		v[s.Key] = n
-	}
-	if got := v["net/ipv4/tcp_keepalive_time"] + v["net/ipv4/tcp_keepalive_probes"]*v["net/ipv4/tcp_keepalive_intvl"]; got != 120 {
-		t.Errorf("keepalive detection bound = %d s, want the documented 120 s", got)
-	}
-	if err := SetSysctls(filepath.Join(t.TempDir(), "nope")); err == nil {
+	if err := SetSysctls(filepath.Join(t.TempDir(), "nope"), sysctls); err == nil {
 		t.Errorf("SetSysctls(missing /proc) = nil, want error")
+	}
+	// The driver reads them through its settings source.
+	d := &Driver{Settings: func() (*settings.File, error) { return settingsFile(t, tcpipDefaults(t)), nil }}
+	if got, err := d.sysctls(); err != nil || len(got) != 4 {
+		t.Errorf("Driver.sysctls() = %v, %v, want 4", got, err)
+	}
+	d.Settings = func() (*settings.File, error) { return settings.Load(filepath.Join(t.TempDir(), "none.json")) }
+	if got, err := d.sysctls(); err != nil || len(got) != 0 {
+		t.Errorf("Driver.sysctls() without a settings file = %v, %v, want none and no error", got, err)
 	}
 }
 

@@ -1,6 +1,8 @@
 package timesvc
 
 import (
+	"github.com/oemkit/messenger/feature/settings"
+
 	"encoding/binary"
 	"errors"
 	"os"
@@ -179,23 +181,32 @@ func TestNewSample(t *testing.T) {
 }
 
 func TestConfigFromSettings(t *testing.T) {
-	c, err := ConfigFromSettings(map[string]any{"timesvc.server": "10.0.2.2:123", "timesvc.poll_min": 16.0, "timesvc.poll_max": int64(2048), "timesvc.step_ms": 500.0})
+	file := func(js string) *settings.File {
+		f, err := settings.Parse("test", []byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	c, err := ConfigFromSettings(file(`{"timesvc.server": "10.0.2.2:123", "timesvc.poll_min": "16s", "timesvc.poll_max": "34m8s", "timesvc.step_threshold": "500ms"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Server != "10.0.2.2:123" || c.MinPoll != 16*time.Second || c.MaxPoll != 2048*time.Second || c.StepThreshold != 500*time.Millisecond {
 		t.Errorf("ConfigFromSettings = %+v", c)
 	}
-	for _, bad := range []map[string]any{
-		{"timesvc.server": 123.0},
-		{"timesvc.poll_min": 1.0},
-		{"timesvc.poll_min": "64"},
-		{"timesvc.poll_max": 64.5},
-		{"timesvc.step_ms": -1.0},
+	for _, bad := range []string{
+		`{"timesvc.server": 123}`,
+		`{"timesvc.poll_min": 64}`,
+		`{"timesvc.poll_max": "soon"}`,
+		`{"timesvc.step_threshold": "100h"}`,
 	} {
-		if _, err := ConfigFromSettings(bad); err == nil {
-			t.Errorf("ConfigFromSettings(%v) = nil error, want one", bad)
+		if _, err := ConfigFromSettings(file(bad)); err == nil {
+			t.Errorf("ConfigFromSettings(%s) = nil error, want one", bad)
 		}
+	}
+	if c, err := ConfigFromSettings(file(`{"timesvc.poll_min": "1s"}`)); err != nil || c.Validate() == nil {
+		t.Errorf("poll_min 1s: ConfigFromSettings err %v, Validate must refuse it (RFC 4330 floor)", err)
 	}
 	cfg := Config{Server: "ntp", MinPoll: 64 * time.Second, MaxPoll: 32 * time.Second}
 	if err := cfg.Validate(); err == nil {

@@ -104,7 +104,7 @@ func TestQEMUSetsClock(t *testing.T) {
 SYSGEN_MESSENGER = true
 [settings]
 "timesvc.server" = %q
-"timesvc.poll_min" = 16
+"timesvc.poll_min" = "16s"
 `, server)), 0o644); err != nil {
 		t.Fatal(err)
 	}

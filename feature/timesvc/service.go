@@ -1,12 +1,13 @@
 package timesvc
 
 import (
+	"github.com/oemkit/messenger/feature/settings"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -54,10 +55,10 @@ type Config struct {
 	// Server is the SNTP server, host or host:port (timesvc.server).
 	Server string
 	// MinPoll and MaxPoll bound the poll interval (timesvc.poll_min,
-	// timesvc.poll_max, in seconds); zero means the default.
+	// timesvc.poll_max); zero means the default.
 	MinPoll, MaxPoll time.Duration
 	// StepThreshold: offsets beyond it are stepped, others slewed
-	// (timesvc.step_ms); zero means the default.
+	// (timesvc.step_threshold); zero means the default.
 	StepThreshold time.Duration
 	// Timeout bounds one request; zero means DefaultTimeout.
 	Timeout time.Duration
@@ -203,7 +204,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("timesvc: timesvc.poll_max = %v is below timesvc.poll_min = %v", c.MaxPoll, c.MinPoll)
 	}
 	if c.StepThreshold < 0 {
-		return fmt.Errorf("timesvc: timesvc.step_ms = %v is negative", c.StepThreshold)
+		return fmt.Errorf("timesvc: timesvc.step_threshold = %v is negative", c.StepThreshold)
 	}
 	if c.Clock == nil {
 		c.Clock = SystemClock{}
@@ -214,45 +215,45 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// ConfigFromSettings reads the service's keys from the device's merged
-// settings (a flat map, as /etc/settings.json holds): timesvc.server
-// (string), timesvc.poll_min and timesvc.poll_max (seconds), timesvc.step_ms
-// (milliseconds). Missing keys keep their defaults.
-func ConfigFromSettings(s map[string]any) (Config, error) {
+// ConfigFromSettings reads the service's keys from the device's settings
+// through the typed loader: timesvc.server (string), timesvc.poll_min and
+// timesvc.poll_max (durations), timesvc.step_threshold (duration). Keys the
+// file does not hold keep their defaults.
+func ConfigFromSettings(f *settings.File) (Config, error) {
 	var c Config
-	if v, ok := s["timesvc.server"]; ok {
-		str, isStr := v.(string)
-		if !isStr {
-			return c, fmt.Errorf("timesvc: timesvc.server = %v: want a string, host or host:port", v)
-		}
-		c.Server = str
+	var err error
+	if c.Server, err = f.Text("timesvc.server"); err != nil && !settings.IsUnset(err) {
+		return c, err
 	}
-	num := func(key string, lo, hi float64, unit time.Duration, dst *time.Duration) error {
-		v, ok := s[key]
-		if !ok {
-			return nil
+	duration := func(key string, v time.Duration, err error, dst *time.Duration) error {
+		switch {
+		case settings.IsUnset(err):
+		case err != nil:
+			return err
+		case v > MaxPollLimit:
+			return fmt.Errorf("timesvc: %s = %v is more than %v", key, v, MaxPollLimit)
+		default:
+			*dst = v
 		}
-		f, isNum := v.(float64)
-		if i, isInt := v.(int64); isInt {
-			f, isNum = float64(i), true
-		}
-		if !isNum || f != math.Trunc(f) || f < lo || f > hi {
-			return fmt.Errorf("timesvc: %s = %v: want a whole number from %v to %v", key, v, lo, hi)
-		}
-		*dst = time.Duration(f) * unit
 		return nil
 	}
-	if err := num("timesvc.poll_min", FloorPoll.Seconds(), 1<<17, time.Second, &c.MinPoll); err != nil {
+	v, err := f.Duration("timesvc.poll_min")
+	if err := duration("timesvc.poll_min", v, err, &c.MinPoll); err != nil {
 		return c, err
 	}
-	if err := num("timesvc.poll_max", FloorPoll.Seconds(), 1<<17, time.Second, &c.MaxPoll); err != nil {
+	v, err = f.Duration("timesvc.poll_max")
+	if err := duration("timesvc.poll_max", v, err, &c.MaxPoll); err != nil {
 		return c, err
 	}
-	if err := num("timesvc.step_ms", 0, 1<<31, time.Millisecond, &c.StepThreshold); err != nil {
+	v, err = f.Duration("timesvc.step_threshold")
+	if err := duration("timesvc.step_threshold", v, err, &c.StepThreshold); err != nil {
 		return c, err
 	}
 	return c, nil
 }
+
+// MaxPollLimit bounds the durations in the settings (36 h).
+const MaxPollLimit = 36 * time.Hour
 
 // Service keeps a clock set from one SNTP server.
 type Service struct {

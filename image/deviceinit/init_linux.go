@@ -14,13 +14,13 @@ import (
 
 	"golang.org/x/sys/unix"
 	"periph.io/x/conn/v3/driver/driverreg"
+
+	"github.com/oemkit/messenger/feature/settings"
 )
 
-// Paths the image builder writes.
-const (
-	settingsPath = "/etc/settings.json"
-	servicesPath = "/etc/deviceinit/services.json"
-)
+// servicesPath is the services file the image builder writes; the settings
+// file is settings.Path.
+const servicesPath = "/etc/deviceinit/services.json"
 
 // console writes marker lines; it is safe for concurrent use through mu.
 type console struct {
@@ -161,14 +161,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	rep := readyReport{InitMS: initMS, Interfaces: interfaces(), Services: []string{}, AudioDevices: []string{}}
-	var settings map[string]any
-	if b, err := os.ReadFile(settingsPath); err != nil {
+	// One load per process, shared with the drivers bound above.
+	set, err := settings.Device()
+	if err != nil {
 		rep.SettingsErr = err.Error()
-	} else if err := json.Unmarshal(b, &settings); err != nil {
-		rep.SettingsErr = err.Error()
+	} else {
+		rep.Settings = set.Len()
 	}
-	rep.Settings = len(settings)
-	rep.State = mountState(settings)
+	rep.State = mountState(set)
 	var services []service
 	if b, err := os.ReadFile(servicesPath); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {

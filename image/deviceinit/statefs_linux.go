@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/oemkit/messenger/feature/settings"
 )
 
 // Settings keys of SYSGEN_STATEFS.
@@ -19,9 +21,18 @@ const (
 // on state.mount, ext4) before any service starts, so what services keep
 // under it survives a reboot, as on a flashed device. It returns a line
 // for the ready report; on failure state stays in RAM and the line says why.
-func mountState(m map[string]any) string {
-	dev, _ := m[stateDeviceKey].(string)
-	mnt, _ := m[stateMountKey].(string)
+func mountState(f *settings.File) string {
+	if f == nil {
+		return "in RAM: no settings file"
+	}
+	dev, err := f.Text(stateDeviceKey)
+	if err != nil {
+		return "in RAM: " + err.Error()
+	}
+	mnt, err := f.Text(stateMountKey)
+	if err != nil {
+		return "in RAM: " + err.Error()
+	}
 	if dev == "" || mnt == "" {
 		return fmt.Sprintf("in RAM: set %s and %s in the design", stateDeviceKey, stateMountKey)
 	}

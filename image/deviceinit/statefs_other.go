@@ -2,5 +2,7 @@
 
 package main
 
+import "github.com/oemkit/messenger/feature/settings"
+
 // mountState does nothing without SYSGEN_STATEFS: state stays in RAM.
-func mountState(map[string]any) string { return "" }
+func mountState(*settings.File) string { return "" }

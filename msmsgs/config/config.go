@@ -4,6 +4,8 @@
 package config
 
 import (
+	"github.com/oemkit/messenger/feature/settings"
+
 	"encoding/json"
 	"errors"
 	"flag"
@@ -356,7 +358,7 @@ func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) err
 const DefaultCtl = "/run/msmsgs.sock"
 
 // DeviceSettings is the settings file the image carries (sysgen writes it).
-const DeviceSettings = "/etc/settings.json"
+const DeviceSettings = settings.Path
 
 // DownloadsDir is msmsgs.downloads or its default.
 func (s *Settings) DownloadsDir() string {

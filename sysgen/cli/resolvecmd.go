@@ -15,13 +15,16 @@ import (
 // resolvedItem is one element of the `features` array of
 // `sysgen resolve --format json` (a contract: id, title, why).
 type resolvedItem struct {
-	ID      string         `json:"id"`
-	Title   string         `json:"title"`
-	Kind    string         `json:"kind"`
-	Why     [][]string     `json:"why"`
-	Modules []string       `json:"modules,omitempty"`
-	Ports   []feature.Port `json:"ports,omitempty"`
-	License string         `json:"license"`
+	ID    string     `json:"id"`
+	Title string     `json:"title"`
+	Kind  string     `json:"kind"`
+	Why   [][]string `json:"why"`
+	// WhyTotal is the number of reasons when why lists only the first
+	// resolve.MaxChains of them.
+	WhyTotal int            `json:"why_total,omitempty"`
+	Modules  []string       `json:"modules,omitempty"`
+	Ports    []feature.Port `json:"ports,omitempty"`
+	License  string         `json:"license"`
 	// Pending says what of the item is still to come (absent when the
 	// image carries working code for it).
 	Pending string `json:"pending,omitempty"`
@@ -46,8 +49,12 @@ func runResolve(_ context.Context, c *Context, args []string) error {
 		out := resolvedDesign{BSP: r.BSP.BSP.Name, Arch: r.BSP.BSP.Arch, Flags: s.design.Set, Cleared: s.design.Cleared}
 		for _, sel := range r.Items {
 			it := sel.Item
-			out.Features = append(out.Features, resolvedItem{ID: it.ID, Title: it.Title, Kind: string(it.Kind),
-				Why: sel.Why(), Modules: it.Modules, Ports: it.Ports, License: it.License, Pending: it.Pending})
+			ri := resolvedItem{ID: it.ID, Title: it.Title, Kind: string(it.Kind),
+				Why: sel.Why(), Modules: it.Modules, Ports: it.Ports, License: it.License, Pending: it.Pending}
+			if n := sel.Reasons(); n > len(ri.Why) {
+				ri.WhyTotal = n
+			}
+			out.Features = append(out.Features, ri)
 			if it.Pending != "" {
 				out.Pending = append(out.Pending, it.ID)
 			}
@@ -69,7 +76,7 @@ func runResolve(_ context.Context, c *Context, args []string) error {
 
 // whyText is the shortest chain, or "OEM flag"/"BSP" for roots.
 func whyText(sel *resolve.Selected) string {
-	chains := sel.Why()
+	chains := sel.Chains(1, resolve.MaxChainLen)
 	if len(chains) == 0 {
 		return ""
 	}
@@ -80,8 +87,8 @@ func whyText(sel *resolve.Selected) string {
 		return "OEM flag"
 	}
 	s := strings.Join(chains[0], " -> ")
-	if len(chains) > 1 {
-		s += fmt.Sprintf(" (+%d more)", len(chains)-1)
+	if n := sel.Reasons(); n > 1 {
+		s += fmt.Sprintf(" (+%d more)", n-1)
 	}
 	return s
 }

@@ -36,10 +36,20 @@ func runWhy(_ context.Context, c *Context, args []string) error {
 		return fmt.Errorf("sysgen why: %w: %s is not in this design; run `sysgen why-not %s` to see why", resolve.ErrNotSelected, id, id)
 	}
 	fmt.Fprintf(c.Stdout, "%s (%s) is in the design because:\n", id, sel.Item.Title)
-	for _, chain := range sel.Why() {
+	printChains(c, sel, s)
+	return nil
+}
+
+// printChains prints the first resolve.MaxChains chains of one item in
+// full, then how many reasons are left out.
+func printChains(c *Context, sel *resolve.Selected, s *session) {
+	chains := sel.Chains(resolve.MaxChains, 0)
+	for _, chain := range chains {
 		fmt.Fprintf(c.Stdout, "  %s\n", describeChain(chain, s))
 	}
-	return nil
+	if n := sel.Reasons() - len(chains); n > 0 {
+		fmt.Fprintf(c.Stdout, "  ... and %d more reasons (`sysgen resolve --format json` counts them in why_total)\n", n)
+	}
 }
 
 func describeChain(chain []string, s *session) string {
@@ -78,9 +88,7 @@ func runWhyNot(_ context.Context, c *Context, args []string) error {
 	}
 	if sel, ok := r.Lookup(id); ok {
 		fmt.Fprintf(c.Stdout, "%s is in the design:\n", id)
-		for _, chain := range sel.Why() {
-			fmt.Fprintf(c.Stdout, "  %s\n", describeChain(chain, s))
-		}
+		printChains(c, sel, s)
 		return nil
 	}
 	if it.Kind == feature.KindBSP {

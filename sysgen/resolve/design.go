@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/feature/settings"
 )
 
 // DefaultBSP is used when neither --bsp nor the design file names one.
@@ -33,19 +37,66 @@ type File struct {
 
 	// Path is where the file was read from.
 	Path string `toml:"-"`
+	// data is the file's text, for the line numbers of setting errors.
+	data []byte
 }
+
+// settingValueProblem says why a design's setting value cannot be any
+// setting (a table, or a string or list over settings.MaxValueSize), or "".
+func settingValueProblem(v any) string {
+	switch x := v.(type) {
+	case map[string]any:
+		return `a table: settings are flat dotted keys, e.g. "net.tcp_keepalive_time" = "60s"`
+	case string:
+		if len(x) > settings.MaxValueSize {
+			return fmt.Sprintf("a value of %d bytes, more than the %d a setting may hold", len(x), settings.MaxValueSize)
+		}
+	case []any:
+		n := 0
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				n += len(s)
+			} else {
+				return "a list of something other than strings: lists of strings are the only lists settings hold"
+			}
+		}
+		if n > settings.MaxValueSize || len(x) > settings.MaxListLen {
+			return fmt.Sprintf("a list of %d strings and %d bytes, more than the %d entries or %d bytes a setting may hold", len(x), n, settings.MaxListLen, settings.MaxValueSize)
+		}
+	}
+	return ""
+}
+
+// MaxDesignSize bounds an osdesign.toml.
+const MaxDesignSize = 64 << 10
+
+// DesignLimits bound an osdesign.toml; they are checked before decoding.
+var DesignLimits = feature.Limits{Size: MaxDesignSize, Nesting: 8, KeyParts: 8, KeyLen: 128}
 
 // LoadFile reads an osdesign.toml strictly.
 func LoadFile(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	fd, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("design: %w", err)
+	}
+	defer fd.Close()
+	data, err := io.ReadAll(io.LimitReader(fd, MaxDesignSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("design: reading %s: %w", path, err)
 	}
 	return ParseFile(path, data)
 }
 
 // ParseFile decodes an osdesign.toml strictly; unknown keys are errors.
+// Size, nesting and key length are checked first (DesignLimits). Settings
+// are checked against the catalog's declarations by MergeSettings.
 func ParseFile(path string, data []byte) (*File, error) {
+	if err := feature.CheckTOML(path, data, DesignLimits); err != nil {
+		if len(data) > MaxDesignSize {
+			return nil, fmt.Errorf("design: %w (an OS design names a BSP, flags, locales and settings: it needs far less)", err)
+		}
+		return nil, fmt.Errorf("design: %w", err)
+	}
 	var f File
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&f)
 	if err != nil {
@@ -56,8 +107,8 @@ func ParseFile(path string, data []byte) (*File, error) {
 		return nil, fmt.Errorf("design: %s: %v", path, err)
 	}
 	for _, k := range md.Undecoded() {
-		if len(k) > 0 && k[0] == "settings" {
-			continue
+		if len(k) > 2 && k[0] == "settings" {
+			return nil, fmt.Errorf("design: %s:%d: setting %q is a table: settings are flat dotted keys, e.g. \"net.tcp_keepalive_time\" = \"60s\"", path, feature.KeyLine(data, k[:2]), k[1])
 		}
 		return nil, fmt.Errorf("design: %s: unknown key %q: allowed are bsp, flags, locales, certificates, settings", path, k.String())
 	}
@@ -66,7 +117,13 @@ func ParseFile(path string, data []byte) (*File, error) {
 			return nil, fmt.Errorf("design: %s: flag %q: flags are SYSGEN_ names, e.g. SYSGEN_MESSENGER = true", path, id)
 		}
 	}
+	for k, v := range f.Settings {
+		if why := settingValueProblem(v); why != "" {
+			return nil, fmt.Errorf("design: %s:%d: setting %q: %s", path, feature.KeyLine(data, []string{"settings", k}), k, why)
+		}
+	}
 	f.Path = path
+	f.data = data
 	return &f, nil
 }
 

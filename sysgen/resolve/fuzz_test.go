@@ -1,7 +1,9 @@
 package resolve
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/oemkit/messenger/feature"
@@ -88,6 +90,24 @@ func FuzzResolve(f *testing.F) {
 			}
 		}
 		for _, s := range r.Items {
+			for _, c := range s.Chains(0, 0) {
+				top, ok := r.Lookup(c[0])
+				if !ok || !top.Root || c[len(c)-1] != s.Item.ID {
+					t.Fatalf("%s: chain %v does not run from a root down to it", s.Item.ID, c)
+				}
+			}
+			for _, c := range s.Why() {
+				if len(c) > MaxChainLen {
+					t.Fatalf("%s: Why chain of %d ids, more than %d", s.Item.ID, len(c), MaxChainLen)
+				}
+			}
+			for _, c := range s.Item.Needs {
+				for _, p := range r.Items {
+					if contains(p.Item.Provides, c) && pos[p.Item.ID] > pos[s.Item.ID] {
+						t.Fatalf("%s needs %s but its provider %s is ordered after it", s.Item.ID, c, p.Item.ID)
+					}
+				}
+			}
 			for _, req := range s.Item.Requires {
 				p, ok := pos[req]
 				if !ok {
@@ -97,6 +117,49 @@ func FuzzResolve(f *testing.F) {
 					t.Fatalf("%s ordered before its dependency %s", s.Item.ID, req)
 				}
 			}
+		}
+	})
+}
+
+// FuzzDesign parses arbitrary osdesign.toml files and, when one parses,
+// resolves it over the real catalog and merges its settings: no panic, no
+// hang, and every merged setting is in the canonical form of its declared
+// type.
+func FuzzDesign(f *testing.F) {
+	cat, err := feature.Load("../..")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte("bsp = \"qemu-x86_64\"\nlocales = [\"de-DE\"]\n[flags]\nSYSGEN_MESSENGER = true\n[settings]\n\"msmsgs.server\" = \"10.0.2.2:1863\"\n\"net.tcp_keepalive_time\" = \"30s\"\n"))
+	f.Add([]byte("[flags]\nSYSGEN_TCPIP = true\nSYSGEN_SHELL = false\n[settings]\n\"net.tcp_keepalive_probes\" = 3\n\"net.tcp_keepalive_tme\" = \"1s\"\n"))
+	f.Add([]byte("bsp = \"qemu-aarch64\"\ncertificates = [\"ca.pem\"]\n[flags]\nSYSGEN_RTC = true\n[settings]\n\"rtc.media_ports\" = \"9-1\"\n\"rtc.sip_port\" = \"x\"\n"))
+	f.Add([]byte("[settings]\n\"msmsgs.server\" = {a = [[1]]}\n"))
+	f.Add([]byte("x = [[[[[[[[[[[[1]]]]]]]]]]]]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		df, err := ParseFile("osdesign.toml", data)
+		if err != nil {
+			return
+		}
+		d, _ := Combine(df, Flags{}, "")
+		r, err := Resolve(cat, d)
+		if err != nil {
+			return
+		}
+		merged, err := MergeSettings(r, df)
+		if err != nil {
+			if !errors.Is(err, ErrSetting) {
+				t.Fatalf("MergeSettings error %v does not wrap ErrSetting", err)
+			}
+			return
+		}
+		for _, s := range merged {
+			v, err := s.Type.Normalize(s.Value)
+			if err != nil || !reflect.DeepEqual(v, s.Value) {
+				t.Fatalf("merged %s = %#v is not canonical %s: %v", s.Key, s.Value, s.Type, err)
+			}
+		}
+		if _, err := SettingsFile(merged); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -19,17 +19,17 @@ import (
 
 // Sentinel errors callers can branch on; every returned error wraps one.
 var (
-	ErrUnknownItem  = errors.New("unknown item")
-	ErrCycle        = errors.New("dependency cycle")
-	ErrConflict     = errors.New("conflict")
-	ErrUnprovided   = errors.New("capability not provided")
-	ErrAmbiguous    = errors.New("capability provided by several items")
-	ErrHardware     = errors.New("hardware missing on the board")
-	ErrCleared      = errors.New("required item is cleared")
-	ErrBSP          = errors.New("bad board support package")
-	ErrFlagValue    = errors.New("bad flag value")
-	ErrNotSelected  = errors.New("item not in the design")
-	ErrSettingClash = errors.New("settings conflict")
+	ErrUnknownItem = errors.New("unknown item")
+	ErrCycle       = errors.New("dependency cycle")
+	ErrConflict    = errors.New("conflict")
+	ErrUnprovided  = errors.New("capability not provided")
+	ErrAmbiguous   = errors.New("capability provided by several items")
+	ErrHardware    = errors.New("hardware missing on the board")
+	ErrCleared     = errors.New("required item is cleared")
+	ErrBSP         = errors.New("bad board support package")
+	ErrFlagValue   = errors.New("bad flag value")
+	ErrNotSelected = errors.New("item not in the design")
+	ErrSetting     = errors.New("bad setting")
 )
 
 // Design is what the OEM asked for.
@@ -49,8 +49,12 @@ type Result struct {
 	BSP *feature.Item
 	// Items are the selected items in build order (dependencies first).
 	Items []*Selected
+	// Catalog is the catalog the design was resolved over.
+	Catalog *feature.Catalog
 
 	byID map[string]*Selected
+	// edges holds every provider<-needer pair already recorded.
+	edges map[[2]string]bool
 }
 
 // Selected is one item in the resolved design.
@@ -61,7 +65,12 @@ type Selected struct {
 	// parents are the items that brought this one in, in discovery order;
 	// parents[0] is on the shortest chain from a root.
 	parents []edge
-	res     *Result
+	// depth is the length of the shortest chain above the item (0 for a
+	// root) and root the flag (or BSP) at its top, set when the item is
+	// first added, so a chain is never walked to find them.
+	depth int
+	root  string
+	res   *Result
 }
 
 type edge struct {
@@ -76,49 +85,93 @@ func (r *Result) Lookup(id string) (*Selected, bool) {
 	return s, ok
 }
 
-// MaxChains bounds how many chains Why returns per item.
-const MaxChains = 16
+// Bounds on the chains kept and printed per item, so that resolving and
+// listing a design stays linear in the catalog's size: a 10,000-item chain
+// would otherwise print 10,000 chains of up to 10,000 ids.
+const (
+	// MaxChains is how many chains Why returns per item; Reasons counts all.
+	MaxChains = 8
+	// MaxChainLen is how many ids a chain from Why holds at most: the flag
+	// at its top, a marker "(N more)" for the ids left out, and the last
+	// ids down to the item.
+	MaxChainLen = 16
+)
 
 // Why returns the chains that brought the item into the design: each chain
 // is a list of ids from an OEM flag (or the BSP) down to this item. There is
-// one chain per direct reason, each following the shortest path above it.
-func (s *Selected) Why() [][]string {
+// one chain per direct reason, each following the shortest path above it;
+// at most MaxChains chains of at most MaxChainLen ids (see Chains).
+func (s *Selected) Why() [][]string { return s.Chains(MaxChains, MaxChainLen) }
+
+// Reasons is the number of direct reasons the item is in the design (the
+// chains Why would list without its bound).
+func (s *Selected) Reasons() int {
+	n := len(s.parents)
+	if s.Root {
+		n++
+	}
+	return n
+}
+
+// Chains returns up to maxChains chains (all when maxChains <= 0), each cut
+// to maxLen ids (not cut when maxLen <= 0): the top id, "(N more)" and the
+// last maxLen-2 ids.
+func (s *Selected) Chains(maxChains, maxLen int) [][]string {
 	var out [][]string
 	if s.Root {
 		out = append(out, []string{s.Item.ID})
 	}
 	for _, e := range s.parents {
-		if len(out) >= MaxChains {
+		if maxChains > 0 && len(out) >= maxChains {
 			break
 		}
-		c := s.res.shortest(e.from)
-		out = append(out, append(c, s.Item.ID))
+		out = append(out, s.res.chain(e.from, s.Item.ID, maxLen))
 	}
 	return out
 }
 
-// shortest returns the shortest chain from a root to id.
-func (r *Result) shortest(id string) []string {
-	var rev []string
-	seen := map[string]bool{}
-	for cur := id; ; {
-		rev = append(rev, cur)
-		seen[cur] = true
-		s := r.byID[cur]
-		if s.Root || len(s.parents) == 0 {
-			break
-		}
-		cur = s.parents[0].from
-		if seen[cur] {
-			break
-		}
+// chain returns the shortest chain from a root down to id, then last (if
+// not ""), cut to maxLen ids as Chains describes. It walks at most maxLen
+// parents.
+func (r *Result) chain(id, last string, maxLen int) []string {
+	s := r.byID[id]
+	n := s.depth + 1 // ids from the root to id
+	if last != "" {
+		n++
 	}
-	out := make([]string, len(rev))
-	for i, v := range rev {
-		out[len(rev)-1-i] = v
+	keep := n // ids walked up from the bottom
+	cut := maxLen > 0 && n > maxLen && maxLen >= 3
+	if cut {
+		keep = maxLen - 2
+	}
+	rev := make([]string, 0, keep)
+	if last != "" {
+		rev = append(rev, last)
+	}
+	for cur := s; len(rev) < keep; {
+		rev = append(rev, cur.Item.ID)
+		if cur.Root || len(cur.parents) == 0 {
+			break
+		}
+		cur = r.byID[cur.parents[0].from]
+	}
+	out := make([]string, 0, len(rev)+2)
+	if cut {
+		out = append(out, s.root, fmt.Sprintf("(%d more)", n-len(rev)-1))
+	}
+	for i := len(rev) - 1; i >= 0; i-- {
+		out = append(out, rev[i])
 	}
 	return out
 }
+
+// chainText is id's shortest chain for error messages, cut to MaxChainLen.
+func (r *Result) chainText(id string) string {
+	return strings.Join(r.chain(id, "", MaxChainLen), " -> ")
+}
+
+// rootOf is the flag (or BSP) at the top of id's shortest chain.
+func (r *Result) rootOf(id string) string { return r.byID[id].root }
 
 // IDs returns the selected ids in build order.
 func (r *Result) IDs() []string {
@@ -163,20 +216,28 @@ func Resolve(cat *feature.Catalog, d Design) (*Result, error) {
 		roots = append(roots, id)
 	}
 
-	r := &Result{BSP: bsp, byID: map[string]*Selected{}}
-	var queue []string
+	r := &Result{BSP: bsp, Catalog: cat, byID: map[string]*Selected{}, edges: map[[2]string]bool{}}
+	var queue, fresh []string
 	add := func(id string, from edge, root bool) {
 		s, ok := r.byID[id]
 		if !ok {
 			it, _ := cat.Lookup(id)
-			s = &Selected{Item: it, res: r}
+			s = &Selected{Item: it, res: r, root: id}
+			if !root {
+				p := r.byID[from.from]
+				s.depth, s.root = p.depth+1, p.root
+			}
 			r.byID[id] = s
 			queue = append(queue, id)
+			fresh = append(fresh, id)
 		}
 		if root {
 			s.Root = true
 		} else {
 			s.parents = append(s.parents, from)
+			if from.capability != "" {
+				r.edges[[2]string{id, from.from}] = true
+			}
 		}
 	}
 	add(bsp.ID, edge{}, true)
@@ -184,9 +245,11 @@ func Resolve(cat *feature.Catalog, d Design) (*Result, error) {
 		add(id, edge{}, true)
 	}
 	providers := providerIndex(cat)
+	needers := map[string][]string{} // capability -> needers already satisfied
 	for len(queue) > 0 {
 		// Breadth first over requires, then satisfy capabilities of the
-		// whole frontier, so chains are shortest.
+		// whole frontier, so chains are shortest. Each pass looks only at
+		// the items added since the last one.
 		for len(queue) > 0 {
 			id := queue[0]
 			queue = queue[1:]
@@ -194,7 +257,9 @@ func Resolve(cat *feature.Catalog, d Design) (*Result, error) {
 				add(req, edge{from: id}, false)
 			}
 		}
-		if err := r.satisfyNeeds(cat, providers, cleared, add); err != nil {
+		batch := fresh
+		fresh = nil
+		if err := r.satisfyNeeds(batch, needers, providers, cleared, add); err != nil {
 			return nil, err
 		}
 	}
@@ -218,18 +283,26 @@ func providerIndex(cat *feature.Catalog) map[string][]*feature.Item {
 	return m
 }
 
-// satisfyNeeds adds, for every needed capability without a selected
-// provider, the one provider the board can run.
-func (r *Result) satisfyNeeds(cat *feature.Catalog, providers map[string][]*feature.Item, cleared map[string]bool, add func(string, edge, bool)) error {
-	// Deterministic: visit needers sorted by id.
-	var ids []string
-	for id, s := range r.byID {
-		if len(s.Item.Needs) > 0 {
-			ids = append(ids, id)
+// satisfyNeeds handles the items added since the last pass (batch): a new
+// provider of a capability that earlier needers need is ordered before
+// them; for every capability a new item needs without a selected provider,
+// the one provider the board can run is added. needers records the needers
+// handled so far, by capability.
+func (r *Result) satisfyNeeds(batch []string, needers map[string][]string, providers map[string][]*feature.Item, cleared map[string]bool, add func(string, edge, bool)) error {
+	// Deterministic: visit items sorted by id.
+	ids := append([]string(nil), batch...)
+	sort.Strings(ids)
+	for _, p := range ids {
+		for _, c := range r.byID[p].Item.Provides {
+			for _, n := range needers[c] {
+				r.link(p, n, c)
+			}
 		}
 	}
-	sort.Strings(ids)
 	for _, id := range ids {
+		if len(r.byID[id].Item.Needs) == 0 {
+			continue
+		}
 		s := r.byID[id]
 		for _, c := range s.Item.Needs {
 			var have []string
@@ -238,11 +311,10 @@ func (r *Result) satisfyNeeds(cat *feature.Catalog, providers map[string][]*feat
 					have = append(have, p.ID)
 				}
 			}
+			needers[c] = append(needers[c], id)
 			if len(have) > 0 {
 				for _, p := range have {
-					if !hasEdge(r.byID[p].parents, id) {
-						r.byID[p].parents = append(r.byID[p].parents, edge{from: id, capability: c})
-					}
+					r.link(p, id, c)
 				}
 				continue
 			}
@@ -263,13 +335,13 @@ func (r *Result) satisfyNeeds(cat *feature.Catalog, providers map[string][]*feat
 				add(fit[0], edge{from: id, capability: c}, false)
 			case 0:
 				msg := fmt.Sprintf("%s needs %q, which nothing on BSP %s provides (chain: %s)",
-					id, c, r.BSP.BSP.Name, strings.Join(r.shortest(id), " -> "))
+					id, c, r.BSP.BSP.Name, r.chainText(id))
 				if len(unfit) > 0 {
 					msg += fmt.Sprintf("; catalog providers that cannot be used here: %s", strings.Join(unfit, ", "))
 				} else {
 					msg += fmt.Sprintf("; no catalog item provides it: add a driver or feature with provides = [%q]", c)
 				}
-				msg += fmt.Sprintf("; board hardware: %s. Pick a BSP that has it (--bsp) or drop %s", hardwareList(r.BSP), r.shortest(id)[0])
+				msg += fmt.Sprintf("; board hardware: %s. Pick a BSP that has it (--bsp) or drop %s", hardwareList(r.BSP), r.rootOf(id))
 				return fmt.Errorf("resolve: %w: %s", ErrUnprovided, msg)
 			default:
 				return fmt.Errorf("resolve: %w: %s needs %q and %s all provide it on BSP %s: select one with SYSGEN_<NAME>=1",
@@ -280,13 +352,14 @@ func (r *Result) satisfyNeeds(cat *feature.Catalog, providers map[string][]*feat
 	return nil
 }
 
-func hasEdge(es []edge, from string) bool {
-	for _, e := range es {
-		if e.from == from {
-			return true
-		}
+// link records that provider p is in the design for needer n's capability
+// c, once per pair.
+func (r *Result) link(p, n, c string) {
+	if p == n || r.edges[[2]string{p, n}] {
+		return
 	}
-	return false
+	r.edges[[2]string{p, n}] = true
+	r.byID[p].parents = append(r.byID[p].parents, edge{from: n, capability: c})
 }
 
 func missingHardware(it *feature.Item, bsp *feature.Item) string {
@@ -312,17 +385,17 @@ func hardwareList(bsp *feature.Item) string {
 // check verifies hardware, cleared items and conflicts, in build order.
 // Chains are built only for the error messages.
 func (r *Result) check(cleared map[string]bool) error {
-	chain := func(id string) string { return strings.Join(r.shortest(id), " -> ") }
+	chain := r.chainText
 	var errs []error
 	for _, s := range r.Items {
 		id := s.Item.ID
 		if cleared[id] {
 			errs = append(errs, fmt.Errorf("resolve: %w: %s is cleared but the design needs it (chain: %s); remove the clear (%s=) or drop %s",
-				ErrCleared, id, chain(id), id, r.shortest(id)[0]))
+				ErrCleared, id, chain(id), id, r.rootOf(id)))
 		}
 		if miss := missingHardware(s.Item, r.BSP); miss != "" {
 			errs = append(errs, fmt.Errorf("resolve: %w: %s needs hardware %q but BSP %s has only %s (chain: %s); pick another BSP or drop %s",
-				ErrHardware, id, miss, r.BSP.BSP.Name, hardwareList(r.BSP), chain(id), r.shortest(id)[0]))
+				ErrHardware, id, miss, r.BSP.BSP.Name, hardwareList(r.BSP), chain(id), r.rootOf(id)))
 		}
 		for _, c := range s.Item.Conflicts {
 			if o, ok := r.byID[c]; ok && (id < c || !contains(o.Item.Conflicts, id)) {

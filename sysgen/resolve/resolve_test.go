@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/feature/settings"
 )
 
 // bsp returns a board item with the given hardware kinds (as kind:bus).
@@ -271,10 +273,16 @@ func TestCombine(t *testing.T) {
 
 func TestMergeSettings(t *testing.T) {
 	b := bsp("b")
-	b.Settings = map[string]any{"a.x": "bsp"}
+	b.Settings = map[string]feature.Setting{"a.x": {Default: "bsp"}}
+	decl := func(typ settings.Type, def any) feature.Setting {
+		return feature.Setting{Type: typ, Default: def, Meaning: "m"}
+	}
 	cat := catalog(t, b,
-		item("SYSGEN_A", func(i *feature.Item) { i.Settings = map[string]any{"a.x": "feature", "a.y": int64(1)} }),
-		item("SYSGEN_B", func(i *feature.Item) { i.Settings = map[string]any{"a.y": int64(2)} }))
+		item("SYSGEN_A", func(i *feature.Item) {
+			i.Settings = map[string]feature.Setting{"a.x": decl(settings.String, "feature"), "a.y": decl(settings.Int, int64(1)),
+				"a.wait": decl(settings.Duration, "5s"), "a.unset": decl(settings.String, nil)}
+		}),
+		item("SYSGEN_B", func(i *feature.Item) { i.Settings = map[string]feature.Setting{"b.z": decl(settings.Int, int64(2))} }))
 	r, err := Resolve(cat, Design{BSP: "b", Set: []string{"SYSGEN_A"}})
 	if err != nil {
 		t.Fatal(err)
@@ -284,15 +292,44 @@ func TestMergeSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Setting{
-		{Key: "a.x", Value: "bsp", Source: "BSP_B", Overrides: []string{"SYSGEN_A"}},
-		{Key: "a.y", Value: int64(5), Source: "osdesign.toml", Overrides: []string{"SYSGEN_A"}},
+		{Key: "a.wait", Value: "5s", Type: settings.Duration, Owner: "SYSGEN_A", Source: "SYSGEN_A"},
+		{Key: "a.x", Value: "bsp", Type: settings.String, Owner: "SYSGEN_A", Source: "BSP_B", Overrides: []string{"SYSGEN_A"}},
+		{Key: "a.y", Value: int64(5), Type: settings.Int, Owner: "SYSGEN_A", Source: "osdesign.toml", Overrides: []string{"SYSGEN_A"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("MergeSettings (-want +got):\n%s", diff)
 	}
-	r, _ = Resolve(cat, Design{BSP: "b", Set: []string{"SYSGEN_A", "SYSGEN_B"}})
-	if _, err := MergeSettings(r, nil); !errors.Is(err, ErrSettingClash) || !strings.Contains(err.Error(), "SYSGEN_A") || !strings.Contains(err.Error(), "SYSGEN_B") {
-		t.Errorf("MergeSettings clash = %v, want ErrSettingClash naming both", err)
+	for _, tc := range []struct {
+		design string
+		want   []string
+	}{
+		{"[settings]\n\"a.wiat\" = \"1s\"\n", []string{"osdesign.toml:2", `bad setting: unknown key "a.wiat"`, "did you mean a.wait?"}},
+		{"[settings]\n\"b.z\" = 3\n", []string{`"b.z" belongs to SYSGEN_B`, "SYSGEN_B=1"}},
+		{"[settings]\n\"a.wait\" = 5\n", []string{"osdesign.toml:2", "a duration", `"60s"`}},
+		{"[settings]\n\"a.y\" = \"5\"\n", []string{"want an int"}},
+		{"\n[settings]\n\"zz.qq\" = 1\n", []string{"osdesign.toml:3", `unknown key "zz.qq"`, "sysgen settings --all"}},
+	} {
+		f, err := ParseFile("osdesign.toml", []byte(tc.design))
+		if err != nil {
+			t.Fatalf("ParseFile(%q): %v", tc.design, err)
+		}
+		_, err = MergeSettings(r, f)
+		if !errors.Is(err, ErrSetting) {
+			t.Errorf("MergeSettings(%q) = %v, want ErrSetting", tc.design, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("MergeSettings(%q) = %q, want it to contain %q", tc.design, err, w)
+			}
+		}
+	}
+	// One item owns each setting.
+	_, err = feature.New([]*feature.Item{b,
+		item("SYSGEN_A", func(i *feature.Item) { i.Settings = map[string]feature.Setting{"a.x": decl(settings.String, "1")} }),
+		item("SYSGEN_B", func(i *feature.Item) { i.Settings = map[string]feature.Setting{"a.x": decl(settings.String, "2")} })})
+	if err == nil || !strings.Contains(err.Error(), "SYSGEN_A") || !strings.Contains(err.Error(), "SYSGEN_B") {
+		t.Errorf("two items declaring a.x: feature.New = %v, want an error naming both", err)
 	}
 }
 
@@ -373,6 +410,111 @@ func BenchmarkResolveGenerated(b *testing.B) {
 				if len(r.Items) != n+1 {
 					b.Fatalf("resolved %d items, want %d", len(r.Items), n+1)
 				}
+			}
+		})
+	}
+}
+
+// chainCatalog is n items in one chain: SYSGEN_C0 requires SYSGEN_C1, which
+// requires SYSGEN_C2, and so on; every fifth item also needs a capability
+// that the next one provides.
+func chainCatalog(tb testing.TB, n int) *feature.Catalog {
+	items := []*feature.Item{bsp("gen", "nic:pci")}
+	for i := 0; i < n; i++ {
+		it := &feature.Item{ID: fmt.Sprintf("SYSGEN_C%d", i), Title: "c", Kind: feature.KindFeature}
+		if i+1 < n {
+			it.Requires = []string{fmt.Sprintf("SYSGEN_C%d", i+1)}
+			if i%5 == 0 {
+				it.Needs = []string{fmt.Sprintf("cap%d", i)}
+			}
+		}
+		if i%5 == 1 {
+			it.Provides = []string{fmt.Sprintf("cap%d", i-1)}
+		}
+		items = append(items, it)
+	}
+	c, err := feature.New(items)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// resolveAndList resolves the chain catalog and builds every item's why
+// chains as `sysgen resolve` does; it returns the number of ids listed.
+func resolveAndList(tb testing.TB, cat *feature.Catalog) int {
+	r, err := Resolve(cat, Design{BSP: "gen", Set: []string{"SYSGEN_C0"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids := 0
+	for _, s := range r.Items {
+		for _, c := range s.Why() {
+			ids += len(c)
+		}
+	}
+	return ids
+}
+
+// TestChainCatalogLinear resolves a 10,000-item chain and lists every
+// item's chains: the chains are cut (first id, "(N more)", the last ids),
+// and time and memory grow linearly (doubling the catalog at most
+// triples the memory), within fixed bounds.
+func TestChainCatalogLinear(t *testing.T) {
+	const n = 10_000
+	cat := chainCatalog(t, n)
+	r, err := Resolve(cat, Design{BSP: "gen", Set: []string{"SYSGEN_C0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := r.Lookup(fmt.Sprintf("SYSGEN_C%d", n-1))
+	why := last.Why()
+	if len(why) != 1 || len(why[0]) != MaxChainLen || why[0][0] != "SYSGEN_C0" || why[0][1] != fmt.Sprintf("(%d more)", n-MaxChainLen+1) || why[0][MaxChainLen-1] != last.Item.ID {
+		t.Errorf("Why(last) = %v, want [SYSGEN_C0 (%d more) ... %s] of %d ids", why, n-MaxChainLen+1, last.Item.ID, MaxChainLen)
+	}
+	full := last.Chains(0, 0)
+	if len(full) != 1 || len(full[0]) != n || full[0][0] != "SYSGEN_C0" || full[0][n-1] != last.Item.ID {
+		t.Errorf("Chains(0, 0) of the last item: %d chains, first of %d ids; want one chain of %d", len(full), len(full[0]), n)
+	}
+	// The provider of cap0 (SYSGEN_C1) has two reasons: C0 requires it and
+	// needs what it provides.
+	if p, _ := r.Lookup("SYSGEN_C1"); p.Reasons() != 2 {
+		t.Errorf("SYSGEN_C1 Reasons() = %d, want 2", p.Reasons())
+	}
+	for i, id := range r.IDs()[1:] { // after BSP_GEN, which needs nothing
+		if want := fmt.Sprintf("SYSGEN_C%d", n-1-i); id != want {
+			t.Fatalf("build order[%d] = %s, want %s (dependencies first)", i+1, id, want)
+		}
+	}
+
+	var ids int
+	took, alloc := measure(func() { ids = resolveAndList(t, cat) })
+	double := chainCatalog(t, 2*n)
+	took2, alloc2 := measure(func() { resolveAndList(t, double) })
+	t.Logf("%d items: %v, %d KB, %d ids listed; %d items: %v, %d KB", n, took, alloc>>10, ids, 2*n, took2, alloc2>>10)
+	// At most two reasons per item here (a provider is required and needed).
+	if ids > 2*(n+1)*MaxChainLen {
+		t.Errorf("listed %d ids for %d items, want at most %d", ids, n, 2*(n+1)*MaxChainLen)
+	}
+	if alloc > 64<<20 || took > 5*time.Second {
+		t.Errorf("resolving and listing %d items took %v and %d MB, want under 5s and 64 MB", n, took, alloc>>20)
+	}
+	if alloc2 > 3*alloc {
+		t.Errorf("memory grew %.1fx for twice the items (%d KB -> %d KB), want linear", float64(alloc2)/float64(alloc), alloc>>10, alloc2>>10)
+	}
+}
+
+// BenchmarkResolveChain resolves a single-chain catalog and builds every
+// item's why chains, as `sysgen resolve` does:
+//
+//	go test ./sysgen/resolve -run XXX -bench ResolveChain -benchmem
+func BenchmarkResolveChain(b *testing.B) {
+	for _, n := range []int{1000, 10_000} {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
+			cat := chainCatalog(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				resolveAndList(b, cat)
 			}
 		})
 	}

@@ -4,60 +4,102 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
+
+	"github.com/oemkit/messenger/feature"
+	"github.com/oemkit/messenger/feature/settings"
 )
 
 // Setting is one merged value of the device settings file.
 type Setting struct {
-	Key   string `json:"key"`
-	Value any    `json:"value"`
+	Key string `json:"key"`
+	// Value is in the canonical form of Type (int64, bool, string, []string).
+	Value any           `json:"value"`
+	Type  settings.Type `json:"type"`
+	// Owner is the item that declares the setting.
+	Owner string `json:"owner"`
 	// Source is the item id or design file that gave the value.
 	Source string `json:"source"`
 	// Overrides lists earlier sources whose value this one replaced.
 	Overrides []string `json:"overrides,omitempty"`
 }
 
-// MergeSettings merges settings like CE's registry merge: each selected
-// feature's defaults (two features giving one key different values is an
-// error naming both), then the BSP's, then the design file's overrides.
-// Later layers win and the result records what they replaced.
+// MergeSettings merges settings like CE's registry merge: the defaults each
+// selected item declares, then the BSP's overrides, then the design file's.
+// Later layers win and the result records what they replaced. A design key
+// no catalog item declares is an error naming the nearest declared key; a
+// key whose item is not in the design, or a value that does not fit the
+// declared type, is an error naming the item or the expected type.
 func MergeSettings(r *Result, f *File) ([]Setting, error) {
 	merged := map[string]*Setting{}
-	var errs []error
+	declared := map[string]*feature.Item{}
 	for _, s := range r.Items {
-		if s.Item == r.BSP {
+		for k, decl := range s.Item.Settings {
+			if decl.Type == "" {
+				continue // a BSP override, applied below
+			}
+			declared[k] = s.Item
+			if decl.Default != nil {
+				merged[k] = &Setting{Key: k, Value: decl.Default, Type: decl.Type, Owner: s.Item.ID, Source: s.Item.ID}
+			}
+		}
+	}
+	override := func(src, k string, v any) {
+		owner := declared[k]
+		s := &Setting{Key: k, Value: v, Type: owner.Settings[k].Type, Owner: owner.ID, Source: src}
+		if prev, ok := merged[k]; ok {
+			s.Overrides = append(append([]string(nil), prev.Overrides...), prev.Source)
+		}
+		merged[k] = s
+	}
+	var errs []error
+	for _, k := range sortedKeys(r.BSP.Settings) {
+		if r.BSP.Settings[k].Type != "" {
 			continue
 		}
-		for k, v := range s.Item.Settings {
-			if prev, ok := merged[k]; ok && !reflect.DeepEqual(prev.Value, v) {
-				errs = append(errs, fmt.Errorf("settings: %w: %q is %v in %s but %v in %s; set it once, or override it in osdesign.toml [settings]",
-					ErrSettingClash, k, prev.Value, prev.Source, v, s.Item.ID))
+		if _, ok := declared[k]; !ok {
+			continue // overrides a setting of an item this design leaves out
+		}
+		override(r.BSP.ID, k, r.BSP.Settings[k].Default)
+	}
+	if f != nil {
+		data := f.data
+		all := r.Catalog.DeclaredSettings()
+		known := make([]string, 0, len(all))
+		for k := range all {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		for _, k := range sortedKeys(f.Settings) {
+			at := f.Path
+			if data != nil {
+				at = fmt.Sprintf("%s:%d", f.Path, feature.KeyLine(data, []string{"settings", k}))
+			}
+			owner, ok := declared[k]
+			if !ok {
+				if it, elsewhere := all[k]; elsewhere {
+					errs = append(errs, fmt.Errorf("design: %s: %w: %q belongs to %s (%s), which is not in this design: set %s=1 or remove the setting",
+						at, ErrSetting, k, it.ID, it.Title, it.ID))
+				} else {
+					hint := feature.Suggest(k, known)
+					if hint == "" {
+						hint = "; `sysgen settings --all` lists the declared settings"
+					}
+					errs = append(errs, fmt.Errorf("design: %s: %w: unknown key %q%s", at, ErrSetting, k, hint))
+				}
 				continue
 			}
-			merged[k] = &Setting{Key: k, Value: v, Source: s.Item.ID}
+			decl := owner.Settings[k]
+			v, err := decl.Type.Normalize(f.Settings[k])
+			if err != nil {
+				errs = append(errs, fmt.Errorf("design: %s: %w: %q (declared by %s as %s: %s): %v", at, ErrSetting, k, owner.ID, decl.Type, decl.Meaning, err))
+				continue
+			}
+			override(f.Path, k, v)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
-	}
-	layer := func(src string, m map[string]any) {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			s := &Setting{Key: k, Value: m[k], Source: src}
-			if prev, ok := merged[k]; ok {
-				s.Overrides = append(append([]string(nil), prev.Overrides...), prev.Source)
-			}
-			merged[k] = s
-		}
-	}
-	layer(r.BSP.ID, r.BSP.Settings)
-	if f != nil {
-		layer(f.Path, f.Settings)
 	}
 	out := make([]Setting, 0, len(merged))
 	for _, s := range merged {
@@ -67,11 +109,21 @@ func MergeSettings(r *Result, f *File) ([]Setting, error) {
 	return out, nil
 }
 
-// SettingsFile renders merged settings as the device's settings file: one
-// JSON object with flat dotted keys, sorted, as /etc/settings.json.
-func SettingsFile(settings []Setting) ([]byte, error) {
-	m := make(map[string]any, len(settings))
-	for _, s := range settings {
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// SettingsFile renders merged settings as the device's settings file
+// (settings.Path): one JSON object with flat dotted keys, sorted, each value
+// in the canonical form of its type, which settings.Load reads.
+func SettingsFile(merged []Setting) ([]byte, error) {
+	m := make(map[string]any, len(merged))
+	for _, s := range merged {
 		m[s.Key] = s.Value
 	}
 	b, err := json.MarshalIndent(m, "", "  ")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/oemkit/messenger/feature/settings"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +16,7 @@ import (
 )
 
 // settingsPath is the merged settings file the image builder writes.
-const settingsPath = "/etc/settings.json"
+const settingsPath = settings.Path
 
 // maxSettings bounds the settings file read.
 const maxSettings = 1 << 20
@@ -115,28 +117,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // loadConfig reads the timesvc.* settings; a -server flag wins. A missing
 // settings file is fine when -server is given.
 func loadConfig(path, server string) (timesvc.Config, error) {
-	settings := map[string]any{}
-	f, err := os.Open(path)
+	f, err := settings.Load(path)
 	switch {
 	case err == nil:
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, maxSettings+1))
-		if err != nil {
-			return timesvc.Config{}, fmt.Errorf("timesvc: %s: %w", path, err)
-		}
-		if len(b) > maxSettings {
-			return timesvc.Config{}, fmt.Errorf("timesvc: %s is larger than %d bytes; is it the settings file?", path, maxSettings)
-		}
-		if err := json.Unmarshal(b, &settings); err != nil {
-			return timesvc.Config{}, fmt.Errorf("timesvc: %s: %w", path, err)
-		}
 	case errors.Is(err, os.ErrNotExist) && server != "":
-	default:
+		f, _ = settings.Parse("(no settings file)", []byte("{}"))
+	case errors.Is(err, os.ErrNotExist):
 		return timesvc.Config{}, fmt.Errorf("timesvc: %w (pass -config with the settings file, or -server)", err)
+	default:
+		return timesvc.Config{}, fmt.Errorf("timesvc: %w", err)
 	}
-	cfg, err := timesvc.ConfigFromSettings(settings)
+	cfg, err := timesvc.ConfigFromSettings(f)
 	if err != nil {
-		return cfg, fmt.Errorf("%w (in %s)", err, path)
+		return cfg, err
 	}
 	if server != "" {
 		cfg.Server = server

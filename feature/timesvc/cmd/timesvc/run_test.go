@@ -61,7 +61,7 @@ func TestUsage(t *testing.T) {
 		}
 	}
 	cfg := filepath.Join(t.TempDir(), "settings.json")
-	os.WriteFile(cfg, []byte(`{"timesvc.server":"x","timesvc.poll_min":3}`), 0o644)
+	os.WriteFile(cfg, []byte(`{"timesvc.server":"x","timesvc.poll_min":"3s"}`), 0o644)
 	if _, _, err := runCmd("daemon", "-config", cfg, "-status", filepath.Join(t.TempDir(), "s.json")); err == nil || !strings.Contains(err.Error(), "timesvc.poll_min") {
 		t.Errorf("timesvc daemon with poll_min 3 = %v, want an error naming timesvc.poll_min", err)
 	}
