@@ -478,7 +478,9 @@ func (h *honesty) judge() {
 			row.note("no BSP of the catalog can carry it")
 		}
 		switch {
-		case it.Pending != "" && row.code:
+		case it.Pending != "" && row.code && row.placed:
+			// (An item no board can carry stays pending even though its
+			// code links when its tag is forced on: no real image holds it.)
 			row.problem("marked pending, but its code is in the image (%s): remove the pending mark from %s", strings.Join(row.where, "; "), h.short(it.File))
 		case it.Pending == "" && len(row.where) == 0:
 			row.problem("nothing in the image implements it: add commands, files, kernel_modules, services or implemented_in to %s, or mark it pending = \"what is still to come\"", h.short(it.File))
