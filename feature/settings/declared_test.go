@@ -30,14 +30,11 @@ var pending = map[string]string{
 	"rtc.media_ports": "SYSGEN_RTC",
 }
 
-// outsideLoader are settings read by code that does not use the loader yet:
-// msmsgs parses the settings file itself until it becomes a library that
-// calls settings.Load. The key (or the named constant) must appear in that
-// tree's non-test Go code.
-var outsideLoader = []struct{ prefix, tree, token string }{
-	{"msmsgs.", "msmsgs", ""}, // the key as a string literal
-	{"console.encoding", "msmsgs", "stdio.Setting"},
-}
+// outsideLoader are settings read by code that does not use the loader
+// (none today: every device program reads the settings file through it).
+// The key (or the named constant) must appear in that tree's non-test Go
+// code.
+var outsideLoader = []struct{ prefix, tree, token string }{}
 
 // TestEveryDeclaredSettingIsRead loads the real catalog and reads every
 // non-test Go file of the module: each setting an item declares must be read

@@ -6,7 +6,6 @@ package config
 import (
 	"github.com/oemkit/messenger/feature/settings"
 
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -65,115 +63,6 @@ type Settings struct {
 // Timers are the keepalive and reconnection timers.
 type Timers struct {
 	Ping, PingTimeout, BackoffMin, BackoffMax time.Duration
-}
-
-// field maps a settings-file key to its field.
-func (s *Settings) field(key string) (*string, *bool) {
-	switch key {
-	case "msmsgs.server":
-		return &s.Server, nil
-	case "msmsgs.nexus":
-		return &s.Nexus, nil
-	case "msmsgs.account":
-		return &s.Account, nil
-	case "msmsgs.password":
-		return &s.Password, nil
-	case "msmsgs.password_file":
-		return &s.PasswordFile, nil
-	case "msmsgs.ca_file":
-		return &s.CAFile, nil
-	case "msmsgs.proxy":
-		return &s.Proxy, nil
-	case "msmsgs.proxy_mode":
-		return &s.ProxyMode, nil
-	case "msmsgs.gateway":
-		return &s.Gateway, nil
-	case "msmsgs.cert_dir":
-		return &s.CertDir, nil
-	case "msmsgs.locale":
-		return &s.Locale, nil
-	case "msmsgs.lang_dir":
-		return &s.LangDir, nil
-	case "msmsgs.state_dir":
-		return &s.StateDir, nil
-	case "msmsgs.ctl":
-		return &s.Ctl, nil
-	case "msmsgs.status":
-		return &s.Status, nil
-	case "msmsgs.insecure_http":
-		return nil, &s.InsecureHTTP
-	case "msmsgs.downloads":
-		return &s.Downloads, nil
-	case "msmsgs.ft_ports":
-		return &s.FTPorts, nil
-	case "msmsgs.ft_max_size":
-		return &s.FTMaxSize, nil
-	case "msmsgs.ft_address":
-		return &s.FTAddress, nil
-	case "msmsgs.ft_send_rate":
-		return &s.FTSendRate, nil
-	case "msmsgs.ft_auto_accept":
-		return nil, &s.FTAutoAccept
-	}
-	return nil, nil
-}
-
-// maxSettingsFile bounds the settings file size.
-const maxSettingsFile = 1 << 20
-
-// ParseFile applies the msmsgs.* keys of a flat JSON settings
-// object and the console.encoding key of SYSGEN_STDIOA. Other features'
-// keys are ignored; unknown msmsgs.* keys are errors so typos are caught.
-func (s *Settings) ParseFile(data []byte) error {
-	if len(data) > maxSettingsFile {
-		return fmt.Errorf("larger than %d bytes", maxSettingsFile)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return err
-	}
-	for k, v := range m {
-		if k == stdio.Setting {
-			switch x := v.(type) {
-			case string:
-				s.ConsoleEncoding = x
-			case nil:
-			default:
-				return fmt.Errorf("key %q: want a string (utf-8, ascii or auto)", k)
-			}
-			continue
-		}
-		if !strings.HasPrefix(k, "msmsgs.") {
-			continue
-		}
-		sp, bp := s.field(k)
-		if sp == nil && bp == nil {
-			return fmt.Errorf("unknown key %q", k)
-		}
-		var str string
-		switch x := v.(type) {
-		case string:
-			str = x
-		case bool:
-			str = strconv.FormatBool(x)
-		case float64:
-			str = strconv.FormatFloat(x, 'f', -1, 64)
-		case nil:
-			continue
-		default:
-			return fmt.Errorf("key %q: want a string, number or boolean", k)
-		}
-		if sp != nil {
-			*sp = str
-			continue
-		}
-		b, err := strconv.ParseBool(str)
-		if err != nil {
-			return fmt.Errorf("key %q: want true or false", k)
-		}
-		*bp = b
-	}
-	return nil
 }
 
 // UsageError is a command-line mistake: exit status 2.

@@ -70,7 +70,7 @@ func TestSettingsErrors(t *testing.T) {
 		{"bad status", "", []string{"-server", "x:1", "-account", "a@b.c", "-status", "sleepy"}, "unknown status"},
 		{"typo key", `{"msmsgs.sever":"x"}`, nil, `unknown key "msmsgs.sever"`},
 		{"not json", `msmsgs.server=x`, nil, "settings file"},
-		{"bad bool", `{"msmsgs.insecure_http":"maybe"}`, nil, "want true or false"},
+		{"bad bool", `{"msmsgs.insecure_http":"maybe"}`, nil, "want a bool (true or false)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
