@@ -1,7 +1,8 @@
 package passport
 
 import (
-	"net"
+	"github.com/oemkit/messenger/internal/clientaddr"
+
 	"sync"
 	"time"
 )
@@ -111,20 +112,7 @@ func (t *Throttle) wait(s *strikes, free int, now time.Time) time.Duration {
 
 // AddrKey is the address an HTTP request is counted under: the IP of
 // remote (host:port), or the /64 of an IPv6 address.
-func AddrKey(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip4 := ip.To4(); ip4 != nil {
-		return ip4.String()
-	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-}
+func AddrKey(remote string) string { return clientaddr.Key(remote) }
 
 func pairKey(account, addr string) string { return account + "\x00" + addr }
 

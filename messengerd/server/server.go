@@ -6,6 +6,8 @@
 package server
 
 import (
+	"github.com/oemkit/messenger/internal/clientaddr"
+
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -247,7 +249,7 @@ const (
 )
 
 func (s *Server) track(c net.Conn) int {
-	key := addrKey(c.RemoteAddr())
+	key := clientaddr.Of(c.RemoteAddr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -290,23 +292,6 @@ func (s *Server) untrack(c net.Conn) {
 	}
 	s.mu.Unlock()
 	s.nconns.Add(-1)
-}
-
-// addrKey is the address a connection is counted under for
-// MaxPendingPerAddr: the IPv4 address, or the /64 of an IPv6 address.
-func addrKey(a net.Addr) string {
-	ta, ok := a.(*net.TCPAddr)
-	if !ok {
-		host, _, err := net.SplitHostPort(a.String())
-		if err != nil {
-			return a.String()
-		}
-		return host
-	}
-	if ip4 := ta.IP.To4(); ip4 != nil {
-		return ip4.String()
-	}
-	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // conn wraps a client connection with a command reader and writer.

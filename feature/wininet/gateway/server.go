@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"github.com/oemkit/messenger/internal/clientaddr"
+
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -122,7 +124,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var sess *session
 	switch {
 	case strings.EqualFold(action, "open"):
-		sess, err = s.open(r.Context(), q.Get("Server"), q.Get("IP"), r.Host, clientKey(r.RemoteAddr))
+		sess, err = s.open(r.Context(), q.Get("Server"), q.Get("IP"), r.Host, clientaddr.Key(r.RemoteAddr))
 		if err != nil {
 			code := http.StatusBadGateway
 			var oe *openError
@@ -441,23 +443,6 @@ func (s *Server) target(addr, reqHost string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// clientKey is the address a client's sessions are counted under: the IP
-// of remote (host:port), IPv6 by /64.
-func clientKey(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip4 := ip.To4(); ip4 != nil {
-		return ip4.String()
-	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 func withPort(ip string) string {
