@@ -187,18 +187,30 @@ func FetchBSPKernel(ctx context.Context, bspManifest string) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	return FetchItemKernel(ctx, it)
+}
+
+// FetchItemKernel fetches (once) and unpacks the kernel package of a BSP
+// item into the cache folder.
+func FetchItemKernel(ctx context.Context, it *feature.Item) (*Kernel, error) {
 	if it.BSP == nil {
-		return nil, fmt.Errorf("image: %s has no [bsp] table: give the manifest of a board (bsp/<name>/feature.toml)", bspManifest)
+		return nil, fmt.Errorf("image: %s has no [bsp] table: give the manifest of a board (bsp/<name>/feature.toml)", it.File)
 	}
-	b := it.BSP
 	cache, err := CacheDir()
 	if err != nil {
 		return nil, err
 	}
-	kp := KernelPackage{Name: b.Kernel.Package, Version: b.Kernel.Version, Arch: b.Kernel.Arch, SHA256: b.Kernel.SHA256, Vmlinuz: b.Kernel.Image}
+	kp := BSPKernel(it)
 	arch := kp.Arch
 	if arch == "" {
-		arch = b.Arch
+		arch = it.BSP.Arch
 	}
 	return FetchKernel(ctx, kp, arch, cache, nil)
+}
+
+// BSPKernel is the kernel package a BSP item pins; its licence is the
+// item's.
+func BSPKernel(it *feature.Item) KernelPackage {
+	k := it.BSP.Kernel
+	return KernelPackage{Name: k.Package, Version: k.Version, Arch: k.Arch, SHA256: k.SHA256, Vmlinuz: k.Image, License: it.License}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/sysgen/resolve"
 )
 
 func init() {
@@ -24,13 +25,9 @@ func runKernel(ctx context.Context, c *Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cache, err := image.CacheDir()
-	if err != nil {
-		return err
-	}
 	want := co.bsp
 	if want == "" && !*all {
-		want = "qemu-x86_64"
+		want = resolve.DefaultBSP
 	}
 	n := 0
 	for _, it := range cat.BSPs() {
@@ -38,13 +35,7 @@ func runKernel(ctx context.Context, c *Context, args []string) error {
 		if !*all && b.Name != want {
 			continue
 		}
-		kp := image.KernelPackage{Name: b.Kernel.Package, Version: b.Kernel.Version, Arch: b.Kernel.Arch,
-			SHA256: b.Kernel.SHA256, Vmlinuz: b.Kernel.Image}
-		arch := kp.Arch
-		if arch == "" {
-			arch = b.Arch
-		}
-		k, err := image.FetchKernel(ctx, kp, arch, cache, nil)
+		k, err := image.FetchItemKernel(ctx, it)
 		if err != nil {
 			return fmt.Errorf("sysgen kernel: BSP %s: %w", b.Name, err)
 		}

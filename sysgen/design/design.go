@@ -47,8 +47,7 @@ func Spec(cat *feature.Catalog, r *resolve.Result, f *resolve.File, o Options) (
 	b := r.BSP.BSP
 	spec := image.Spec{
 		BSP: b.Name, GOARCH: b.Arch,
-		Kernel: image.KernelPackage{Name: b.Kernel.Package, Version: b.Kernel.Version, Arch: b.Kernel.Arch,
-			SHA256: b.Kernel.SHA256, Vmlinuz: b.Kernel.Image, License: r.BSP.License},
+		Kernel:  image.BSPKernel(r.BSP),
 		Cmdline: b.Cmdline, QEMU: slices.Clone(b.QEMU), Budget: b.BudgetBytes,
 	}
 	mods := moduleCache{}
