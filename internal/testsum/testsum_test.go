@@ -57,3 +57,21 @@ func FuzzRun(f *testing.F) {
 		}
 	})
 }
+
+// A test that prints without end keeps its last output, where the failure is.
+func TestLongOutputKeepsTail(t *testing.T) {
+	var in strings.Builder
+	line := strings.Repeat("x", 1000)
+	for i := 0; i < 3000; i++ {
+		in.WriteString(`{"Action":"output","Package":"p","Test":"TestLoud","Output":"` + line + `\n"}` + "\n")
+	}
+	in.WriteString(`{"Action":"output","Package":"p","Test":"TestLoud","Output":"the real failure\n"}` + "\n")
+	in.WriteString(`{"Action":"fail","Package":"p","Test":"TestLoud"}` + "\n")
+	var out strings.Builder
+	if _, err := Run(strings.NewReader(in.String()), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(out.String(), "the real failure\n") || out.Len() > 2*maxTestOutput+100 {
+		t.Errorf("output of %d bytes does not end with the failure", out.Len())
+	}
+}
