@@ -34,7 +34,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		}
 		return nil
 	}
-	if !validCommandName(rest[0]) {
+	if !ctlproto.ValidName(rest[0]) {
 		return config.UsageError{Err: errors.New(text("err.unknown-cmd", rest[0]))}
 	}
 	sock := *path
@@ -72,22 +72,4 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		}
 	}
 	return ctlproto.Do(ctx, sock, rest, stdout, l)
-}
-
-// validCommandName reports whether name can be a command: a built-in one,
-// or a lowercase word that a component of the daemon may have registered
-// (the daemon answers for those).
-func validCommandName(name string) bool {
-	if _, ok := ctlproto.Builtin()[name]; ok {
-		return true
-	}
-	if name == "" || len(name) > 32 {
-		return false
-	}
-	for _, r := range name {
-		if (r < 'a' || r > 'z') && r != '-' {
-			return false
-		}
-	}
-	return true
 }
