@@ -54,10 +54,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		if err != nil {
 			return errors.New(text("err.config", *cfg, err))
 		}
-		sock = s.Ctl
-		if sock == "" && s.StateDir != "" {
-			sock = s.StateDir + "/ctl.sock"
-		}
+		sock = s.CtlSocket()
 	}
 	if sock == "" {
 		sock = getenv("MSMSGS_CTL")

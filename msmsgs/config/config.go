@@ -233,14 +233,19 @@ func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) err
 			return err
 		}
 	}
-	if s.Ctl == "" {
-		if s.StateDir != "" {
-			s.Ctl = s.StateDir + "/ctl.sock"
-		} else {
-			s.Ctl = DefaultCtl
-		}
+	if s.Ctl = s.CtlSocket(); s.Ctl == "" {
+		s.Ctl = DefaultCtl
 	}
 	return nil
+}
+
+// CtlSocket is the control socket the settings name: msmsgs.ctl, else
+// ctl.sock in msmsgs.state_dir, else "" (then the daemon uses DefaultCtl).
+func (s *Settings) CtlSocket() string {
+	if s.Ctl == "" && s.StateDir != "" {
+		return s.StateDir + "/ctl.sock"
+	}
+	return s.Ctl
 }
 
 // DefaultCtl is the control socket path when none is configured.
