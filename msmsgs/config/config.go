@@ -4,8 +4,6 @@
 package config
 
 import (
-	"github.com/oemkit/messenger/feature/settings"
-
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemkit/messenger/feature/settings"
 	"github.com/oemkit/messenger/feature/stdio"
 	"github.com/oemkit/messenger/msgslang"
 	"github.com/oemkit/messenger/msmsgs/ctlproto"
