@@ -34,7 +34,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		}
 		return nil
 	}
-	if !validCommandName(rest[0]) {
+	if !ctlproto.ValidName(rest[0]) {
 		return config.UsageError{Err: errors.New(text("err.unknown-cmd", rest[0]))}
 	}
 	sock := *path
@@ -54,10 +54,7 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		if err != nil {
 			return errors.New(text("err.config", *cfg, err))
 		}
-		sock = s.Ctl
-		if sock == "" && s.StateDir != "" {
-			sock = s.StateDir + "/ctl.sock"
-		}
+		sock = s.CtlSocket()
 	}
 	if sock == "" {
 		sock = getenv("MSMSGS_CTL")
@@ -72,22 +69,4 @@ func runCtl(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		}
 	}
 	return ctlproto.Do(ctx, sock, rest, stdout, l)
-}
-
-// validCommandName reports whether name can be a command: a built-in one,
-// or a lowercase word that a component of the daemon may have registered
-// (the daemon answers for those).
-func validCommandName(name string) bool {
-	if _, ok := ctlproto.Builtin()[name]; ok {
-		return true
-	}
-	if name == "" || len(name) > 32 {
-		return false
-	}
-	for _, r := range name {
-		if (r < 'a' || r > 'z') && r != '-' {
-			return false
-		}
-	}
-	return true
 }

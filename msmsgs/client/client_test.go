@@ -177,6 +177,26 @@ func waitEvent(t *testing.T, sub *Subscription, typ string, ok func(Event) bool)
 	}
 }
 
+// startClient runs a client of cfg until the test ends and subscribes to
+// its events.
+func startClient(t *testing.T, cfg Config) (*Client, *Subscription) {
+	t.Helper()
+	cl, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _, _ := cl.Subscribe(4096)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cl.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		sub.Close()
+	})
+	return cl, sub
+}
+
 func TestSignInRedirectPresenceAndOUT(t *testing.T) {
 	var ns *server
 	dispatch := newServer(t, func(p *peer) {
@@ -346,19 +366,8 @@ func TestConversations(t *testing.T) {
 		p.send("ACK %d", m.TrID)
 		p.send("BYE carol@example.com")
 	})
-	cl, err := New(testConfig(ns.addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, _, _ := cl.Subscribe(256)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cl.Run(ctx) }()
-	defer func() {
-		close(release)
-		cancel()
-		<-done
-	}()
+	defer close(release)
+	cl, sub := startClient(t, testConfig(ns.addr()))
 	waitEvent(t, sub, EventTyping, func(e Event) bool { return e.Account == "bob@example.com" })
 	e := waitEvent(t, sub, EventMessage, nil)
 	if e.Account != "bob@example.com" || e.Text != "hello alice" || e.Name != "Bob" {
@@ -368,7 +377,7 @@ func TestConversations(t *testing.T) {
 	if got := cl.Conversations(); len(got) != 1 || strings.Join(got[0].Members, ",") != "bob@example.com" {
 		t.Errorf("Conversations() = %v, want one with bob", got)
 	}
-	sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
+	sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer scancel()
 	if err := cl.Send(sctx, "bob@example.com", "hi bob"); err != nil {
 		t.Errorf("Send(acked) = %v, want nil", err)
@@ -410,14 +419,7 @@ func TestKeepaliveReconnect(t *testing.T) {
 	cfg := testConfig(ns.addr())
 	cfg.PingInterval = 200 * time.Millisecond
 	cfg.PingTimeout = 300 * time.Millisecond
-	cl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, _, _ := cl.Subscribe(256)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cl.Run(ctx) }()
+	_, sub := startClient(t, cfg)
 	waitEvent(t, sub, EventSignedIn, nil)
 	e := waitEvent(t, sub, EventDisconnected, nil)
 	if e.Reason != "lost" || !strings.Contains(e.Error, "keepalive") {
@@ -425,8 +427,6 @@ func TestKeepaliveReconnect(t *testing.T) {
 	}
 	waitEvent(t, sub, EventSignedIn, nil)
 	<-second
-	cancel()
-	<-done
 }
 
 func TestBoundedInput(t *testing.T) {
@@ -436,20 +436,11 @@ func TestBoundedInput(t *testing.T) {
 		_ = p.c.SetReadDeadline(time.Now().Add(20 * time.Second))
 		_, _ = p.r.ReadCommand()
 	})
-	cl, err := New(testConfig(ns.addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, _, _ := cl.Subscribe(256)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cl.Run(ctx) }()
+	_, sub := startClient(t, testConfig(ns.addr()))
 	e := waitEvent(t, sub, EventDisconnected, nil)
 	if !strings.Contains(e.Error, "too long") {
 		t.Errorf("disconnected error = %q, want a line-too-long protocol error", e.Error)
 	}
-	cancel()
-	<-done
 }
 
 var testLog io.Writer = io.Discard

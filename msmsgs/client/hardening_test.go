@@ -66,24 +66,6 @@ func (c *countedConn) Close() error {
 	return c.Conn.Close()
 }
 
-func startClient(t *testing.T, cfg Config) (*Client, *Subscription) {
-	t.Helper()
-	cl, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, _, _ := cl.Subscribe(4096)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cl.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		sub.Close()
-	})
-	return cl, sub
-}
-
 // TestRingFromBlockedContact: an invitation to a switchboard from a
 // contact on the block list is not answered; one from a contact is.
 func TestRingFromBlockedContact(t *testing.T) {

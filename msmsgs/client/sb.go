@@ -341,9 +341,14 @@ const (
 	maxRingQueued = 16 // RNGs waiting for an answerer
 )
 
-// ring answers an RNG in the background, unless the caller is blocked or
-// too many RNGs are waiting already.
+// ring answers an RNG in the background, unless it is malformed, the
+// caller is blocked or too many RNGs are waiting already: what is dropped
+// is dropped on the reader, before it takes a place in the queue.
 func (c *Client) ring(cmd msnp.Command) {
+	if len(cmd.Args) < 5 || cmd.Arg(2) != "CKI" {
+		c.log.Warn("client: malformed RNG", "line", cmd.String())
+		return
+	}
 	caller := strings.ToLower(cmd.Arg(4))
 	if c.onList(caller, msnp.BlockList) {
 		c.log.Info("client: invitation from a blocked contact ignored", "from", caller)
@@ -380,12 +385,8 @@ func (c *Client) ringWorker() {
 }
 
 // answerRing joins a conversation we were invited to:
-// RNG session addr CKI cookie caller name.
+// RNG session addr CKI cookie caller name (ring checked its shape).
 func (c *Client) answerRing(cmd msnp.Command) {
-	if len(cmd.Args) < 5 || cmd.Arg(2) != "CKI" {
-		c.log.Warn("client: malformed RNG", "line", cmd.String())
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CallTimeout)
 	defer cancel()
 	cv, err := c.newConversation(ctx, cmd.Arg(1))

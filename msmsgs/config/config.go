@@ -4,8 +4,6 @@
 package config
 
 import (
-	"github.com/oemkit/messenger/feature/settings"
-
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemkit/messenger/feature/settings"
 	"github.com/oemkit/messenger/feature/stdio"
 	"github.com/oemkit/messenger/msgslang"
 	"github.com/oemkit/messenger/msmsgs/ctlproto"
@@ -233,14 +232,19 @@ func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) err
 			return err
 		}
 	}
-	if s.Ctl == "" {
-		if s.StateDir != "" {
-			s.Ctl = s.StateDir + "/ctl.sock"
-		} else {
-			s.Ctl = DefaultCtl
-		}
+	if s.Ctl = s.CtlSocket(); s.Ctl == "" {
+		s.Ctl = DefaultCtl
 	}
 	return nil
+}
+
+// CtlSocket is the control socket the settings name: msmsgs.ctl, else
+// ctl.sock in msmsgs.state_dir, else "" (then the daemon uses DefaultCtl).
+func (s *Settings) CtlSocket() string {
+	if s.Ctl == "" && s.StateDir != "" {
+		return s.StateDir + "/ctl.sock"
+	}
+	return s.Ctl
 }
 
 // DefaultCtl is the control socket path when none is configured.

@@ -52,35 +52,59 @@ type Spec struct {
 	Min, Max int // arguments after the command and its flags; Max -1 = any
 }
 
-// Builtin returns the commands of the daemon itself (the file transfer
+// builtin are the commands of the daemon itself (the file transfer
 // commands included). Components that add commands register them with the
 // daemon; the ctl client forwards any command the daemon knows.
-func Builtin() map[string]Spec {
-	return map[string]Spec{
-		"help":          {"help", 0, 0},
-		"wait-signin":   {"wait-signin [-timeout D]", 0, 0},
-		"status":        {"status [set STATUS]", 0, 2},
-		"name":          {"name NAME...", 1, -1},
-		"contacts":      {"contacts", 0, 0},
-		"conversations": {"conversations", 0, 0},
-		"add":           {"add EMAIL", 1, 1},
-		"remove":        {"remove EMAIL", 1, 1},
-		"block":         {"block EMAIL", 1, 1},
-		"unblock":       {"unblock EMAIL", 1, 1},
-		"privacy":       {"privacy allow|block", 1, 1},
-		"send":          {"send EMAIL TEXT...", 2, -1},
-		"typing":        {"typing EMAIL", 1, 1},
-		"sendto":        {"sendto CONV TEXT...", 2, -1},
-		"invite":        {"invite CONV EMAIL", 2, 2},
-		"leave":         {"leave CONV", 1, 1},
-		"events":        {"events [-since SEQ]", 0, 0},
-		"wait":          {"wait [-timeout D] [-since SEQ] TYPE [KEY=VALUE...]", 1, -1},
-		"sendfile":      {"sendfile [-no-wait] [-name NAME] EMAIL PATH", 2, 2},
-		"accept":        {"accept COOKIE", 1, 1},
-		"reject":        {"reject COOKIE", 1, 1},
-		"cancel":        {"cancel COOKIE", 1, 1},
-		"transfers":     {"transfers", 0, 0},
+var builtin = map[string]Spec{
+	"help":          {"help", 0, 0},
+	"wait-signin":   {"wait-signin [-timeout D]", 0, 0},
+	"status":        {"status [set STATUS]", 0, 2},
+	"name":          {"name NAME...", 1, -1},
+	"contacts":      {"contacts", 0, 0},
+	"conversations": {"conversations", 0, 0},
+	"add":           {"add EMAIL", 1, 1},
+	"remove":        {"remove EMAIL", 1, 1},
+	"block":         {"block EMAIL", 1, 1},
+	"unblock":       {"unblock EMAIL", 1, 1},
+	"privacy":       {"privacy allow|block", 1, 1},
+	"send":          {"send EMAIL TEXT...", 2, -1},
+	"typing":        {"typing EMAIL", 1, 1},
+	"sendto":        {"sendto CONV TEXT...", 2, -1},
+	"invite":        {"invite CONV EMAIL", 2, 2},
+	"leave":         {"leave CONV", 1, 1},
+	"events":        {"events [-since SEQ]", 0, 0},
+	"wait":          {"wait [-timeout D] [-since SEQ] TYPE [KEY=VALUE...]", 1, -1},
+	"sendfile":      {"sendfile [-no-wait] [-name NAME] EMAIL PATH", 2, 2},
+	"accept":        {"accept COOKIE", 1, 1},
+	"reject":        {"reject COOKIE", 1, 1},
+	"cancel":        {"cancel COOKIE", 1, 1},
+	"transfers":     {"transfers", 0, 0},
+}
+
+// Lookup returns the built-in command name: its usage and argument bounds.
+func Lookup(name string) (Spec, bool) {
+	sp, ok := builtin[name]
+	return sp, ok
+}
+
+// MaxName bounds a command name.
+const MaxName = 32
+
+// ValidName reports whether name can name a command: a lowercase word of
+// letters and hyphens of at most MaxName bytes. The built-in commands are
+// such words, the daemon registers no other, and the ctl client sends only
+// such words, so it can forward a command that a component registered
+// without knowing it.
+func ValidName(name string) bool {
+	if name == "" || len(name) > MaxName {
+		return false
 	}
+	for _, r := range name {
+		if (r < 'a' || r > 'z') && r != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseRequest decodes and checks one request line: known reports whether

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 
 // testLang is the shipped en-US locale (the same text as msmsgs/strings.go).
 // known is the built-in command set.
-func known(name string) bool { _, ok := Builtin()[name]; return ok }
+func known(name string) bool { _, ok := Lookup(name); return ok }
 
 func testLang() *msgslang.Catalog {
 	return msgslang.Load(filepath.Join("..", "..", "msgslang", "locales"), "en-US", msgslang.Options{})
@@ -98,7 +99,7 @@ func FuzzParseRequest(f *testing.F) {
 		if len(r.Args) == 0 {
 			t.Fatalf("parseRequest(%q) accepted an empty request", b)
 		}
-		if _, ok := Builtin()[r.Args[0]]; !ok {
+		if !known(r.Args[0]) {
 			t.Fatalf("parseRequest(%q) accepted unknown command %q", b, r.Args[0])
 		}
 		// Re-encoding gives the same request.
@@ -168,5 +169,20 @@ func TestWaitForStartingDaemon(t *testing.T) {
 	}
 	if got := WaitTimeout([]string{"wait", "-timeout", "7s", "message"}); got != 7*time.Second {
 		t.Errorf("waitTimeout = %v, want 7s", got)
+	}
+}
+
+// TestBuiltinNamesValid: msmsgs ctl can send every built-in command, and
+// ValidName refuses what no command is named.
+func TestBuiltinNamesValid(t *testing.T) {
+	for name := range builtin {
+		if !ValidName(name) {
+			t.Errorf("ValidName(%q) = false for a built-in command", name)
+		}
+	}
+	for _, name := range []string{"", "Send", "send_file", "send file", strings.Repeat("a", MaxName+1)} {
+		if ValidName(name) {
+			t.Errorf("ValidName(%q) = true, want false", name)
+		}
 	}
 }

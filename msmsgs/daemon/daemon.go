@@ -99,7 +99,10 @@ func (d *Daemon) Publish(e client.Event) client.Event { return d.cl.Publish(e) }
 func (d *Daemon) Register(name string, c Command) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, ok := ctlproto.Builtin()[name]; ok {
+	if !ctlproto.ValidName(name) {
+		return fmt.Errorf("daemon: command name %q: want a lowercase word of letters and hyphens of at most %d bytes (msmsgs ctl sends no other)", name, ctlproto.MaxName)
+	}
+	if _, ok := ctlproto.Lookup(name); ok {
 		return fmt.Errorf("daemon: command %q is built in", name)
 	}
 	if _, ok := d.commands[name]; ok || c.Run == nil {

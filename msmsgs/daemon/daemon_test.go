@@ -62,6 +62,11 @@ func TestRegister(t *testing.T) {
 	if err := d.Register("call", Command{Run: func(context.Context, []string, func(client.Event) error) (any, error) { return nil, errors.New("x") }}); err == nil {
 		t.Error("Register(call) twice = nil, want an error")
 	}
+	for _, name := range []string{"Call", "call_up", "", strings.Repeat("x", ctlproto.MaxName+1)} {
+		if err := d.Register(name, Command{Run: func(context.Context, []string, func(client.Event) error) (any, error) { return nil, nil }}); err == nil {
+			t.Errorf("Register(%q) = nil, want an error (msmsgs ctl could not send it)", name)
+		}
+	}
 	if _, err := d.Execute(t.Context(), []string{"frobnicate"}, nil); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
 		t.Errorf("Execute(frobnicate) = %v, want unknown command", err)
 	}

@@ -15,7 +15,7 @@ import (
 
 // Known reports whether the daemon has the command name.
 func (d *Daemon) Known(name string) bool {
-	if _, ok := ctlproto.Builtin()[name]; ok {
+	if _, ok := ctlproto.Lookup(name); ok {
 		return true
 	}
 	d.mu.Lock()
@@ -33,7 +33,7 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 	}
 	cl, ft, text := d.cl, d.ft, d.lang.Text
 	cmd := args[0]
-	ar, builtin := ctlproto.Builtin()[cmd]
+	ar, builtin := ctlproto.Lookup(cmd)
 	if !builtin {
 		d.mu.Lock()
 		c, ok := d.commands[cmd]

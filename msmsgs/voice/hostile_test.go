@@ -196,34 +196,35 @@ func TestEndings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs calls")
 	}
-	connect := func(t *testing.T, m *Manager, rec *recorder, p *pipe, peerAddr string) string {
+	connect := func(t *testing.T, m *Manager, p *pipe, peerAddr string) {
 		t.Helper()
-		id, err := m.Call(context.Background(), "bob@example.com")
-		if err != nil {
+		if _, err := m.Call(context.Background(), "bob@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		inv, _ := Parse(<-p.sent)
 		m.Deliver("c1", "bob@example.com", acceptBody(inv.Cookie, peerAddr))
 		<-p.sent // our ACCEPT
-		return id
 	}
-	dialBack := func(t *testing.T, ph *peerPhone, m *Manager) *rtc.Call {
+	// connected is a call to a peer phone on 127.0.0.1 that has dialled
+	// back and connected.
+	connected := func(t *testing.T) (*pipe, *Manager, *recorder, *rtc.Call) {
+		t.Helper()
+		p := newPipe()
+		m, rec := newTestManager(t, p, &audioEnds{freq: 440}, nil)
+		ph := newPeerPhone(t, "127.0.0.1:0")
+		connect(t, m, p, "127.0.0.1:"+strconv.Itoa(ph.Port("tcp")))
 		c, err := ph.Dial(context.Background(), "sip:alice@127.0.0.1:"+strconv.Itoa(m.SIPPort()), rtc.CallOptions{Transport: "tcp"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c
+		rec.wait(t, EventConnected, 5*time.Second)
+		return p, m, rec, c
 	}
 	t.Run("conversation closed", func(t *testing.T) {
-		p := newPipe()
-		m, rec := newTestManager(t, p, &audioEnds{freq: 440}, nil)
-		ph := newPeerPhone(t, "127.0.0.1:0")
-		connect(t, m, rec, p, "127.0.0.1:"+strconv.Itoa(ph.Port("tcp")))
-		c := dialBack(t, ph, m)
-		rec.wait(t, EventConnected, 5*time.Second)
+		p, _, rec, c := connected(t)
 		close(p.done)
 		if e := rec.wait(t, EventEnded, 5*time.Second); e.Reason != "conversation closed" {
-			t.Errorf("reason %q", e.Reason)
+			t.Errorf("ended with reason %q, want conversation closed", e.Reason)
 		}
 		select {
 		case <-c.Done():
@@ -233,15 +234,10 @@ func TestEndings(t *testing.T) {
 		expectQuiet(t, p)
 	})
 	t.Run("signed out", func(t *testing.T) {
-		p := newPipe()
-		m, rec := newTestManager(t, p, &audioEnds{freq: 440}, nil)
-		ph := newPeerPhone(t, "127.0.0.1:0")
-		connect(t, m, rec, p, "127.0.0.1:"+strconv.Itoa(ph.Port("tcp")))
-		c := dialBack(t, ph, m)
-		rec.wait(t, EventConnected, 5*time.Second)
+		_, m, rec, c := connected(t)
 		m.Close()
 		if e := rec.wait(t, EventEnded, 5*time.Second); e.Reason != "signed out" {
-			t.Errorf("reason %q", e.Reason)
+			t.Errorf("ended with reason %q, want signed out", e.Reason)
 		}
 		<-c.Done()
 		if _, err := m.Call(context.Background(), "bob@example.com"); !errors.Is(err, ErrClosed) {
@@ -249,15 +245,10 @@ func TestEndings(t *testing.T) {
 		}
 	})
 	t.Run("peer hangs up", func(t *testing.T) {
-		p := newPipe()
-		m, rec := newTestManager(t, p, &audioEnds{freq: 440}, nil)
-		ph := newPeerPhone(t, "127.0.0.1:0")
-		connect(t, m, rec, p, "127.0.0.1:"+strconv.Itoa(ph.Port("tcp")))
-		c := dialBack(t, ph, m)
-		rec.wait(t, EventConnected, 5*time.Second)
+		_, _, rec, c := connected(t)
 		c.Hangup(context.Background())
 		if e := rec.wait(t, EventEnded, 5*time.Second); e.Reason != "remote hang-up" {
-			t.Errorf("reason %q", e.Reason)
+			t.Errorf("ended with reason %q, want remote hang-up", e.Reason)
 		}
 	})
 	t.Run("peer vanishes", func(t *testing.T) {
@@ -279,7 +270,7 @@ func TestEndings(t *testing.T) {
 			t.Fatal("helper peer printed no port")
 		}
 		port := strings.TrimSpace(sc.Text())
-		connect(t, m, rec, p, "127.0.0.1:"+port)
+		connect(t, m, p, "127.0.0.1:"+port)
 		go func() {
 			for sc.Scan() {
 			}

@@ -34,6 +34,15 @@ var (
 	labErr  error
 )
 
+// TestMain removes the messengerd the lab tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if labBin != "" {
+		os.RemoveAll(filepath.Dir(labBin))
+	}
+	os.Exit(code)
+}
+
 func messengerd(t testing.TB) string {
 	t.Helper()
 	labOnce.Do(func() {

@@ -476,20 +476,13 @@ func nextHost(base *url.URL, gw string) (string, error) {
 // (the IP= of the open request, whose port defaults to 1863) rather than a
 // gateway.
 func isServerAddr(gw, ip string) bool {
-	if gw == "" || ip == "" {
+	if _, _, err := net.SplitHostPort(gw); err != nil || ip == "" {
 		return false
 	}
-	norm := func(a string) string {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			return ""
-		}
-		return strings.ToLower(a)
-	}
-	sb := ip
 	if _, _, err := net.SplitHostPort(ip); err != nil {
-		sb = net.JoinHostPort(strings.Trim(ip, "[]"), DefaultPort)
+		ip = net.JoinHostPort(strings.Trim(ip, "[]"), DefaultPort)
 	}
-	return norm(gw) != "" && norm(gw) == norm(sb)
+	return strings.EqualFold(gw, ip)
 }
 
 func validName(s string) bool {
