@@ -18,6 +18,7 @@ import (
 	"github.com/oemkit/messenger/feature/kerberos/sipae"
 	"github.com/oemkit/messenger/feature/kerberos/sipmsg"
 	"github.com/oemkit/messenger/feature/kerberos/sipua"
+	"github.com/oemkit/messenger/feature/wininet/proxy/proxytest"
 )
 
 type lab struct {
@@ -138,7 +139,7 @@ func TestTwoClientsAgainstMITKDC(t *testing.T) {
 func TestSignInErrors(t *testing.T) {
 	l := startLab(t, nil)
 	ctx := context.Background()
-	dead := fmt.Sprintf("127.0.0.1:%d", kdctest.FreePort(t))
+	dead := proxytest.ClosedAddr(t)
 	for _, tt := range []struct {
 		name  string
 		mod   func(*sipua.Config)
