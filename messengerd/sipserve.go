@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 
 	"github.com/oemkit/messenger/messengerd/sip"
 )
@@ -36,7 +37,7 @@ func (f sipFlags) start(ctx context.Context, errc chan<- error, log *slog.Logger
 	}
 	domain := *f.domain
 	if domain == "" {
-		domain = (*f.service)[len("sip/"):]
+		domain = strings.TrimPrefix(*f.service, "sip/") // sip.New checks the prefix
 	}
 	srv, err := sip.New(sip.Config{Domain: domain, Keytab: *f.keytab, Service: *f.service,
 		Logf: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +58,15 @@ func TestServeSIPUsage(t *testing.T) {
 	err := run(context.Background(), []string{"serve", "-data", t.TempDir(), "-addr", "127.0.0.1:0", "-https", "127.0.0.1:0", "-sip", "127.0.0.1:0"}, nil, io.Discard, io.Discard)
 	if _, ok := err.(usageError); !ok {
 		t.Errorf("serve -sip without -keytab = %v, want a usage error", err)
+	}
+}
+
+// TestServeSIPBadService: a -sip-service that is not sip/HOST is an error
+// that says so.
+func TestServeSIPBadService(t *testing.T) {
+	err := run(context.Background(), []string{"serve", "-data", t.TempDir(), "-addr", "127.0.0.1:0", "-https", "127.0.0.1:0",
+		"-sip", "127.0.0.1:0", "-keytab", "/nonexistent.keytab", "-sip-service", "ab"}, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "want sip/host") {
+		t.Errorf("serve -sip-service ab = %v, want the service principal refused", err)
 	}
 }

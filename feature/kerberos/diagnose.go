@@ -70,9 +70,6 @@ func explainKRB(kerr messages.KRBError, who, kdcs string) error {
 // repeated with gokrb5's message types and the KRB-ERROR's code decides.
 func diagnoseTGS(c Config, conf *config.Config, spn string, err error) error {
 	who, kdcs := c.Principal+"@"+c.Realm, strings.Join(c.KDCs, ", ")
-	if kerr, ok := asKRBError(err); ok {
-		return explainTGS(kerr, who, kdcs, spn)
-	}
 	kerr, netErr := tgsExchange(c, conf, spn)
 	switch {
 	case netErr != nil:

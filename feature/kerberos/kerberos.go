@@ -27,7 +27,6 @@ import (
 	"github.com/jcmturner/gokrb5/v8/gssapi"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/keytab"
-	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
@@ -190,17 +189,4 @@ func EnctypeName(id int32) string {
 		}
 	}
 	return fmt.Sprintf("etype %d", id)
-}
-
-// asKRBError returns the KRBError inside err, if any.
-func asKRBError(err error) (messages.KRBError, bool) {
-	var kerr messages.KRBError
-	if errors.As(err, &kerr) {
-		return kerr, true
-	}
-	var pk *messages.KRBError
-	if errors.As(err, &pk) && pk != nil {
-		return *pk, true
-	}
-	return kerr, false
 }

@@ -2,7 +2,6 @@ package kerberos
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/oemkit/messenger/feature/kerberos/kdctest"
+	"github.com/oemkit/messenger/feature/wininet/proxy/proxytest"
 )
 
 func lab(t *testing.T) (*kdctest.Realm, string) {
@@ -105,7 +105,7 @@ func TestAcceptorClock(t *testing.T) {
 func TestLoginErrors(t *testing.T) {
 	r, _ := lab(t)
 	r.AddUser(t, "carol", "carol-pass", "-e", "rc4-hmac:normal")
-	dead := fmt.Sprintf("127.0.0.1:%d", kdctest.FreePort(t))
+	dead := proxytest.ClosedAddr(t)
 	tests := []struct {
 		name string
 		cfg  Config

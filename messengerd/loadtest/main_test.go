@@ -29,33 +29,10 @@ func TestLoadSmoke(t *testing.T) {
 	if err := run(ctx, []string{"-create", "-data", dir, "-clients", "6", "-password", "pw"}, &out, io.Discard); err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ca, err := labca.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := ca.ServerCert(labca.DefaultHosts)
-	tk, _ := passport.NewTickets(passport.NewKey(), time.Hour)
-	mux := http.NewServeMux()
-	(&passport.Service{Auth: st, Tickets: tk}).Register(mux)
-	hl, _ := net.Listen("tcp", "127.0.0.1:0")
-	hs := &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
-	go hs.ServeTLS(hl, "", "")
-	defer hs.Close()
-	srv, err := server.New(server.Config{Store: st, Tickets: tk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(l)
-	defer srv.Shutdown(ctx)
+	msnpAddr, nexus := startLab(t, dir, nil)
 
 	out.Reset()
-	args := []string{"-addr", l.Addr().String(), "-nexus", "https://" + hl.Addr().String() + passport.NexusPath,
+	args := []string{"-addr", msnpAddr, "-nexus", nexus,
 		"-ca", filepath.Join(dir, labca.CertFile), "-password", "pw", "-pid", itoa(os.Getpid()),
 		"-clients", "6", "-convs", "2", "-rate", "200", "-duration", "1s", "-hold", "100ms"}
 	if err := run(ctx, args, &out, io.Discard); err != nil {
@@ -85,42 +62,20 @@ func TestServerDiesMidRun(t *testing.T) {
 	if err := run(ctx, []string{"-create", "-data", dir, "-clients", "2", "-password", "pw"}, io.Discard, io.Discard); err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ca, err := labca.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := ca.ServerCert(labca.DefaultHosts)
-	tk, _ := passport.NewTickets(passport.NewKey(), time.Hour)
-	srv, err := server.New(server.Config{Store: st, Tickets: tk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(l)
-	defer srv.Shutdown(ctx)
-	mux := http.NewServeMux()
-	(&passport.Service{Auth: st, Tickets: tk}).Register(mux)
 	// The MSNP server dies during the third login (account 2's, which is
 	// refused); account 3 then finds no server.
-	var logins atomic.Int64
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == passport.LoginPath && logins.Add(1) == 3 {
-			srv.Shutdown(ctx)
-		}
-		mux.ServeHTTP(w, r)
+	msnpAddr, nexus := startLab(t, dir, func(srv *server.Server, login http.Handler) http.Handler {
+		var logins atomic.Int64
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == passport.LoginPath && logins.Add(1) == 3 {
+				srv.Shutdown(ctx)
+			}
+			login.ServeHTTP(w, r)
+		})
 	})
-	hl, _ := net.Listen("tcp", "127.0.0.1:0")
-	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
-	go hs.ServeTLS(hl, "", "")
-	defer hs.Close()
 
 	var out, errOut strings.Builder
-	args := []string{"-addr", l.Addr().String(), "-nexus", "https://" + hl.Addr().String() + passport.NexusPath,
+	args := []string{"-addr", msnpAddr, "-nexus", nexus,
 		"-ca", filepath.Join(dir, labca.CertFile), "-password", "pw", "-concurrency", "1",
 		"-clients", "4", "-convs", "0", "-rate", "0", "-duration", "0s"}
 	if err := run(ctx, args, &out, &errOut); err != nil {
@@ -136,4 +91,52 @@ func TestServerDiesMidRun(t *testing.T) {
 	if !strings.Contains(errOut.String(), "first sign-in error: labclient: passport login failed") {
 		t.Errorf("stderr = %q, want the first sign-in error (the refused login)", errOut.String())
 	}
+}
+
+// startLab serves the accounts in dir until the test ends: a Passport
+// login over TLS with the lab CA (through wrap, when set) and an MSNP
+// server. It returns the MSNP address and the nexus URL.
+func startLab(t *testing.T, dir string, wrap func(srv *server.Server, login http.Handler) http.Handler) (msnpAddr, nexus string) {
+	t.Helper()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ca, err := labca.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.ServerCert(labca.DefaultHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := passport.NewTickets(passport.NewKey(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: st, Tickets: tk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	mux := http.NewServeMux()
+	(&passport.Service{Auth: st, Tickets: tk}).Register(mux)
+	var h http.Handler = mux
+	if wrap != nil {
+		h = wrap(srv, mux)
+	}
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
+	go hs.ServeTLS(hl, "", "")
+	t.Cleanup(func() { hs.Close() })
+	return l.Addr().String(), "https://" + hl.Addr().String() + passport.NexusPath
 }

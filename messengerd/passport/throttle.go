@@ -52,10 +52,19 @@ type Throttle struct {
 
 	once  sync.Once
 	mu    sync.Mutex
-	pair  map[string]*strikes
-	addr  map[string]*strikes
-	acct  map[string]*strikes
+	pair  table
+	addr  table
+	acct  table
 	known map[string]time.Time
+}
+
+// table counts failures under one kind of key.
+type table struct {
+	m map[string]*strikes
+	// sweep is, while the table is full, the earliest time any of its keys
+	// can be forgotten (the oldest failure plus Forget): before it a new
+	// key is refused without scanning the table again.
+	sweep time.Time
 }
 
 type strikes struct {
@@ -83,9 +92,9 @@ func (t *Throttle) init() {
 		defd(&t.Max, time.Minute)
 		defd(&t.Forget, time.Hour)
 		defd(&t.KnownFor, 30*24*time.Hour)
-		t.pair = map[string]*strikes{}
-		t.addr = map[string]*strikes{}
-		t.acct = map[string]*strikes{}
+		t.pair.m = map[string]*strikes{}
+		t.addr.m = map[string]*strikes{}
+		t.acct.m = map[string]*strikes{}
 		t.known = map[string]time.Time{}
 	})
 }
@@ -130,12 +139,12 @@ func (t *Throttle) Check(account, addr string) time.Duration {
 		s    *strikes
 		free int
 	}
-	keys := []key{{t.pair[pk], t.PairFree}}
+	keys := []key{{t.pair.m[pk], t.PairFree}}
 	if k, ok := t.known[pk]; !ok || now.Sub(k) > t.KnownFor {
-		if t.full(t.pair, pk, now) || t.full(t.addr, addr, now) || t.full(t.acct, account, now) {
+		if t.full(&t.pair, pk, now) || t.full(&t.addr, addr, now) || t.full(&t.acct, account, now) {
 			return t.Max
 		}
-		keys = append(keys, key{t.addr[addr], t.AddrFree}, key{t.acct[account], t.AccountFree})
+		keys = append(keys, key{t.addr.m[addr], t.AddrFree}, key{t.acct.m[account], t.AccountFree})
 	}
 	var w time.Duration
 	for _, k := range keys {
@@ -152,21 +161,30 @@ func (t *Throttle) Check(account, addr string) time.Duration {
 	return 0
 }
 
-// full reports that table m has no room for key k, after forgetting what
-// it may.
-func (t *Throttle) full(m map[string]*strikes, k string, now time.Time) bool {
-	if _, ok := m[k]; ok || len(m) < t.MaxKeys {
+// full reports that table tb has no room for key k, after forgetting
+// what it may. A full table is scanned at most once per time one of its
+// keys can expire, not on every sign-in from a new address.
+func (t *Throttle) full(tb *table, k string, now time.Time) bool {
+	if _, ok := tb.m[k]; ok || len(tb.m) < t.MaxKeys {
 		return false
 	}
-	for x, s := range m {
+	if now.Before(tb.sweep) {
+		return true
+	}
+	oldest := now
+	for x, s := range tb.m {
 		if now.Sub(s.last) > t.Forget {
-			delete(m, x)
+			delete(tb.m, x)
+		} else if s.last.Before(oldest) {
+			oldest = s.last
 		}
 	}
-	return len(m) >= t.MaxKeys
+	tb.sweep = oldest.Add(t.Forget)
+	return len(tb.m) >= t.MaxKeys
 }
 
-func (t *Throttle) strike(m map[string]*strikes, k string, now time.Time) *strikes {
+func (t *Throttle) strike(tb *table, k string, now time.Time) *strikes {
+	m := tb.m
 	s := m[k]
 	if s == nil || now.Sub(s.last) > t.Forget {
 		if s == nil && len(m) >= t.MaxKeys {
@@ -187,13 +205,13 @@ func (t *Throttle) Failed(account, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	pk := pairKey(account, addr)
-	p := t.strike(t.pair, pk, now)
+	p := t.strike(&t.pair, pk, now)
 	if k, ok := t.known[pk]; ok && now.Sub(k) <= t.KnownFor {
 		return
 	}
-	t.strike(t.addr, addr, now)
+	t.strike(&t.addr, addr, now)
 	if p != nil && p.n <= t.PairFree {
-		t.strike(t.acct, account, now)
+		t.strike(&t.acct, account, now)
 	}
 }
 
@@ -205,7 +223,7 @@ func (t *Throttle) Succeeded(account, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	pk := pairKey(account, addr)
-	delete(t.pair, pk)
+	delete(t.pair.m, pk)
 	if _, ok := t.known[pk]; !ok && len(t.known) >= t.MaxKeys {
 		for k, at := range t.known {
 			if now.Sub(at) > t.KnownFor {

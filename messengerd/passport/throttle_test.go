@@ -183,3 +183,47 @@ func TestThrottleParallel(t *testing.T) {
 		t.Errorf("AddrKey of two addresses in one /64 = %q, %q; want the same", a, b)
 	}
 }
+
+// TestThrottleFullTable: when a table holds MaxKeys live keys, new keys
+// wait Max; once its keys are forgotten, new keys are counted again.
+func TestThrottleFullTable(t *testing.T) {
+	clk := newClock()
+	th := &passport.Throttle{Now: clk.now, MaxKeys: 4}
+	for i := range 4 {
+		th.Failed(fmt.Sprintf("user%d@lab.test", i), passport.AddrKey(hostAddr(i)))
+		clk.add(time.Minute)
+	}
+	newcomer := passport.AddrKey(hostAddr(9))
+	if w := th.Check("new@lab.test", newcomer); w != time.Minute {
+		t.Fatalf("Check of a new key with full tables = %v, want Max (1m)", w)
+	}
+	if w := th.Check("user0@lab.test", passport.AddrKey(hostAddr(0))); w != 0 {
+		t.Errorf("Check of a key in a full table = %v, want 0 (it is under its free failures)", w)
+	}
+	// The first key is forgotten an hour after its failure; the others
+	// are not yet.
+	clk.add(time.Hour - 4*time.Minute + time.Second)
+	if w := th.Check("new@lab.test", newcomer); w != 0 {
+		t.Errorf("Check of a new key after the oldest key's Forget = %v, want 0", w)
+	}
+	th.Failed("new@lab.test", newcomer)
+	if w := th.Check("new2@lab.test", passport.AddrKey(hostAddr(10))); w != time.Minute {
+		t.Errorf("Check of another new key, tables full again = %v, want Max (1m)", w)
+	}
+}
+
+// BenchmarkCheckFullTable is the cost of a sign-in from a new address
+// while the tables are full of live keys (a distributed attack).
+func BenchmarkCheckFullTable(b *testing.B) {
+	clk := newClock()
+	th := &passport.Throttle{Now: clk.now}
+	for i := range 100000 {
+		th.Failed(fmt.Sprintf("user%d@lab.test", i), fmt.Sprintf("2001:db8:%x:%x::1", i>>16, i&0xffff))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if th.Check("new@lab.test", fmt.Sprintf("203.0.113.%d", i%250)) != time.Minute {
+			b.Fatal("want Max")
+		}
+	}
+}

@@ -128,6 +128,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.ln = append(s.ln, l)
 	s.mu.Unlock()
+	var delay time.Duration
 	for {
 		nc, err := l.Accept()
 		if err != nil {
@@ -137,13 +138,16 @@ func (s *Server) Serve(l net.Listener) error {
 			if closed {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
+			// EMFILE, ENFILE, ECONNABORTED: back off and keep serving.
+			var t interface{ Temporary() bool }
+			if errors.As(err, &t) && t.Temporary() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
 				continue
 			}
 			return err
 		}
+		delay = 0
 		s.mu.Lock()
 		if len(s.conns) >= s.cfg.MaxConns {
 			s.mu.Unlock()

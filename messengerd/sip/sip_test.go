@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/oemkit/messenger/feature/kerberos/sipae"
 	"github.com/oemkit/messenger/feature/kerberos/sipmsg"
 	"github.com/oemkit/messenger/feature/kerberos/sipua"
+	"github.com/oemkit/messenger/feature/wininet/proxy/proxytest"
 )
 
 type lab struct {
@@ -138,7 +141,7 @@ func TestTwoClientsAgainstMITKDC(t *testing.T) {
 func TestSignInErrors(t *testing.T) {
 	l := startLab(t, nil)
 	ctx := context.Background()
-	dead := fmt.Sprintf("127.0.0.1:%d", kdctest.FreePort(t))
+	dead := proxytest.ClosedAddr(t)
 	for _, tt := range []struct {
 		name  string
 		mod   func(*sipua.Config)
@@ -398,4 +401,44 @@ func TestRegisterFlood(t *testing.T) {
 	if busy == 0 {
 		t.Error("no 503 answers to the flood")
 	}
+}
+
+// emfileListener fails its first Accept calls with EMFILE, as a process
+// out of file descriptors does.
+type emfileListener struct {
+	net.Listener
+	fails atomic.Int32
+}
+
+func (l *emfileListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+// TestServeSurvivesEMFILE: running out of file descriptors pauses the
+// accept loop; it does not end it.
+func TestServeSurvivesEMFILE(t *testing.T) {
+	l := startLab(t, nil)
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &emfileListener{Listener: inner}
+	ln.fails.Store(3)
+	served := make(chan error, 1)
+	go func() { served <- l.srv.Serve(ln) }()
+	cfg := l.account("alice", "alice-pass")
+	cfg.Server = inner.Addr().String()
+	ua, err := sipua.Dial(context.Background(), cfg)
+	if err != nil {
+		select {
+		case err := <-served:
+			t.Fatalf("Serve returned %v after EMFILE", err)
+		default:
+		}
+		t.Fatalf("Dial after EMFILE = %v", err)
+	}
+	ua.Close()
 }

@@ -141,7 +141,8 @@ type mitAcceptor struct {
 	out *bufio.Scanner
 }
 
-func startMIT(t *testing.T, r *kdctest.Realm, keytab string) *mitAcceptor {
+// buildMIT compiles testdata/mitgss.c and returns the program's path.
+func buildMIT(t *testing.T) string {
 	cc := testenv.Tool(t, "cc", "apt-get install gcc")
 	if _, err := os.Stat("/usr/include/gssapi/gssapi_krb5.h"); err != nil {
 		testenv.Missing(t, "MIT GSS-API headers not found: apt-get install libkrb5-dev")
@@ -150,6 +151,11 @@ func startMIT(t *testing.T, r *kdctest.Realm, keytab string) *mitAcceptor {
 	if out, err := exec.Command(cc, "-o", bin, "testdata/mitgss.c", "-lgssapi_krb5").CombinedOutput(); err != nil {
 		t.Fatalf("cc mitgss.c: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// startMIT runs bin (from buildMIT) as an acceptor for keytab.
+func startMIT(t *testing.T, bin string, r *kdctest.Realm, keytab string) *mitAcceptor {
 	cmd := exec.Command(bin)
 	cmd.Env = append(r.Env(), "KRB5_KTNAME="+keytab)
 	in, _ := cmd.StdinPipe()
@@ -183,6 +189,7 @@ func TestAgainstMITGSSAPI(t *testing.T) {
 	r := kdctest.Start(t)
 	r.AddUser(t, "alice", "secret-pass")
 	kt := r.AddService(t, "sip/lab.test", "")
+	bin := buildMIT(t)
 	for _, et := range []int32{etypeID.RC4_HMAC, etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA256_128, etypeID.AES256_CTS_HMAC_SHA384_192} {
 		t.Run(kerberos.EnctypeName(et), func(t *testing.T) {
 			cl, err := kerberos.Login(kerberos.Config{Realm: r.Name, KDCs: []string{r.KDC}, Principal: "alice", Password: "secret-pass", Enctypes: []int32{et}, AllowRC4: true})
@@ -194,7 +201,7 @@ func TestAgainstMITGSSAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mit := startMIT(t, r, kt)
+			mit := startMIT(t, bin, r, kt)
 			mit.do(t, "accept", hex.EncodeToString(tok))
 			ctx, err := New(key, true)
 			if err != nil {

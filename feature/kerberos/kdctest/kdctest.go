@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oemkit/messenger/feature/wininet/proxy/proxytest"
 	"github.com/oemkit/messenger/internal/testenv"
 )
 
@@ -43,7 +44,7 @@ func Start(t testing.TB) *Realm {
 		}
 	}
 	dir := t.TempDir()
-	port := freePort(t)
+	port := proxytest.FreePort(t)
 	r := &Realm{Name: "LAB.TEST", KDC: fmt.Sprintf("127.0.0.1:%d", port), Dir: dir}
 	krb5conf := fmt.Sprintf("[libdefaults]\n default_realm = LAB.TEST\n dns_lookup_kdc = false\n allow_weak_crypto = true\n allow_rc4 = true\n permitted_enctypes = aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha256-128 aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96 arcfour-hmac\n[realms]\n LAB.TEST = {\n  kdc = 127.0.0.1:%d\n }\n", port)
 	kdcconf := fmt.Sprintf(`[kdcdefaults]
@@ -137,16 +138,3 @@ func sbin(name string) string {
 	}
 	return "/usr/sbin/" + name
 }
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// FreePort returns a loopback TCP port nothing listens on.
-func FreePort(t testing.TB) int { return freePort(t) }
