@@ -225,24 +225,29 @@ func ConfigFromSettings(f *settings.File) (Config, error) {
 	if c.Server, err = f.Text("timesvc.server"); err != nil && !settings.IsUnset(err) {
 		return c, err
 	}
-	for _, d := range []struct {
-		key string
-		dst *time.Duration
-	}{
-		{"timesvc.poll_min", &c.MinPoll},
-		{"timesvc.poll_max", &c.MaxPoll},
-		{"timesvc.step_threshold", &c.StepThreshold},
-	} {
-		v, err := f.Duration(d.key)
+	duration := func(key string, v time.Duration, err error, dst *time.Duration) error {
 		switch {
 		case settings.IsUnset(err):
 		case err != nil:
-			return c, err
+			return err
 		case v > MaxPollLimit:
-			return c, fmt.Errorf("timesvc: %s = %v is more than %v", d.key, v, MaxPollLimit)
+			return fmt.Errorf("timesvc: %s = %v is more than %v", key, v, MaxPollLimit)
 		default:
-			*d.dst = v
+			*dst = v
 		}
+		return nil
+	}
+	v, err := f.Duration("timesvc.poll_min")
+	if err := duration("timesvc.poll_min", v, err, &c.MinPoll); err != nil {
+		return c, err
+	}
+	v, err = f.Duration("timesvc.poll_max")
+	if err := duration("timesvc.poll_max", v, err, &c.MaxPoll); err != nil {
+		return c, err
+	}
+	v, err = f.Duration("timesvc.step_threshold")
+	if err := duration("timesvc.step_threshold", v, err, &c.StepThreshold); err != nil {
+		return c, err
 	}
 	return c, nil
 }
