@@ -171,6 +171,10 @@ func (s *Server) serveNS(c *conn, ver msnp.Command, dispatch bool) *user {
 					c.sendErr(msnp.CodeAuthFailed, cmd.TrID)
 					return nil
 				}
+				// Counted as signed in before USR OK goes out, so a client
+				// that sees OK and opens its next connection at once finds
+				// its address's pending count already down.
+				s.signedIn(c.Conn)
 				u, err := s.signIn(c, email, cmd.TrID)
 				if err != nil {
 					s.cfg.Log.Error("sign-in failed", "account", email, "err", err)

@@ -200,8 +200,7 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 				s.untrack(c)
 				return
 			}
-			s.signedIn(c)
-			// Signed in: the session goes on in a fresh goroutine whose
+			// Signed in (serveNS stopped counting it as pending): the session goes on in a fresh goroutine whose
 			// stack holds only the read loop, not the sign-in call chain,
 			// so the runtime can shrink it to a few KiB.
 			s.wg.Add(1)
