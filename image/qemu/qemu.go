@@ -51,6 +51,9 @@ type Options struct {
 	Console io.Writer
 	// Forward are TCP ports forwarded from the host into the guest.
 	Forward []Forward
+	// ExtraArgs are added to the end of the manifest's QEMU command line
+	// (e.g. "-rtc", "base=2020-01-01T00:00:00").
+	ExtraArgs []string
 	// Timeout bounds the whole boot (Boot only); 0 means 3 minutes.
 	Timeout time.Duration
 	// WaitFor are markers to wait for after ready (Boot only, e.g.

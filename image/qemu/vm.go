@@ -114,7 +114,7 @@ func StartManifest(ctx context.Context, m *image.Manifest, dir string, opts Opti
 	if !opts.BzImage {
 		kernel, pvh = fastKernel(m, dir)
 	}
-	base := argv(m, dir, kernel, wav, opts.Append)
+	base := append(argv(m, dir, kernel, wav, opts.Append), opts.ExtraArgs...)
 	// A free port picked by us may be taken by someone else before QEMU
 	// binds it: try again with new ones.
 	for try := 0; ; try++ {

@@ -97,6 +97,23 @@ func TestConsoleDriver(t *testing.T) {
 	}
 }
 
+// TestExtraArgs checks that Options.ExtraArgs reach the end of the command
+// line, after the manifest's arguments and the forwards.
+func TestExtraArgs(t *testing.T) {
+	v, err := shellVM(t, `echo "ARGS $*"; sleep 600`, Options{ExtraArgs: []string{"-rtc", "base=2020-01-01T00:00:00"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Kill()
+	g, err := v.Expect(context.Background(), regexp.MustCompile(`ARGS ([^\n]*)\n`), 10*time.Second)
+	if want := "-netdev user,id=n0 -rtc base=2020-01-01T00:00:00"; err != nil || g[1] != want {
+		t.Errorf("arguments seen = %q, %v, want %q", g, err, want)
+	}
+	if a := v.Argv(); a[len(a)-1] != "base=2020-01-01T00:00:00" {
+		t.Errorf("Argv() = %q, want the extra arguments last", a)
+	}
+}
+
 // TestConsoleStop stops a guest that ignores nothing: Stop must end it and
 // return once the reader is done.
 func TestConsoleStop(t *testing.T) {
