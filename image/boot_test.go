@@ -1,8 +1,6 @@
 package image_test
 
 import (
-	"github.com/oemkit/messenger/internal/testenv"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -10,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/qemu"
+	"github.com/oemkit/messenger/internal/testenv"
 )
 
 // lineServer accepts connections on 127.0.0.1 and answers each "HELLO ..."
@@ -49,13 +47,6 @@ func lineServer(t *testing.T) (addr string, got chan string) {
 		}
 	}()
 	return l.Addr().String(), got
-}
-
-func needQEMU(t *testing.T, prog, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(prog); err != nil {
-		testenv.Missing(t, "%s not found: apt-get install %s", prog, pkg)
-	}
 }
 
 // compareDirs fails if two image folders differ in any byte.
@@ -124,7 +115,7 @@ func TestBoot(t *testing.T) {
 	} {
 		t.Run(tc.bsp, func(t *testing.T) {
 			image.NeedKernel(t)
-			needQEMU(t, tc.prog, tc.pkg)
+			testenv.Tool(t, tc.prog, "apt-get install "+tc.pkg)
 			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 			defer cancel()
 			dir := filepath.Join(t.TempDir(), "img")

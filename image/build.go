@@ -131,7 +131,7 @@ func Build(ctx context.Context, spec Spec, outDir string, opts ...Option) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	mods, err := moduleClosure(k.ModulesDir(), spec.Modules)
+	mods, builtin, err := moduleClosure(k.ModulesDir(), spec.Modules)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func Build(ctx context.Context, spec Spec, outDir string, opts ...Option) (*Resu
 	}
 	lap(&times.Go)
 	p.Step("image: assembling initramfs")
-	entries, err := assemble(spec, arch, cmds, k, mods)
+	entries, err := assemble(spec, arch, cmds, k, mods, builtin)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func buildGo(ctx context.Context, spec Spec, modDir, tmp string, cmds []Command,
 }
 
 // assemble collects every initramfs entry with its content and attribution.
-func assemble(spec Spec, arch *cpio.Archive, cmds []Command, k *Kernel, mods []*kmodFile) (map[string]*entry, error) {
+func assemble(spec Spec, arch *cpio.Archive, cmds []Command, k *Kernel, mods []*kmodFile, builtin []byte) (map[string]*entry, error) {
 	cmdFeature := map[string]string{}
 	for _, c := range cmds {
 		cmdFeature[path.Base(c.Pkg)] = c.Feature
@@ -304,7 +304,7 @@ func assemble(spec Spec, arch *cpio.Archive, cmds []Command, k *Kernel, mods []*
 			add(modRoot+m.Rel, m.Data, 0o644, m.Feature, m.Name)
 		}
 		// The device's loader (drivers/kmod) reads these, not the modules.
-		for name, b := range moduleIndexFiles(mods, k.ModulesDir()) {
+		for name, b := range moduleIndexFiles(mods, builtin) {
 			add(modRoot+name, b, 0o644, "kernel", "")
 		}
 	}

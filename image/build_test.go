@@ -94,7 +94,7 @@ func TestModuleClosure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mods, err := moduleClosure(k.ModulesDir(), []Module{{Name: "snd-hda-intel", Feature: "A"}, {Name: "virtio_net", Feature: "N"}})
+	mods, builtin, err := moduleClosure(k.ModulesDir(), []Module{{Name: "snd-hda-intel", Feature: "A"}, {Name: "virtio_net", Feature: "N"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,11 +110,15 @@ func TestModuleClosure(t *testing.T) {
 	if got["failover"] != "N" || got["snd"] != "A" {
 		t.Errorf("moduleClosure credits = %v, want failover->N, snd->A", got)
 	}
-	dep := string(moduleIndexFiles(mods, k.ModulesDir())["modules.dep"])
+	index := moduleIndexFiles(mods, builtin)
+	if b := index["modules.builtin"]; len(builtin) == 0 || string(b) != string(builtin) {
+		t.Errorf("modules.builtin in the image = %d bytes, want the kernel's %d", len(b), len(builtin))
+	}
+	dep := string(index["modules.dep"])
 	if !strings.Contains(dep, "kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n") {
 		t.Errorf("modules.dep lacks the virtio_net line:\n%s", dep)
 	}
-	if _, err := moduleClosure(k.ModulesDir(), []Module{{Name: "no_such_module", Feature: "X"}}); err == nil {
+	if _, _, err := moduleClosure(k.ModulesDir(), []Module{{Name: "no_such_module", Feature: "X"}}); err == nil {
 		t.Errorf("moduleClosure(no_such_module) = nil error, want error")
 	}
 	// FetchKernel must refuse a package whose sha256 does not match.

@@ -20,7 +20,6 @@ type goPackage struct {
 	ImportPath string
 	Dir        string
 	Standard   bool
-	GoFiles    []string
 	Deps       []string
 	Module     *struct {
 		Path, Version, Dir string
@@ -31,7 +30,7 @@ type goPackage struct {
 // goListPackages lists every package linked into the busybox binary (the
 // commands and their dependencies) for the image's GOARCH and build tags.
 func goListPackages(ctx context.Context, spec Spec, man *Manifest, modDir string) ([]goPackage, error) {
-	args := []string{"list", "-deps", "-json=ImportPath,Dir,Standard,GoFiles,Deps,Module"}
+	args := []string{"list", "-deps", "-json=ImportPath,Dir,Standard,Deps,Module"}
 	if len(man.BuildTags) > 0 {
 		args = append(args, "-tags", strings.Join(man.BuildTags, ","))
 	}

@@ -58,20 +58,20 @@ func moduleIndex(dir string) (map[string]string, error) {
 
 // moduleClosure returns the modules in want plus everything they depend on
 // (depends= and softdep pre: from .modinfo), each credited to the first
-// feature that needed it, sorted by name.
-func moduleClosure(dir string, want []Module) ([]*kmodFile, error) {
+// feature that needed it, sorted by name, and the kernel's modules.builtin
+// (nil when it has none) for moduleIndexFiles.
+func moduleClosure(dir string, want []Module) ([]*kmodFile, []byte, error) {
 	if len(want) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	idx, err := moduleIndex(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	builtinFile, _ := os.ReadFile(filepath.Join(dir, kmod.BuiltinFile))
 	builtin := map[string]bool{}
-	if b, err := os.ReadFile(filepath.Join(dir, "modules.builtin")); err == nil {
-		for _, l := range strings.Fields(string(b)) {
-			builtin[kmod.Normalize(l)] = true
-		}
+	for _, l := range strings.Fields(string(builtinFile)) {
+		builtin[kmod.Normalize(l)] = true
 	}
 	got := map[string]*kmodFile{}
 	var load func(name, feature string, soft bool) error
@@ -123,7 +123,7 @@ func moduleClosure(dir string, want []Module) ([]*kmodFile, error) {
 	}
 	for _, w := range want {
 		if err := load(w.Name, w.Feature, false); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	out := make([]*kmodFile, 0, len(got))
@@ -131,21 +131,21 @@ func moduleClosure(dir string, want []Module) ([]*kmodFile, error) {
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return out, builtinFile, nil
 }
 
 // moduleIndexFiles returns the index files written beside the chosen
 // modules: modules.dep, modules.alias and modules.softdep from their
-// .modinfo, and the kernel's modules.builtin (so built-in modules are not
-// looked for), keyed by file name.
-func moduleIndexFiles(mods []*kmodFile, modulesDir string) map[string][]byte {
+// .modinfo, and the kernel's modules.builtin as moduleClosure read it (so
+// built-in modules are not looked for), keyed by file name.
+func moduleIndexFiles(mods []*kmodFile, builtin []byte) map[string][]byte {
 	km := make([]*kmod.Module, len(mods))
 	for i, m := range mods {
 		km[i] = &kmod.Module{Info: m.Info, Path: m.Rel}
 	}
 	files := modinfo.IndexFiles(km)
-	if b, err := os.ReadFile(filepath.Join(modulesDir, kmod.BuiltinFile)); err == nil {
-		files[kmod.BuiltinFile] = b
+	if builtin != nil {
+		files[kmod.BuiltinFile] = builtin
 	}
 	return files
 }

@@ -2,7 +2,6 @@ package image
 
 import (
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/oemkit/messenger/internal/testenv"
@@ -41,7 +40,6 @@ func NeedKernel(t testing.TB) {
 	if testing.Short() {
 		t.Skip("builds a real image; skipped in -short mode")
 	}
-	if _, err := os.Stat("/usr/bin/apt-get"); err != nil {
-		testenv.Missing(t, "needs apt-get and dpkg-deb to fetch the Debian kernel (a Debian host)")
-	}
+	testenv.Tool(t, "apt-get", "fetching the Debian kernel needs a Debian host with apt-get")
+	testenv.Tool(t, "dpkg-deb", "apt-get install dpkg")
 }

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/oemkit/messenger/drivers/kmod"
 	"github.com/oemkit/messenger/drivers/rng"
+	"github.com/oemkit/messenger/internal/fsutil"
 	"github.com/u-root/u-root/pkg/dhclient"
 	"github.com/vishvananda/netlink"
 )
@@ -103,8 +106,10 @@ func (d *Driver) Init() (bool, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if err := writeFileAtomic(d.ResolvConf, ResolvConf(b.DNS, b.Search, m.DomainName()), 0o644); err != nil {
-			errs = append(errs, fmt.Errorf("network: write %s: %w", d.ResolvConf, err))
+		if err := os.MkdirAll(filepath.Dir(d.ResolvConf), 0o755); err != nil {
+			errs = append(errs, fmt.Errorf("network: %w", err))
+		} else if err := fsutil.WriteFileAtomic(d.ResolvConf, ResolvConf(b.DNS, b.Search, m.DomainName()), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("network: %w", err))
 		}
 		b.NIC, b.Loaded = nicFor(nics, r.Interface.Attrs().Name, d.SysRoot), loaded
 		bs = append(bs, b)

@@ -233,31 +233,6 @@ func ResolvConf(servers []netip.Addr, search []string, domain string) []byte {
 	return b.Bytes()
 }
 
-// writeFileAtomic writes data to a temporary file next to path and renames
-// it into place.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
 // SetSysctls writes sysctls under procRoot ("/proc" on a device).
 func SetSysctls(procRoot string, sysctls []Sysctl) error {
 	for _, s := range sysctls {

@@ -160,21 +160,6 @@ func TestResolvConf(t *testing.T) {
 	if got != want {
 		t.Errorf("ResolvConf = %q, want %q", got, want)
 	}
-	p := filepath.Join(t.TempDir(), "etc", "resolv.conf")
-	if err := writeFileAtomic(p, []byte(got), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeFileAtomic(p, []byte("nameserver 1.1.1.1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil || string(b) != "nameserver 1.1.1.1\n" {
-		t.Errorf("resolv.conf = %q, %v, want the second write", b, err)
-	}
-	ents, _ := os.ReadDir(filepath.Dir(p))
-	if len(ents) != 1 {
-		t.Errorf("etc holds %d files, want 1 (temp files left behind)", len(ents))
-	}
 }
 
 // tcpipDefaults is the settings file the image carries for the defaults

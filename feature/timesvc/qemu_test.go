@@ -123,7 +123,6 @@ SYSGEN_MESSENGER = true
 	if !hasService(m, "timesvc") {
 		t.Fatalf("image services = %+v, want timesvc", m.Services)
 	}
-	setRTC(t, dir, rtcBase)
 
 	// After the first sync, keep the device running until its next poll
 	// (timesvc.poll_min = 16 s later) has measured the clock again.
@@ -139,7 +138,8 @@ SYSGEN_MESSENGER = true
 		}
 	}}
 	bootStart := time.Now()
-	res, err := qemu.Boot(bootCtx, dir, qemu.Options{Console: con, Timeout: 8 * time.Minute, WaitFor: []string{timesvc.Marker}, WaitExit: true})
+	res, err := qemu.Boot(bootCtx, dir, qemu.Options{Console: con, Timeout: 8 * time.Minute, WaitFor: []string{timesvc.Marker}, WaitExit: true,
+		ExtraArgs: []string{"-rtc", "base=" + rtcBase.UTC().Format("2006-01-02T15:04:05")}})
 	if err != nil {
 		t.Fatalf("Boot = %v\nchronyd:\n%s", err, ntp.Log())
 	}
@@ -208,33 +208,4 @@ func hasService(m *image.Manifest, name string) bool {
 		}
 	}
 	return false
-}
-
-// setRTC adds "-rtc base=..." to the image's QEMU command line in its
-// manifest, so the guest's clock starts at base.
-func setRTC(t *testing.T, dir string, base time.Time) {
-	t.Helper()
-	p := filepath.Join(dir, image.ManifestFile)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	var argv []string
-	if err := json.Unmarshal(m["qemu"], &argv); err != nil {
-		t.Fatal(err)
-	}
-	argv = append(argv, "-rtc", "base="+base.UTC().Format("2006-01-02T15:04:05"))
-	if m["qemu"], err = json.Marshal(argv); err != nil {
-		t.Fatal(err)
-	}
-	if b, err = json.Marshal(m); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

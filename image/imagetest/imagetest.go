@@ -6,26 +6,23 @@ package imagetest
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/oemkit/messenger/image"
+	"github.com/oemkit/messenger/internal/modroot"
 	"github.com/oemkit/messenger/internal/testenv"
 )
 
 // Root returns the project folder (the one holding go.mod).
 func Root(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	mod := strings.TrimSpace(string(out))
-	if err != nil || mod == "" || mod == os.DevNull {
-		t.Fatalf("go env GOMOD = %q, %v: run the test inside the project", mod, err)
+	root, err := modroot.Find(".")
+	if err != nil {
+		t.Fatalf("%v: run the test inside the project", err)
 	}
-	return filepath.Dir(mod)
+	return root
 }
 
 // Kernel returns the unpacked kernel package of the BSP (qemu-x86_64,

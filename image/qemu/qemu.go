@@ -51,14 +51,17 @@ type Options struct {
 	Console io.Writer
 	// Forward are TCP ports forwarded from the host into the guest.
 	Forward []Forward
+	// ExtraArgs are added to the end of the manifest's QEMU command line
+	// (e.g. "-rtc", "base=2020-01-01T00:00:00").
+	ExtraArgs []string
 	// Timeout bounds the whole boot (Boot only); 0 means 3 minutes.
 	Timeout time.Duration
 	// WaitFor are markers to wait for after ready (Boot only, e.g.
 	// MarkerTest).
 	WaitFor []string
 	// WaitExit waits for QEMU to exit by itself (guest power off) after
-	// the markers instead of stopping it, or until the caller cancels ctx,
-	// which then ends the boot normally (Boot only).
+	// the markers instead of stopping it, or until ctx ends (the timeout
+	// or the caller), which then ends the boot normally (Boot only).
 	WaitExit bool
 	// BzImage boots the x86 bzImage as it is. By default an x86 kernel
 	// with a PVH entry is started as its unpacked ELF image (extracted
@@ -201,7 +204,9 @@ func Boot(ctx context.Context, dir string, opts Options) (*Result, error) {
 		}
 	}
 	if waitErr == nil && opts.WaitExit {
-		if err := v.Wait(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		// The device was ready: the wait for power off also ends, without
+		// an error, when ctx does (the timeout, or the caller ending it).
+		if err := v.Wait(ctx); ctx.Err() == nil {
 			waitErr = err
 		}
 	}

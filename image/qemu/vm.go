@@ -114,7 +114,7 @@ func StartManifest(ctx context.Context, m *image.Manifest, dir string, opts Opti
 	if !opts.BzImage {
 		kernel, pvh = fastKernel(m, dir)
 	}
-	base := argv(m, dir, kernel, wav, opts.Append)
+	base := append(argv(m, dir, kernel, wav, opts.Append), opts.ExtraArgs...)
 	// A free port picked by us may be taken by someone else before QEMU
 	// binds it: try again with new ones.
 	for try := 0; ; try++ {
@@ -489,15 +489,15 @@ var runSeq atomic.Int64
 func (v *VM) Run(ctx context.Context, cmd string, timeout time.Duration) (string, int, error) {
 	n := runSeq.Add(1)
 	// The shell joins the quoted halves, so the echoed command line itself
-	// never matches the markers.
-	line := fmt.Sprintf("echo @@B%d''@@; %s; echo @@RC%d=$?''@@\n", n, cmd, n)
+	// never matches the markers. Services log to the same console: the
+	// begin line is one printf (one write, which the console keeps whole;
+	// echo writes its newline apart), and what services print while the
+	// command runs is part of the output.
+	line := fmt.Sprintf("printf '@@B%d''@@\\n'; %s; echo @@RC%d=$?''@@\n", n, cmd, n)
 	if _, err := v.Write([]byte(line)); err != nil {
 		return "", -1, err
 	}
-	// Services log to the same console, so a log line may follow the
-	// begin marker before its newline; what they print while the command
-	// runs is part of the output.
-	re := regexp.MustCompile(fmt.Sprintf(`(?s)@@B%d@@[^\n]*\n(.*?)@@RC%d=([0-9]+)@@`, n, n))
+	re := regexp.MustCompile(fmt.Sprintf(`(?s)@@B%d@@\r?\n(.*?)@@RC%d=([0-9]+)@@`, n, n))
 	m, err := v.Expect(ctx, re, timeout)
 	if err != nil {
 		return "", -1, fmt.Errorf("qemu: shell command %q: %w", cmd, err)

@@ -97,6 +97,23 @@ func TestConsoleDriver(t *testing.T) {
 	}
 }
 
+// TestExtraArgs checks that Options.ExtraArgs reach the end of the command
+// line, after the manifest's arguments and the forwards.
+func TestExtraArgs(t *testing.T) {
+	v, err := shellVM(t, `echo "ARGS $*"; sleep 600`, Options{ExtraArgs: []string{"-rtc", "base=2020-01-01T00:00:00"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Kill()
+	g, err := v.Expect(context.Background(), regexp.MustCompile(`ARGS ([^\n]*)\n`), 10*time.Second)
+	if want := "-netdev user,id=n0 -rtc base=2020-01-01T00:00:00"; err != nil || g[1] != want {
+		t.Errorf("arguments seen = %q, %v, want %q", g, err, want)
+	}
+	if a := v.Argv(); a[len(a)-1] != "base=2020-01-01T00:00:00" {
+		t.Errorf("Argv() = %q, want the extra arguments last", a)
+	}
+}
+
 // TestConsoleStop stops a guest that ignores nothing: Stop must end it and
 // return once the reader is done.
 func TestConsoleStop(t *testing.T) {
@@ -235,4 +252,37 @@ func TestVMShell(t *testing.T) {
 		t.Errorf("Stop = %v", err)
 	}
 	t.Logf("whole VM test %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestBootWaitExit checks how Boot's wait for power off ends: QEMU's own
+// exit error is the boot's error, while ctx ending after ready (the
+// caller stopping the boot) is a normal end.
+func TestBootWaitExit(t *testing.T) {
+	testenv.Tool(t, "sh", "apt-get install dash")
+	boot := func(script string, ctx context.Context) error {
+		dir := t.TempDir()
+		mb, _ := json.Marshal(image.Manifest{Kernel: image.ManifestKernel{File: "vmlinuz"}, Initramfs: "initramfs.cpio", QEMU: []string{"sh", "-c", script}})
+		if err := os.WriteFile(filepath.Join(dir, image.ManifestFile), mb, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Boot(ctx, dir, Options{WaitExit: true, BzImage: true, Timeout: time.Minute})
+		return err
+	}
+	const ready = `echo 'DEVICE-READY {}'; `
+	if err := boot(ready+`exit 0`, context.Background()); err != nil {
+		t.Errorf("Boot(power off) = %v, want nil", err)
+	}
+	var ee *exec.ExitError
+	if err := boot(ready+`exit 3`, context.Background()); !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Errorf("Boot(exit 3 after ready) = %v, want QEMU's exit status 3", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	if err := boot(ready+`exec sleep 600`, ctx); err != nil || time.Since(start) > 30*time.Second {
+		t.Errorf("Boot(ctx cancelled after ready) = %v after %v, want nil soon", err, time.Since(start))
+	}
+	if err := boot(`exec sleep 600`, ctx); !errors.Is(err, ErrNotReady) {
+		t.Errorf("Boot(ctx cancelled before ready) = %v, want ErrNotReady", err)
+	}
 }

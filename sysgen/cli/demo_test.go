@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oemkit/messenger/image/imagetest"
 	"github.com/oemkit/messenger/internal/testenv"
 )
 
@@ -16,6 +17,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Skip("end-to-end QEMU demo skipped in -short mode")
 	}
 	testenv.Tool(t, "qemu-system-x86_64", "apt-get install qemu-system-x86 (scripts/install-deps)")
+	imagetest.Kernel(t, "qemu-x86_64") // the demo's board: skips (fails under CI) without apt-get
 	work := t.TempDir()
 	out, stderr, code := run(t, nil, "demo", "--check", "--work", work)
 	t.Logf("demo output:\n%s", out)
