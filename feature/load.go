@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -112,96 +113,60 @@ func New(items []*Item) (*Catalog, error) {
 
 // Load walks root for feature.toml manifests and loads them all. Hidden
 // folders, testdata folders and the output folder "out" are skipped.
+// Manifests are parsed by a few goroutines (reading thousands of small files
+// is mostly system calls, which overlap); results keep the walk's path order,
+// so errors and duplicates are reported the same way every run.
 func Load(root string) (*Catalog, error) {
-	l := &loader{sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
 	if fi, err := os.Stat(root); err != nil {
 		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("catalog: %s is not a folder: pass the project folder with --catalog DIR", root)
 	}
-	l.wg.Add(1)
-	l.walk(root)
-	l.wg.Wait()
-	if l.walkErr != nil {
-		return nil, fmt.Errorf("catalog: walking %s: %w", root, l.walkErr)
+	var paths []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Name() == ManifestName {
+			paths = append(paths, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
 	}
-	if len(l.found) == 0 {
+	if len(paths) == 0 {
 		return nil, fmt.Errorf("catalog: no %s found under %s: run sysgen from the project folder or pass --catalog DIR", ManifestName, root)
 	}
-	// Folders are read in parallel: put the results in path order so that
-	// errors and duplicates are reported the same way every run.
-	sort.Slice(l.found, func(i, j int) bool { return l.found[i].path < l.found[j].path })
-	items := make([]*Item, 0, len(l.found))
-	var errs []error
-	for _, f := range l.found {
-		if f.err != nil {
-			errs = append(errs, f.err)
-			continue
-		}
-		items = append(items, f.item)
+	items := make([]*Item, len(paths))
+	errs := make([]error, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(paths), 4*runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				items[i], errs[i] = LoadFile(paths[i])
+			}
+		}()
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return New(items)
-}
-
-// loader walks a catalog tree with a bounded number of goroutines: reading
-// thousands of small files is mostly system calls, which overlap.
-type loader struct {
-	sem     chan struct{}
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	found   []loaded
-	walkErr error
-}
-
-type loaded struct {
-	path string
-	item *Item
-	err  error
-}
-
-// walk reads dir: subfolders go to another goroutine when one is free,
-// else are read here; a manifest is parsed here.
-func (l *loader) walk(dir string) {
-	defer l.wg.Done()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		l.mu.Lock()
-		if l.walkErr == nil {
-			l.walkErr = err
-		}
-		l.mu.Unlock()
-		return
-	}
-	for _, e := range ents {
-		name := e.Name()
-		path := filepath.Join(dir, name)
-		if e.IsDir() {
-			if strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules" {
-				continue
-			}
-			l.wg.Add(1)
-			select {
-			case l.sem <- struct{}{}:
-				go func() {
-					defer func() { <-l.sem }()
-					l.walk(path)
-				}()
-			default:
-				l.walk(path)
-			}
-			continue
-		}
-		if name != ManifestName {
-			continue
-		}
-		it, err := LoadFile(path)
-		l.mu.Lock()
-		l.found = append(l.found, loaded{path, it, err})
-		l.mu.Unlock()
-	}
 }
 
 // LoadFile reads and validates one manifest.
