@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -382,18 +384,9 @@ func checkSettingOwners(items []*Item) []error {
 			owner[k] = it
 		}
 	}
-	known := make([]string, 0, len(owner))
-	for k := range owner {
-		known = append(known, k)
-	}
-	sort.Strings(known)
+	known := slices.Sorted(maps.Keys(owner))
 	for _, it := range items {
-		keys := make([]string, 0, len(it.Settings))
-		for k := range it.Settings {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(it.Settings)) {
 			s := it.Settings[k]
 			if s.Type != "" {
 				continue
