@@ -80,8 +80,13 @@ func Run(r io.Reader, w io.Writer) (*Summary, error) {
 				b = &strings.Builder{}
 				out[key] = b
 			}
-			if b.Len() < maxTestOutput {
-				b.WriteString(e.Output)
+			b.WriteString(e.Output)
+			if b.Len() > 2*maxTestOutput {
+				// Keep the last maxTestOutput bytes: a failure's message
+				// and stack come at the end.
+				tail := b.String()[b.Len()-maxTestOutput:]
+				b.Reset()
+				b.WriteString(tail)
 			}
 		case "build-output":
 			io.WriteString(w, e.Output)
