@@ -213,7 +213,7 @@ func Parse(name string, data []byte) (*Item, error) {
 	if und := md.Undecoded(); len(und) > 0 {
 		var errs []error
 		for _, k := range und {
-			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, keyLine(data, k), ErrManifest, k.String()))
+			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, KeyLine(data, k), ErrManifest, k.String()))
 		}
 		if len(errs) > 0 {
 			return nil, errors.Join(errs...)
@@ -410,11 +410,7 @@ func checkSettingOwners(items []*Item) []error {
 
 // KeyLine returns the line of a key in a TOML document (1 when not found),
 // for error messages; it tracks table headers so that "a.b" is found under [a].
-func KeyLine(data []byte, key []string) int { return keyLine(data, key) }
-
-// keyLine finds the line of a key in a TOML document, for error messages.
-// It tracks table headers so that "a.b" is found under [a].
-func keyLine(data []byte, key toml.Key) int {
+func KeyLine(data []byte, key []string) int {
 	if len(key) == 0 {
 		return 1
 	}
