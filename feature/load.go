@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,96 +115,60 @@ func New(items []*Item) (*Catalog, error) {
 
 // Load walks root for feature.toml manifests and loads them all. Hidden
 // folders, testdata folders and the output folder "out" are skipped.
+// Manifests are parsed by a few goroutines (reading thousands of small files
+// is mostly system calls, which overlap); results keep the walk's path order,
+// so errors and duplicates are reported the same way every run.
 func Load(root string) (*Catalog, error) {
-	l := &loader{sem: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
 	if fi, err := os.Stat(root); err != nil {
 		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("catalog: %s is not a folder: pass the project folder with --catalog DIR", root)
 	}
-	l.wg.Add(1)
-	l.walk(root)
-	l.wg.Wait()
-	if l.walkErr != nil {
-		return nil, fmt.Errorf("catalog: walking %s: %w", root, l.walkErr)
+	var paths []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Name() == ManifestName {
+			paths = append(paths, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
 	}
-	if len(l.found) == 0 {
+	if len(paths) == 0 {
 		return nil, fmt.Errorf("catalog: no %s found under %s: run sysgen from the project folder or pass --catalog DIR", ManifestName, root)
 	}
-	// Folders are read in parallel: put the results in path order so that
-	// errors and duplicates are reported the same way every run.
-	sort.Slice(l.found, func(i, j int) bool { return l.found[i].path < l.found[j].path })
-	items := make([]*Item, 0, len(l.found))
-	var errs []error
-	for _, f := range l.found {
-		if f.err != nil {
-			errs = append(errs, f.err)
-			continue
-		}
-		items = append(items, f.item)
+	items := make([]*Item, len(paths))
+	errs := make([]error, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(paths), 4*runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				items[i], errs[i] = LoadFile(paths[i])
+			}
+		}()
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return New(items)
-}
-
-// loader walks a catalog tree with a bounded number of goroutines: reading
-// thousands of small files is mostly system calls, which overlap.
-type loader struct {
-	sem     chan struct{}
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	found   []loaded
-	walkErr error
-}
-
-type loaded struct {
-	path string
-	item *Item
-	err  error
-}
-
-// walk reads dir: subfolders go to another goroutine when one is free,
-// else are read here; a manifest is parsed here.
-func (l *loader) walk(dir string) {
-	defer l.wg.Done()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		l.mu.Lock()
-		if l.walkErr == nil {
-			l.walkErr = err
-		}
-		l.mu.Unlock()
-		return
-	}
-	for _, e := range ents {
-		name := e.Name()
-		path := filepath.Join(dir, name)
-		if e.IsDir() {
-			if strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules" {
-				continue
-			}
-			l.wg.Add(1)
-			select {
-			case l.sem <- struct{}{}:
-				go func() {
-					defer func() { <-l.sem }()
-					l.walk(path)
-				}()
-			default:
-				l.walk(path)
-			}
-			continue
-		}
-		if name != ManifestName {
-			continue
-		}
-		it, err := LoadFile(path)
-		l.mu.Lock()
-		l.found = append(l.found, loaded{path, it, err})
-		l.mu.Unlock()
-	}
 }
 
 // LoadFile reads and validates one manifest.
@@ -246,7 +213,7 @@ func Parse(name string, data []byte) (*Item, error) {
 	if und := md.Undecoded(); len(und) > 0 {
 		var errs []error
 		for _, k := range und {
-			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, keyLine(data, k), ErrManifest, k.String()))
+			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, KeyLine(data, k), ErrManifest, k.String()))
 		}
 		if len(errs) > 0 {
 			return nil, errors.Join(errs...)
@@ -417,18 +384,9 @@ func checkSettingOwners(items []*Item) []error {
 			owner[k] = it
 		}
 	}
-	known := make([]string, 0, len(owner))
-	for k := range owner {
-		known = append(known, k)
-	}
-	sort.Strings(known)
+	known := slices.Sorted(maps.Keys(owner))
 	for _, it := range items {
-		keys := make([]string, 0, len(it.Settings))
-		for k := range it.Settings {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(it.Settings)) {
 			s := it.Settings[k]
 			if s.Type != "" {
 				continue
@@ -452,11 +410,7 @@ func checkSettingOwners(items []*Item) []error {
 
 // KeyLine returns the line of a key in a TOML document (1 when not found),
 // for error messages; it tracks table headers so that "a.b" is found under [a].
-func KeyLine(data []byte, key []string) int { return keyLine(data, key) }
-
-// keyLine finds the line of a key in a TOML document, for error messages.
-// It tracks table headers so that "a.b" is found under [a].
-func keyLine(data []byte, key toml.Key) int {
+func KeyLine(data []byte, key []string) int {
 	if len(key) == 0 {
 		return 1
 	}

@@ -134,14 +134,18 @@ func readOutside(key string, sources map[string]string) (string, bool) {
 // passed to accessors, and the files' text by slash path.
 func scanReads(t *testing.T, root string) (map[string]readSet, map[string]string) {
 	fset := token.NewFileSet()
-	type call struct {
-		pkg, where string
-		arg        ast.Expr
-		typ        settings.Type
+	type file struct {
+		dir string // slash path of the package folder, relative to root
+		f   *ast.File
 	}
-	var calls []call
-	consts := map[string]string{} // "pkgname.Name" -> value
+	var files []file
+	consts := map[string]string{} // "dir.Name" -> value
 	sources := map[string]string{}
+	// Accessor calls can only be on a *settings.File in packages that use
+	// the loader (or in it): elsewhere .Text("log.x") is, say, a msgslang
+	// catalog lookup. A package counts as a whole: a *settings.File handed
+	// to a helper in another file of it needs no import there.
+	loaderPkgs := map[string]bool{"feature/settings": true}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -165,7 +169,11 @@ func scanReads(t *testing.T, root string) (map[string]readSet, map[string]string
 		if err != nil {
 			return err
 		}
-		pkg := f.Name.Name
+		dir := filepath.ToSlash(filepath.Dir(rel))
+		files = append(files, file{dir, f})
+		if importsLoader(f) {
+			loaderPkgs[dir] = true
+		}
 		for _, decl := range f.Decls {
 			gd, ok := decl.(*ast.GenDecl)
 			if !ok || gd.Tok != token.CONST {
@@ -177,19 +185,23 @@ func scanReads(t *testing.T, root string) (map[string]readSet, map[string]string
 					if i < len(vs.Values) {
 						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
 							v, _ := strconv.Unquote(lit.Value)
-							consts[pkg+"."+name.Name] = v
+							consts[dir+"."+name.Name] = v
 						}
 					}
 				}
 			}
 		}
-		// Accessor calls can only be on a *settings.File in files that
-		// import the loader (or in it): elsewhere .Text("log.x") is, say,
-		// a msgslang catalog lookup.
-		if !importsLoader(f) && filepath.ToSlash(filepath.Dir(rel)) != "feature/settings" {
-			return nil
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := map[string]readSet{}
+	for _, fl := range files {
+		if !loaderPkgs[fl.dir] {
+			continue
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
+		ast.Inspect(fl.f, func(n ast.Node) bool {
 			ce, ok := n.(*ast.CallExpr)
 			if !ok || len(ce.Args) != 1 {
 				return true
@@ -202,41 +214,52 @@ func scanReads(t *testing.T, root string) (map[string]readSet, map[string]string
 			if !ok {
 				return true
 			}
-			calls = append(calls, call{pkg: pkg, where: fset.Position(ce.Pos()).String(), arg: ce.Args[0], typ: typ})
+			var key string
+			switch a := ce.Args[0].(type) {
+			case *ast.BasicLit:
+				if a.Kind == token.STRING {
+					key, _ = strconv.Unquote(a.Value)
+				}
+			case *ast.Ident:
+				key = consts[fl.dir+"."+a.Name]
+			case *ast.SelectorExpr:
+				if x, ok := a.X.(*ast.Ident); ok {
+					key = consts[importedDir(fl.f, x.Name)+"."+a.Sel.Name]
+				}
+			}
+			if key == "" || !strings.Contains(key, ".") || strings.ContainsAny(key, " /") {
+				return true // not a settings key (another package's method of the same name)
+			}
+			if reads[key] == nil {
+				reads[key] = readSet{}
+			}
+			if _, seen := reads[key][typ]; !seen {
+				reads[key][typ] = fset.Position(ce.Pos()).String()
+			}
 			return true
 		})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reads := map[string]readSet{}
-	for _, c := range calls {
-		var key string
-		switch a := c.arg.(type) {
-		case *ast.BasicLit:
-			if a.Kind != token.STRING {
-				continue
-			}
-			key, _ = strconv.Unquote(a.Value)
-		case *ast.Ident:
-			key = consts[c.pkg+"."+a.Name]
-		case *ast.SelectorExpr:
-			if x, ok := a.X.(*ast.Ident); ok {
-				key = consts[x.Name+"."+a.Sel.Name]
-			}
-		}
-		if key == "" || !strings.Contains(key, ".") || strings.ContainsAny(key, " /") {
-			continue // not a settings key (another package's method of the same name)
-		}
-		if reads[key] == nil {
-			reads[key] = readSet{}
-		}
-		if _, seen := reads[key][c.typ]; !seen {
-			reads[key][c.typ] = c.where
-		}
 	}
 	return reads, sources
+}
+
+// importedDir is the module folder (slash path) of the package a file
+// imports under name, or "" when it is no package of the module.
+func importedDir(f *ast.File, name string) string {
+	const mod = "github.com/oemkit/messenger/"
+	for _, im := range f.Imports {
+		p, _ := strconv.Unquote(im.Path.Value)
+		local := p[strings.LastIndex(p, "/")+1:]
+		if im.Name != nil {
+			local = im.Name.Name
+		}
+		if local == name {
+			if dir, ok := strings.CutPrefix(p, mod); ok {
+				return dir
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 func importsLoader(f *ast.File) bool {
@@ -246,4 +269,38 @@ func importsLoader(f *ast.File) bool {
 		}
 	}
 	return false
+}
+
+// TestScanReads checks the scan on a small tree: a read in a file of a
+// loader package that does not import the loader itself is found, a key
+// constant is taken from the package named by the import (not from another
+// package of the same name), and a same-named method elsewhere is no read.
+func TestScanReads(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, src string) {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a/keys/keys.go", "package keys\n\nconst Port = \"a.port\"\n")
+	write("b/keys/keys.go", "package keys\n\nconst Port = \"b.port\"\n")
+	write("dev/load.go", "package dev\n\nimport \"github.com/oemkit/messenger/feature/settings\"\n\nfunc load() *settings.File { return nil }\n")
+	write("dev/use.go", "package dev\n\nimport \"github.com/oemkit/messenger/b/keys\"\n\nfunc use() { f := load(); f.Int(keys.Port); f.Duration(\"dev.wait\") }\n")
+	write("lang/lang.go", "package lang\n\nfunc use(c interface{ Text(string) string }) { c.Text(\"log.line\") }\n")
+	reads, _ := scanReads(t, root)
+	var got []string
+	for k, r := range reads {
+		for typ := range r {
+			got = append(got, k+" "+string(typ))
+		}
+	}
+	sort.Strings(got)
+	want := []string{"b.port " + string(settings.Int), "dev.wait " + string(settings.Duration)}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("reads = %q, want %q", got, want)
+	}
 }

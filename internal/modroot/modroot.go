@@ -5,13 +5,14 @@
 package modroot
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 )
 
 // ErrNotFound is wrapped when no folder above the start holds go.mod.
@@ -46,51 +47,26 @@ func Path(root string) (string, error) {
 		return "", fmt.Errorf("modroot: %w", err)
 	}
 	defer f.Close()
-	return parseModule(f.Name(), bufio.NewScanner(&limitedReader{f: f, n: maxGoMod}))
+	data, err := io.ReadAll(io.LimitReader(f, maxGoMod+1))
+	if err != nil {
+		return "", fmt.Errorf("modroot: %s: %w", f.Name(), err)
+	}
+	return modulePath(f.Name(), data)
 }
 
-func parseModule(name string, sc *bufio.Scanner) (string, error) {
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.Index(line, "//"); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		rest, ok := strings.CutPrefix(line, "module")
-		if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '\t') {
-			continue
-		}
-		rest = strings.TrimSpace(rest)
-		if strings.HasPrefix(rest, `"`) || strings.HasPrefix(rest, "`") {
-			u, err := strconv.Unquote(rest)
-			if err != nil {
-				return "", fmt.Errorf("modroot: %s: module path %s is badly quoted", name, rest)
-			}
-			rest = u
-		}
-		if rest == "" || strings.ContainsAny(rest, " \t") {
-			return "", fmt.Errorf("modroot: %s: module line %q has no single module path", name, line)
-		}
-		return rest, nil
+func modulePath(name string, data []byte) (string, error) {
+	if len(data) > maxGoMod {
+		return "", fmt.Errorf("modroot: %s is larger than %d bytes", name, maxGoMod)
 	}
-	if err := sc.Err(); err != nil {
+	mf, err := modfile.ParseLax(name, data, nil)
+	if err != nil {
+		return "", fmt.Errorf("modroot: %w", err)
+	}
+	if mf.Module == nil || mf.Module.Mod.Path == "" {
+		return "", fmt.Errorf("modroot: %s has no module line; add one, e.g. module example.com/device", name)
+	}
+	if err := module.CheckImportPath(mf.Module.Mod.Path); err != nil {
 		return "", fmt.Errorf("modroot: %s: %w", name, err)
 	}
-	return "", fmt.Errorf("modroot: %s has no module line; add one, e.g. module example.com/device", name)
-}
-
-type limitedReader struct {
-	f interface{ Read([]byte) (int, error) }
-	n int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, fmt.Errorf("go.mod is larger than %d bytes", maxGoMod)
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.f.Read(p)
-	l.n -= int64(n)
-	return n, err
+	return mf.Module.Mod.Path, nil
 }

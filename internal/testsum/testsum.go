@@ -47,34 +47,12 @@ type Summary struct {
 // prints without end must not exhaust memory); the tail is what matters.
 const maxTestOutput = 1 << 20
 
-// tail keeps the last maxTestOutput bytes written to it, at most twice that
-// in memory.
-type tail struct {
-	b       []byte
-	dropped bool
-}
-
-func (t *tail) add(s string) {
-	t.b = append(t.b, s...)
-	if len(t.b) > 2*maxTestOutput {
-		t.b = append(t.b[:0], t.b[len(t.b)-maxTestOutput:]...)
-		t.dropped = true
-	}
-}
-
-func (t *tail) String() string {
-	if t.dropped {
-		return "[... earlier output cut ...]\n" + string(t.b)
-	}
-	return string(t.b)
-}
-
 // Run reads events from r, writes failing tests' output and package result
 // lines to w as they happen, and returns the summary. Lines that are not
 // JSON (build errors from go vet or the compiler) are copied to w.
 func Run(r io.Reader, w io.Writer) (*Summary, error) {
 	s := &Summary{}
-	out := map[string]*tail{} // package/test → output so far
+	out := map[string]*strings.Builder{} // package/test → output so far
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -99,10 +77,17 @@ func Run(r io.Reader, w io.Writer) (*Summary, error) {
 			}
 			b := out[key]
 			if b == nil {
-				b = &tail{}
+				b = &strings.Builder{}
 				out[key] = b
 			}
-			b.add(e.Output)
+			b.WriteString(e.Output)
+			if b.Len() > 2*maxTestOutput {
+				// Keep the last maxTestOutput bytes: a failure's message
+				// and stack come at the end.
+				tail := b.String()[b.Len()-maxTestOutput:]
+				b.Reset()
+				b.WriteString(tail)
+			}
 		case "build-output":
 			io.WriteString(w, e.Output)
 		case "pass":
@@ -137,7 +122,7 @@ func isResultLine(o string) bool {
 
 // skipReason is the message a skipped test printed: its output without the
 // === RUN / --- SKIP framing lines.
-func skipReason(b *tail) string {
+func skipReason(b *strings.Builder) string {
 	if b == nil {
 		return ""
 	}

@@ -46,6 +46,28 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunKeepsTail checks that a failing test that printed more than
+// maxTestOutput shows its last lines, where the failure is.
+func TestRunKeepsTail(t *testing.T) {
+	var in strings.Builder
+	line := `{"Action":"output","Package":"p","Test":"TestX","Output":"` + strings.Repeat("x", 1000) + `\n"}` + "\n"
+	for range 3 * maxTestOutput / 1000 {
+		in.WriteString(line)
+	}
+	in.WriteString(`{"Action":"output","Package":"p","Test":"TestX","Output":"x_test.go:9: the failure\n"}` + "\n")
+	in.WriteString(`{"Action":"fail","Package":"p","Test":"TestX"}` + "\n")
+	var live strings.Builder
+	if _, err := Run(strings.NewReader(in.String()), &live); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(live.String(), "the failure\n") {
+		t.Errorf("live output (%d bytes) does not end with the failure", live.Len())
+	}
+	if live.Len() > 2*maxTestOutput {
+		t.Errorf("live output is %d bytes, want at most %d", live.Len(), 2*maxTestOutput)
+	}
+}
+
 func FuzzRun(f *testing.F) {
 	b, _ := os.ReadFile("testdata/run.json")
 	f.Add(b)
@@ -56,22 +78,4 @@ func FuzzRun(f *testing.F) {
 			s.Print(new(strings.Builder))
 		}
 	})
-}
-
-// A test that prints without end keeps its last output, where the failure is.
-func TestLongOutputKeepsTail(t *testing.T) {
-	var in strings.Builder
-	line := strings.Repeat("x", 1000)
-	for i := 0; i < 3000; i++ {
-		in.WriteString(`{"Action":"output","Package":"p","Test":"TestLoud","Output":"` + line + `\n"}` + "\n")
-	}
-	in.WriteString(`{"Action":"output","Package":"p","Test":"TestLoud","Output":"the real failure\n"}` + "\n")
-	in.WriteString(`{"Action":"fail","Package":"p","Test":"TestLoud"}` + "\n")
-	var out strings.Builder
-	if _, err := Run(strings.NewReader(in.String()), &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasSuffix(out.String(), "the real failure\n") || out.Len() > 2*maxTestOutput+100 {
-		t.Errorf("output of %d bytes does not end with the failure", out.Len())
-	}
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/oemkit/messenger/feature"
@@ -248,13 +247,4 @@ func (c *Context) resolveArgs(name, usage string, formats []string, args []strin
 
 func (s *session) resolve() (*resolve.Result, error) {
 	return resolve.Resolve(s.cat, s.design)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -70,7 +72,7 @@ func settingsDeclared(c *Context, r *resolve.Result, set []resolve.Setting, form
 	}
 	var out []declaredSetting
 	for _, sel := range r.Items {
-		for _, k := range sortedKeys(sel.Item.Settings) {
+		for _, k := range slices.Sorted(maps.Keys(sel.Item.Settings)) {
 			d := sel.Item.Settings[k]
 			if d.Type == "" {
 				continue

@@ -74,6 +74,8 @@ func TestCatalogHonestyCatchesClaims(t *testing.T) {
 			it.Commands = []string{"./no/such/command"}
 			it.ImplementedIn = []string{"feature/coreos"}
 		})
+		// An item no board can carry, without its pending mark.
+		edit("SYSGEN_AUDIO_SGTL5000", func(it *feature.Item) { it.Pending = "" })
 		// A kernel module the kernel does not have.
 		edit("SYSGEN_STATEFS", func(it *feature.Item) { it.KernelModules = append(it.KernelModules, "no_such_module") })
 	})
@@ -83,6 +85,8 @@ func TestCatalogHonestyCatchesClaims(t *testing.T) {
 		"SYSGEN_ETHERNET": "marked pending, but its code is in the image",
 		"SYSGEN_STRSAFE":  "implemented_in feature/coreos: no Go package there",
 		"SYSGEN_STATEFS":  "kernel module no_such_module is not in",
+		// Its code links when its tag is forced on, but no image holds it.
+		"SYSGEN_AUDIO_SGTL5000": "no BSP can carry it, so no image holds it",
 	}
 	if kernelMissing != "" {
 		delete(want, "SYSGEN_STATEFS")
@@ -264,14 +268,15 @@ func (h *honesty) checkBSP(ctx context.Context, bsp *feature.Item) string {
 		}
 	}
 	// Items this board cannot carry: probe what their tag would link into
-	// the same image, so that code linked for them is seen even with no
-	// board to run it.
+	// the same image, so that their claims are checked even with no board
+	// to run them. What the probe finds is no image's content: it becomes a
+	// note, never evidence; only the claims that fail carry over.
 	for _, it := range h.cat.Items {
 		if it.Kind == feature.KindBSP || slices.Contains(set, it.ID) {
 			continue
 		}
-		row := h.rows[it.ID]
-		row.note(fmt.Sprintf("%s lacks its hardware %v", bsp.BSP.Name, it.Hardware))
+		h.rows[it.ID].note(fmt.Sprintf("%s lacks its hardware %v", bsp.BSP.Name, it.Hardware))
+		row := &row{item: it}
 		probe := append(slices.Clone(tags), h.closureTags(it)...)
 		sort.Strings(probe)
 		probe = slices.Compact(probe)
@@ -287,6 +292,13 @@ func (h *honesty) checkBSP(ctx context.Context, bsp *feature.Item) string {
 		h.checkCommands(row, it, withIt)
 		h.checkOwnAndNamed(row, it, withIt)
 		h.tagDiff(row, it, withIt, on)
+		real := h.rows[it.ID]
+		for _, p := range row.problems {
+			real.problem("%s", p)
+		}
+		if len(row.where) > 0 {
+			real.note(fmt.Sprintf("with its tag forced on %s: %s", bsp.BSP.Name, strings.Join(row.where, "; ")))
+		}
 	}
 	if !testing.Short() {
 		h.checkSymbols(ctx, spec, r, pkgs, tags, on)
@@ -478,14 +490,12 @@ func (h *honesty) judge() {
 			row.note("no BSP of the catalog can carry it")
 		}
 		switch {
-		case it.Pending != "" && row.code && row.placed:
-			// (An item no board can carry stays pending even though its
-			// code links when its tag is forced on: no real image holds it.)
+		case it.Pending != "" && row.code:
 			row.problem("marked pending, but its code is in the image (%s): remove the pending mark from %s", strings.Join(row.where, "; "), h.short(it.File))
-		case it.Pending == "" && len(row.where) == 0:
-			row.problem("nothing in the image implements it: add commands, files, kernel_modules, services or implemented_in to %s, or mark it pending = \"what is still to come\"", h.short(it.File))
 		case it.Pending == "" && !row.placed:
 			row.problem("no BSP can carry it, so no image holds it: mark it pending until a board has its hardware %v", it.Hardware)
+		case it.Pending == "" && len(row.where) == 0:
+			row.problem("nothing in the image implements it: add commands, files, kernel_modules, services or implemented_in to %s, or mark it pending = \"what is still to come\"", h.short(it.File))
 		}
 	}
 }

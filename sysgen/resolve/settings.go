@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/oemkit/messenger/feature"
@@ -53,7 +55,7 @@ func MergeSettings(r *Result, f *File) ([]Setting, error) {
 		merged[k] = s
 	}
 	var errs []error
-	for _, k := range sortedKeys(r.BSP.Settings) {
+	for _, k := range slices.Sorted(maps.Keys(r.BSP.Settings)) {
 		if r.BSP.Settings[k].Type != "" {
 			continue
 		}
@@ -70,7 +72,7 @@ func MergeSettings(r *Result, f *File) ([]Setting, error) {
 			known = append(known, k)
 		}
 		sort.Strings(known)
-		for _, k := range sortedKeys(f.Settings) {
+		for _, k := range slices.Sorted(maps.Keys(f.Settings)) {
 			at := f.Path
 			if data != nil {
 				at = fmt.Sprintf("%s:%d", f.Path, feature.KeyLine(data, []string{"settings", k}))
@@ -107,15 +109,6 @@ func MergeSettings(r *Result, f *File) ([]Setting, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // SettingsFile renders merged settings as the device's settings file
