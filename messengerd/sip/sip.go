@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -249,9 +250,24 @@ func (c *conn) serve() {
 			continue
 		}
 		if !c.handle(m) {
+			c.hangUp()
 			return
 		}
 	}
+}
+
+// hangUp ends a connection the server drops (a REGISTER flood) so that
+// the client still reads the answers already sent: close our side for
+// writing, then read and discard what it still sends, for at most 1 s and
+// 1 MiB, before the close. Closing with unread input would reset the
+// connection and the client's kernel would throw those answers away.
+func (c *conn) hangUp() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	_, _ = io.CopyN(io.Discard, c.nc, 1<<20)
 }
 
 func txKey(m *sipmsg.Message) string {

@@ -371,7 +371,9 @@ func TestRegisterFlood(t *testing.T) {
 			}
 		}
 	}()
+	readerDone := make(chan struct{})
 	go func() {
+		defer close(readerDone)
 		for {
 			resp, err := sipmsg.Read(f.br, sipmsg.Limits{})
 			if err != nil {
@@ -397,6 +399,11 @@ func TestRegisterFlood(t *testing.T) {
 		if _, err := f.br.ReadByte(); err == nil {
 			t.Error("the flooding connection is still open")
 		}
+	}
+	select {
+	case <-readerDone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the flooding connection was not closed within 5 s")
 	}
 	if busy == 0 {
 		t.Error("no 503 answers to the flood")
