@@ -138,17 +138,25 @@ func (d *Driver) Init() (bool, error) {
 	if err != nil {
 		return true, fmt.Errorf("bcm2835-audio: bind %s: %w", devs[0], err)
 	}
+	// vchiq probes the node while it loads; when the firmware does not
+	// answer, the probe fails and the node stays without a driver: no PCM
+	// will come, so say so at once instead of waiting.
+	node := filepath.Join(d.SysRoot, "bus", "platform", "devices", devs[0], "driver")
 	deadline := time.Now().Add(d.PCMTimeout)
+	probed := time.Now().Add(d.PCMTimeout / 5)
 	var play []string
 	for {
 		play, _ = filepath.Glob(filepath.Join(d.DevRoot, "snd", "pcmC*D*p"))
 		if len(play) > 0 || time.Now().After(deadline) {
 			break
 		}
+		if _, err := os.Lstat(node); err != nil && time.Now().After(probed) {
+			return true, fmt.Errorf("%w: vchiq did not bind %s (its probe failed): the GPU firmware must answer VCHIQ, as start.elf does on a Raspberry Pi; QEMU does not emulate it; dmesg has the vchiq error", ErrNoPCM, devs[0])
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if len(play) == 0 {
-		return true, fmt.Errorf("%w within %v: the GPU firmware must answer VCHIQ (it does on a Raspberry Pi booted by start.elf; QEMU does not emulate it); check dmesg for vchiq errors", ErrNoPCM, d.PCMTimeout)
+		return true, fmt.Errorf("%w within %v: vchiq is bound but snd-bcm2835 made no card; check dmesg for bcm2835_audio errors", ErrNoPCM, d.PCMTimeout)
 	}
 	sort.Strings(play)
 	mu.Lock()

@@ -91,10 +91,27 @@ func TestInit(t *testing.T) {
 		}
 	})
 	t.Run("no firmware", func(t *testing.T) {
-		d := &Driver{SysRoot: tree(t, pi), DevRoot: t.TempDir(), PCMTimeout: 50 * time.Millisecond,
+		d := &Driver{SysRoot: tree(t, pi), DevRoot: t.TempDir(), PCMTimeout: 10 * time.Second,
 			Load: func(names ...string) ([]string, error) { return names, nil }}
-		if ok, err := d.Init(); !ok || !errors.Is(err, ErrNoPCM) {
-			t.Errorf("Init() = %v, %v; want true, ErrNoPCM", ok, err)
+		start := time.Now()
+		ok, err := d.Init()
+		if !ok || !errors.Is(err, ErrNoPCM) || !strings.Contains(err.Error(), "did not bind") {
+			t.Errorf("Init() = %v, %v; want true, ErrNoPCM saying vchiq did not bind", ok, err)
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Errorf("Init took %v with an unbound node; want it to give up after a fifth of the timeout", time.Since(start))
+		}
+	})
+	t.Run("bound, no card", func(t *testing.T) {
+		root := tree(t, pi)
+		node := filepath.Join(root, "bus", "platform", "devices", "3f00b840.mailbox")
+		if err := os.Symlink("../../../bus/platform/drivers/bcm2835_vchiq", filepath.Join(node, "driver")); err != nil {
+			t.Fatal(err)
+		}
+		d := &Driver{SysRoot: root, DevRoot: t.TempDir(), PCMTimeout: 100 * time.Millisecond,
+			Load: func(names ...string) ([]string, error) { return names, nil }}
+		if ok, err := d.Init(); !ok || !errors.Is(err, ErrNoPCM) || !strings.Contains(err.Error(), "made no card") {
+			t.Errorf("Init() = %v, %v; want true, ErrNoPCM saying no card", ok, err)
 		}
 	})
 }
