@@ -16,7 +16,10 @@ import (
 
 // knownUSB maps USB idVendor<<16|idProduct to the modules of USB NICs.
 var knownUSB = map[uint32][]string{
-	0x0424_ec00: {"smsc95xx"},  // SMSC LAN9512/LAN9514 Ethernet (Raspberry Pi 1 B, 2 B, 3 B)
+	// SMSC LAN9512/LAN9514 Ethernet (Raspberry Pi 1 B, 2 B, 3 B). Its
+	// internal PHY's driver first: the device has no modprobe for phylib's
+	// module request, which would leave the Generic PHY driver on it.
+	0x0424_ec00: {"smsc", "smsc95xx"},
 	0x0424_7800: {"lan78xx"},   // Microchip LAN7800 (Raspberry Pi 3 B+)
 	0x0525_a4a2: {"cdc_ether"}, // Linux USB gadget CDC Ethernet, QEMU's usb-net
 }

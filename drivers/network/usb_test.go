@@ -59,7 +59,7 @@ func TestFindUSB(t *testing.T) {
 		devs map[string]string
 		want string // "name vendor:product modules" per NIC, joined by ;
 	}{
-		{"raspberry pi 3 b", map[string]string{"usb1": "", "1-0:1.0": aliasRootHub, "1-1": "", "1-1:1.0": aliasLAN9514, "1-1.1": "", "1-1.1:1.0": aliasSMSC}, "1-1.1 0424:ec00 smsc95xx"},
+		{"raspberry pi 3 b", map[string]string{"usb1": "", "1-0:1.0": aliasRootHub, "1-1": "", "1-1:1.0": aliasLAN9514, "1-1.1": "", "1-1.1:1.0": aliasSMSC}, "1-1.1 0424:ec00 smsc,smsc95xx"},
 		{"qemu raspi3b usb-net", map[string]string{"usb1": "", "1-0:1.0": aliasRootHub, "1-1": "", "1-1:1.0": aliasQEMUNet, "1-1:1.1": aliasQEMUDat}, "1-1 0525:a4a2 cdc_ether"},
 		{"rndis by class", map[string]string{"1-2:1.0": aliasRNDIS}, "1-2 1234:5678 rndis_host"},
 		{"no nic", map[string]string{"usb1": "", "1-0:1.0": aliasRootHub, "1-3:1.0": aliasStorage}, ""},
@@ -104,7 +104,7 @@ func TestWaitUSB(t *testing.T) {
 		os.Rename(tmp, dir)
 	}()
 	nics, err := waitUSB(root, 10*time.Second)
-	if err != nil || len(nics) != 1 || nics[0].Modules[0] != "smsc95xx" {
+	if err != nil || len(nics) != 1 || nics[0].Modules[1] != "smsc95xx" {
 		t.Fatalf("waitUSB = %+v, %v; want the SMSC NIC once it enumerates", nics, err)
 	}
 	if nics, _ := waitUSB(t.TempDir(), 0); len(nics) != 0 {
