@@ -278,20 +278,11 @@ func Write(file string, s Spec) (*Layout, error) {
 			return nil, err
 		}
 	}
-	sf, err := os.Open(state)
-	if err != nil {
-		return nil, fmt.Errorf("sdcard: state partition: %w", err)
-	}
-	_, err = d.WritePartitionContents(StatePartition, sf)
-	sf.Close()
-	if err != nil {
-		return nil, fmt.Errorf("sdcard: state partition: %w", err)
-	}
 	closed = true
 	if err := d.Close(); err != nil {
 		return nil, fmt.Errorf("sdcard: %w", err)
 	}
-	if err := writeSignature(tmpName, sig); err != nil {
+	if err := finish(tmpName, state, stStart*sector, sig); err != nil {
 		return nil, err
 	}
 	if err := os.Rename(tmpName, file); err != nil {
@@ -316,16 +307,21 @@ func writeFile(fs filesystem.FileSystem, name string, b []byte) error {
 	return nil
 }
 
-// writeSignature puts the disk signature at byte 440 of the MBR (go-diskfs
-// leaves it zero) and syncs the file.
-func writeSignature(file string, sig uint32) error {
+// finish copies the state file system into the image at off, leaving its
+// all-zero blocks as holes (the image file is sparse, reads give zeros),
+// puts the disk signature at byte 440 of the MBR (go-diskfs leaves it
+// zero) and syncs the file.
+func finish(file, state string, off int64, sig uint32) error {
 	f, err := os.OpenFile(file, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("sdcard: %w", err)
 	}
+	err = copyNonZero(f, state, off)
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], sig)
-	_, err = f.WriteAt(b[:], 440)
+	if err == nil {
+		_, err = f.WriteAt(b[:], 440)
+	}
 	if err == nil {
 		err = f.Chmod(0o644)
 	}
@@ -336,9 +332,36 @@ func writeSignature(file string, sig uint32) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("sdcard: disk signature: %w", err)
+		return fmt.Errorf("sdcard: %w", err)
 	}
 	return nil
+}
+
+// copyNonZero writes the blocks of src that are not all zero into dst at
+// off; dst reads as zero elsewhere.
+func copyNonZero(dst *os.File, src string, off int64) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("state partition: %w", err)
+	}
+	defer in.Close()
+	buf := make([]byte, 64<<10)
+	zero := make([]byte, len(buf))
+	for pos := int64(0); ; {
+		n, err := io.ReadFull(in, buf)
+		if n > 0 && !bytes.Equal(buf[:n], zero[:n]) {
+			if _, werr := dst.WriteAt(buf[:n], off+pos); werr != nil {
+				return fmt.Errorf("state partition: %w", werr)
+			}
+		}
+		pos += int64(n)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("state partition: %w", err)
+		}
+	}
 }
 
 // stateFS formats an empty ext4 file system of size bytes with mkfs.ext4
