@@ -142,3 +142,62 @@ func boardNames() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Boot is a system taken back out of an SD card image, to boot in QEMU.
+type Boot struct {
+	// Manifest is the card's manifest.json with the kernel and initramfs
+	// pointing at the extracted files, the command line from cmdline.txt
+	// and the QEMU template's {dtb} and {sdcard} filled in; boot it with
+	// qemu.StartManifest.
+	Manifest *image.Manifest
+	// Dir holds the extracted files.
+	Dir string
+}
+
+// Extract reads the kernel, initramfs, device tree, cmdline.txt and
+// manifest.json from the card's boot partition into dir (created), so a
+// boot runs exactly what the card carries, as the Pi's firmware would load
+// it. The card itself is the QEMU machine's SD card ({sdcard}).
+func Extract(card, dir string) (*Boot, error) {
+	mb, err := ReadBootFile(card, ManifestFile)
+	if err != nil {
+		return nil, err
+	}
+	m, err := image.ParseManifest(mb)
+	if err != nil {
+		return nil, fmt.Errorf("sdcard: %s: %w", card, err)
+	}
+	b, ok := Boards[m.BSP]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s holds an image for BSP %q", ErrWrongBoard, card, m.BSP)
+	}
+	dtb := filepath.Base(b.DTB)
+	files, err := ReadBootFiles(card, KernelFile, InitramfsFile, dtb, CmdlineFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("sdcard: %w", err)
+	}
+	for n, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), data, 0o644); err != nil {
+			return nil, fmt.Errorf("sdcard: %w", err)
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("sdcard: %w", err)
+	}
+	cardAbs, err := filepath.Abs(card)
+	if err != nil {
+		return nil, fmt.Errorf("sdcard: %w", err)
+	}
+	m.Kernel.File = filepath.Join(abs, KernelFile)
+	m.Initramfs = filepath.Join(abs, InitramfsFile)
+	m.Cmdline = strings.TrimSpace(string(files[CmdlineFile]))
+	r := strings.NewReplacer("{dtb}", filepath.Join(abs, dtb), "{sdcard}", cardAbs)
+	for i, a := range m.QEMU {
+		m.QEMU[i] = r.Replace(a)
+	}
+	return &Boot{Manifest: m, Dir: abs}, nil
+}

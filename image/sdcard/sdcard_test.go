@@ -200,3 +200,42 @@ func FuzzCheckMBR(f *testing.F) {
 		}
 	})
 }
+
+// TestExtract takes the system back out of a card: files as written, the
+// command line from cmdline.txt, the QEMU template filled in; a card of
+// another board is refused.
+func TestExtract(t *testing.T) {
+	testenv.Tool(t, "mkfs.ext4", "apt-get install e2fsprogs")
+	dir := t.TempDir()
+	s := testSpec()
+	s.Manifest = []byte(`{"bsp":"rpi3","initramfs":"initramfs.cpio.zst","kernel":{"file":"vmlinuz"},"cmdline":"old","qemu":["q","-dtb","{dtb}","-drive","file={sdcard},if=sd","-kernel","{kernel}"]}`)
+	card := filepath.Join(dir, "sd.img")
+	if _, err := Write(card, s); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Extract(card, filepath.Join(dir, "boot"))
+	if err != nil {
+		t.Fatalf("Extract = %v", err)
+	}
+	m := b.Manifest
+	if m.Cmdline != s.Cmdline {
+		t.Errorf("Cmdline = %q, want cmdline.txt's %q", m.Cmdline, s.Cmdline)
+	}
+	for path, want := range map[string][]byte{m.Kernel.File: s.Kernel, m.Initramfs: s.Initramfs, filepath.Join(b.Dir, s.DTBName): s.DTB} {
+		got, err := os.ReadFile(path)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes, %v; want %d bytes as written", path, len(got), err, len(want))
+		}
+	}
+	if got := strings.Join(m.QEMU, " "); got != "q -dtb "+filepath.Join(b.Dir, s.DTBName)+" -drive file="+card+",if=sd -kernel {kernel}" {
+		t.Errorf("QEMU = %q", got)
+	}
+	s.Manifest = []byte(`{"bsp":"qemu-aarch64","initramfs":"i","kernel":{"file":"k"}}`)
+	other := filepath.Join(dir, "other.img")
+	if _, err := Write(other, s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Extract(other, filepath.Join(dir, "o")); !errors.Is(err, ErrWrongBoard) {
+		t.Errorf("Extract(qemu-aarch64 card) = %v, want ErrWrongBoard", err)
+	}
+}
