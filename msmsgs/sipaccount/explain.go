@@ -3,40 +3,46 @@ package sipaccount
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/oemkit/messenger/feature/kerberos"
 	"github.com/oemkit/messenger/feature/timesvc"
 )
 
-// TimeError is a clock skew failure with the time service's state: what
-// the user needs to decide whether to wait for the time service, fix its
-// server, or add it to the design.
-type TimeError struct {
-	Err  error  // the skew error (wraps kerberos.ErrClockSkew)
-	Time string // the time service's state, in words
-}
-
-func (e *TimeError) Error() string { return e.Err.Error() + "; time service: " + e.Time }
-func (e *TimeError) Unwrap() error { return e.Err }
-
-// explain adds what the user needs to act on a failure: for a clock skew,
-// the time service's state.
+// explain adds what the user needs to act on a failure: a clock skew
+// error's advice becomes the time service's state, so the user can tell
+// whether to wait for it, fix its server, or add it to the design.
 func (a *Account) explain(err error) error {
-	var te *TimeError
-	if !errors.Is(err, kerberos.ErrClockSkew) || errors.As(err, &te) {
+	var se *kerberos.SkewError
+	if !errors.As(err, &se) || se.Advice != "" {
 		return err
 	}
-	return &TimeError{Err: err, Time: TimeState(a.cfg.TimeStatus, time.Now())}
+	// The wrapping errors keep the text they were made with: replace the
+	// skew error's part of it.
+	old := se.Error()
+	se.Advice = "time service: " + TimeState(a.cfg.TimeStatus, time.Now())
+	return &explained{msg: strings.Replace(err.Error(), old, se.Error(), 1), err: err}
 }
+
+// explained is err with a better text.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
 
 // TimeState describes the time service's status file at path in words.
 func TimeState(path string, now time.Time) string {
 	st, err := timesvc.ReadStatus(path)
-	if err != nil {
-		return err.Error()
-	}
 	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Sprintf("no status in %s yet: it has had no answer from its server (timesvc.server), or SYSGEN_TIMESVC is not in the design", path)
+	case err != nil:
+		return err.Error()
 	case st.Synced && !st.LastSync.IsZero():
 		return fmt.Sprintf("synced from %s %s ago (last offset %s, %d steps); if the skew persists, the KDC's or SIP server's clock is wrong",
 			st.Server, now.Sub(st.LastSync).Round(time.Second), st.Offset, st.Steps)
