@@ -96,7 +96,7 @@ func TestClockSkewNamesTheTimeService(t *testing.T) {
 	if !strings.Contains(e.Error, "SIP server clock is 10m0s ahead of this one") && !strings.Contains(e.Error, "SIP server clock is 9m59s ahead of this one") {
 		t.Errorf("error event %q\nwant the measured skew, 10 minutes", e.Error)
 	}
-	for _, want := range []string{ "time service: not synced after 3 polls of 10.0.2.2:123", "no answer from 10.0.2.2:123", "check timesvc.server"} {
+	for _, want := range []string{"time service: not synced after 3 polls of 10.0.2.2:123", "no answer from 10.0.2.2:123", "check timesvc.server"} {
 		if !strings.Contains(e.Error, want) {
 			t.Errorf("error event %q\nwant it to say %q", e.Error, want)
 		}
