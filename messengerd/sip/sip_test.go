@@ -462,3 +462,28 @@ func TestServeSurvivesEMFILE(t *testing.T) {
 	}
 	ua.Close()
 }
+
+// TestAnswerAfterIdle: a client that has sent nothing for longer than its
+// transaction timeout still answers the messages relayed to it (its
+// answer once failed on the write deadline of its last request).
+func TestAnswerAfterIdle(t *testing.T) {
+	l := startLab(t, nil)
+	ctx := context.Background()
+	ac := l.account("alice", "alice-pass")
+	ac.Timeout = time.Second
+	alice, err := sipua.Dial(ctx, ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	bob, err := sipua.Dial(ctx, l.account("bob", "bob-pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	time.Sleep(1500 * time.Millisecond)
+	if err := bob.SendMessage(ctx, "sip:alice@lab.test", "awake?"); err != nil {
+		t.Fatalf("bob -> alice after alice was idle past her timeout: %v", err)
+	}
+	waitEvent(t, alice, func(e sipua.Event) bool { return e.Type == "message" && e.Text == "awake?" }, "the message")
+}

@@ -3,6 +3,7 @@ package sipaccount
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -188,4 +189,66 @@ func FuzzCheckURI(f *testing.F) {
 			t.Fatalf("checkURI(%q) accepted a URI that would break a SIP header", s)
 		}
 	})
+}
+
+// TestTicketsRenewed: with Kerberos tickets that live 20 s, the account
+// stays signed in and keeps exchanging signed messages well past the
+// first ticket's end: the registration is renewed, with a new TGT and
+// service ticket, before the ticket behind it expires.
+func TestTicketsRenewed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 35 s for tickets to expire")
+	}
+	r := kdctest.Start(t)
+	r.AddUser(t, "alice", "alice-pass", "-maxlife", `"20 seconds"`)
+	r.AddUser(t, "bob", "bob-pass")
+	kt := r.AddService(t, "sip/lab.test", "")
+	srv, err := sip.New(sip.Config{Domain: "lab.test", Service: "sip/lab.test", Keytab: kt, Logf: func(f string, a ...any) { t.Logf("server: "+f, a...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	ev := &events{ch: make(chan client.Event, 256)}
+	a, err := New(Config{UA: sipua.Config{URI: "sip:alice@lab.test", Server: ln.Addr().String(), Timeout: 5 * time.Second, Expires: 60 * time.Second,
+		Kerberos: kerberos.Config{Realm: r.Name, KDCs: []string{r.KDC}, Password: "alice-pass"}}, Publish: ev.publish})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := a.WaitSignedIn(timeoutCtx(t, 20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	bob, err := sipua.Dial(context.Background(), sipua.Config{URI: "sip:bob@lab.test", Server: ln.Addr().String(), Timeout: 5 * time.Second,
+		Kerberos: kerberos.Config{Realm: r.Name, KDCs: []string{r.KDC}, Password: "bob-pass"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	start := time.Now()
+	for i := 0; time.Since(start) < 35*time.Second; i++ {
+		time.Sleep(5 * time.Second)
+		text := fmt.Sprintf("still there after %v?", time.Since(start).Round(time.Second))
+		if err := bob.SendMessage(context.Background(), "sip:alice@lab.test", text); err != nil {
+			t.Fatalf("bob -> alice %v after sign-in: %v", time.Since(start).Round(time.Second), err)
+		}
+		ev.wait(t, func(e client.Event) bool { return e.Type == client.EventMessage && e.Text == text }, text)
+		if err := a.Send(context.Background(), "sip:bob@lab.test", "yes"); err != nil {
+			t.Fatalf("alice -> bob %v after sign-in (her first ticket lived 20 s): %v", time.Since(start).Round(time.Second), err)
+		}
+	}
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	for _, e := range ev.es {
+		if e.Type == client.EventError || e.Type == client.EventDisconnected {
+			t.Errorf("event %+v while the tickets were renewed", e)
+		}
+	}
 }

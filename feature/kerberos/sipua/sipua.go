@@ -583,6 +583,9 @@ func (ua *UA) handleRequest(m *sipmsg.Message, verr error) {
 	reply := func(code int, reason string) {
 		r := sipmsg.NewResponse(m, code, reason)
 		ua.wmu.Lock()
+		// Each write sets its own deadline: one left from an earlier
+		// request would have passed by now and fail this write.
+		_ = ua.conn.SetWriteDeadline(time.Now().Add(ua.cfg.Timeout))
 		_, _ = ua.conn.Write(r.Bytes())
 		ua.wmu.Unlock()
 	}
