@@ -218,6 +218,11 @@ func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) err
 	}
 	if s.SIP.Configured() && s.Account == "" {
 		// A SIP account alone: no .NET Messenger account to check.
+		if s.Status != "" {
+			if _, err := ctlproto.ParseStatus(s.Status, l); err != nil {
+				return err
+			}
+		}
 		if s.Ctl = s.CtlSocket(); s.Ctl == "" {
 			s.Ctl = DefaultCtl
 		}
