@@ -74,3 +74,11 @@ func TestKrb5ConfWithMITKinit(t *testing.T) {
 		t.Errorf("WriteKrb5Conf(missing folder) = %v, want an error naming kerberos.krb5_conf", err)
 	}
 }
+
+func TestEnctypeNameStable(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		if got := EnctypeName(20); got != "aes256-cts-hmac-sha384-192" {
+			t.Fatalf("EnctypeName(20) = %q, want aes256-cts-hmac-sha384-192 every time", got)
+		}
+	}
+}

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oemkit/messenger/feature/kerberos"
 	"github.com/oemkit/messenger/feature/kerberos/kdctest"
+	"github.com/oemkit/messenger/feature/kerberos/sipua"
 	"github.com/oemkit/messenger/feature/timesvc"
 	"github.com/oemkit/messenger/feature/timesvc/timesvctest"
 	"github.com/oemkit/messenger/image/qemu"
@@ -150,6 +152,7 @@ func TestQEMUSignsInWithKerberos(t *testing.T) {
 	ntpGate := startGate(t, ntp.Addr)
 	realm := kdctest.Start(t)
 	realm.AddUser(t, "alice", "alice-krb-pass")
+	realm.AddUser(t, "bob", "bob-krb-pass")
 	kt := realm.AddService(t, "sip/lab.test", "")
 	srv, err := sip.New(sip.Config{Domain: "lab.test", Service: "sip/lab.test", Keytab: kt, Logf: func(f string, a ...any) { t.Logf("sip server: "+f, a...) }})
 	if err != nil {
@@ -264,6 +267,30 @@ SYSGEN_SHELL = true
 	}
 	if _, aors := srv.Registered(); !strings.Contains(strings.Join(aors, " "), "sip:alice@lab.test") {
 		t.Errorf("the SIP server holds %v, want sip:alice@lab.test registered", aors)
+	}
+	// A message each way between the device and bob on the host.
+	bob, err := sipua.Dial(ctx, sipua.Config{URI: "sip:bob@lab.test", Server: ln.Addr().String(),
+		Kerberos: kerberos.Config{Realm: realm.Name, KDCs: []string{realm.KDC}, Password: "bob-krb-pass"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	if o, rc, err := vm.Run(ctx, "msmsgs ctl send sip:bob@lab.test hello from the device", time.Minute); err != nil || rc != 0 {
+		t.Errorf("msmsgs ctl send on the device: exit %d, %v: %s", rc, err, o)
+	}
+	select {
+	case e := <-bob.Events():
+		if e.Type != "message" || e.From != "sip:alice@lab.test" || e.Text != "hello from the device" {
+			t.Errorf("bob got %+v, want the device's message", e)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("bob got no message from the device")
+	}
+	if err := bob.SendMessage(ctx, "sip:alice@lab.test", "hello device"); err != nil {
+		t.Errorf("bob -> the device: %v", err)
+	}
+	if o, rc, err := vm.Run(ctx, "msmsgs ctl wait -timeout 30s -since 0 message account=sip:bob@lab.test", time.Minute); err != nil || rc != 0 || !strings.Contains(o, "hello device") {
+		t.Errorf("msmsgs ctl wait message on the device: exit %d, %v: %s", rc, err, o)
 	}
 	t.Logf("console: %s", func() string { l, _, _ := con.find("sip: signed in"); return l }())
 	t.Logf("MEASURE boot offset corrected %v, SNTP check after the step %v, delay %v; SIP sign-in under TCG: AS %s, TGS+AP-REQ %s, REGISTER %s (%s); signed in %v after the NTP server was let through, %v after QEMU started",
