@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -42,7 +43,7 @@ func (d *Daemon) newClients(s *config.Settings, l *msgslang.Catalog, log *slog.L
 	}
 	d.sip, err = sipaccount.New(sipaccount.Config{
 		UA:       sipua.Config{URI: s.SIP.URI, Server: s.SIP.Server, Kerberos: s.SIP.Kerberos()},
-		Krb5Conf: s.Krb5ConfPath(), Status: st, Publish: cl.Publish,
+		Krb5Conf: s.Krb5ConfPath(), ContactsFile: contactsFile(s), Status: st, Publish: cl.Publish,
 		LastSeq:    func() uint64 { return cl.Info().LastSeq },
 		BackoffMin: s.Timers.BackoffMin, BackoffMax: s.Timers.BackoffMax, Logger: log,
 	})
@@ -82,4 +83,13 @@ func (d *Daemon) executeSIP(ctx context.Context, args []string) (any, bool, erro
 	}
 	res, err := d.sip.Execute(ctx, args, d.lang)
 	return res, true, err
+}
+
+// contactsFile is where the SIP account keeps its contacts: in
+// msmsgs.state_dir, or nowhere without one.
+func contactsFile(s *config.Settings) string {
+	if s.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(s.StateDir, "sip-contacts.json")
 }

@@ -50,6 +50,9 @@ type Config struct {
 	// TimeStatus is the time service's status file, quoted in clock skew
 	// errors (default timesvc.StatusPath).
 	TimeStatus string
+	// ContactsFile keeps the watched contacts across restarts ("" keeps
+	// them in memory only).
+	ContactsFile string
 	// BackoffMin and BackoffMax bound the wait between sign-in attempts
 	// (default 1 s and 2 min).
 	BackoffMin, BackoffMax time.Duration
@@ -139,8 +142,18 @@ func New(cfg Config) (*Account, error) {
 	if _, err := cfg.UA.Kerberos.Krb5Conf(); err != nil {
 		return nil, fmt.Errorf("sipaccount: %s: %w (check kerberos.realm and kerberos.kdc)", cfg.UA.URI, err)
 	}
-	return &Account{cfg: cfg, log: cfg.Logger, state: StateOffline, status: cfg.Status,
-		contacts: map[string]msnp.Status{}, signedIn: make(chan struct{})}, nil
+	a := &Account{cfg: cfg, log: cfg.Logger, state: StateOffline, status: cfg.Status,
+		contacts: map[string]msnp.Status{}, signedIn: make(chan struct{})}
+	if cfg.ContactsFile != "" {
+		uris, err := loadContacts(cfg.ContactsFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range uris {
+			a.contacts[u] = msnp.StatusOffline
+		}
+	}
+	return a, nil
 }
 
 // URI is the account's address of record.
@@ -373,7 +386,14 @@ func (a *Account) Add(ctx context.Context, uri string) error {
 	}
 	a.mu.Lock()
 	if _, ok := a.contacts[uri]; !ok {
+		if len(a.contacts) >= MaxContacts {
+			a.mu.Unlock()
+			return fmt.Errorf("sipaccount: %s already watches %d contacts (limit %d)", a.URI(), len(a.contacts), MaxContacts)
+		}
 		a.contacts[uri] = msnp.StatusOffline
+		if err := a.saveContacts(); err != nil {
+			a.log.Warn("sip: contacts not saved", "err", err)
+		}
 	}
 	a.mu.Unlock()
 	if err := ua.Subscribe(ctx, uri); err != nil {
@@ -390,7 +410,7 @@ func (a *Account) Remove(uri string) error {
 		return fmt.Errorf("sipaccount: %s is not a contact of %s", uri, a.URI())
 	}
 	delete(a.contacts, uri)
-	return nil
+	return a.saveContacts()
 }
 
 // Contacts lists the watched contacts, sorted.
