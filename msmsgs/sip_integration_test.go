@@ -213,6 +213,15 @@ func TestSIPSignInErrors(t *testing.T) {
 			if in.State == sipaccount.StateSignedIn || in.Reason != tt.reason || !strings.Contains(in.Error, tt.says) {
 				t.Errorf("status sip: = %+v, want reason %s saying %q", in, tt.reason, tt.says)
 			}
+			// wait-signin fails at once where waiting does not help.
+			start := time.Now()
+			_, err := ctl(ctx, s, "wait-signin", "-timeout", "3s", "sip:")
+			switch permanent := tt.reason == sipaccount.ReasonCredentials || tt.reason == sipaccount.ReasonPrincipal; {
+			case err == nil || !strings.Contains(err.Error(), tt.says):
+				t.Errorf("wait-signin sip: = %v, want it to say %q", err, tt.says)
+			case permanent && time.Since(start) > 2*time.Second:
+				t.Errorf("wait-signin sip: took %v to report a %s failure, want at once", time.Since(start), tt.reason)
+			}
 			if _, err := ctl(ctx, s, "send", "sip:bob@lab.test", "x"); err == nil || !strings.Contains(err.Error(), "not signed in") {
 				t.Errorf("send while not signed in = %v", err)
 			}

@@ -108,6 +108,7 @@ type Account struct {
 	contacts map[string]msnp.Status // watched URI -> last status
 	lastErr  error
 	signedIn chan struct{} // closed while signed in; replaced when the account goes offline
+	failed   chan struct{} // closed at each failed sign-in, then replaced
 }
 
 // New checks the configuration. Run signs in.
@@ -143,7 +144,7 @@ func New(cfg Config) (*Account, error) {
 		return nil, fmt.Errorf("sipaccount: %s: %w (check kerberos.realm and kerberos.kdc)", cfg.UA.URI, err)
 	}
 	a := &Account{cfg: cfg, log: cfg.Logger, state: StateOffline, status: cfg.Status,
-		contacts: map[string]msnp.Status{}, signedIn: make(chan struct{})}
+		contacts: map[string]msnp.Status{}, signedIn: make(chan struct{}), failed: make(chan struct{})}
 	if cfg.ContactsFile != "" {
 		uris, err := loadContacts(cfg.ContactsFile)
 		if err != nil {
@@ -229,6 +230,10 @@ func (a *Account) setState(s State, err error) {
 	a.state = s
 	if err != nil || s == StateSignedIn {
 		a.lastErr = err
+	}
+	if err != nil {
+		close(a.failed)
+		a.failed = make(chan struct{})
 	}
 }
 
@@ -316,22 +321,28 @@ func (a *Account) current() (*sipua.UA, error) {
 	return a.ua, nil
 }
 
-// WaitSignedIn waits until the account is signed in.
+// WaitSignedIn waits until the account is signed in. It fails at once
+// when the last attempt failed for a reason waiting does not cure (the
+// password, the principal, the encryption types, the challenge); on
+// ctx's end it reports the last failure.
 func (a *Account) WaitSignedIn(ctx context.Context) error {
-	a.mu.Lock()
-	ch := a.signedIn
-	a.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
+	for {
 		a.mu.Lock()
-		last := a.lastErr
+		ch, failed, last := a.signedIn, a.failed, a.lastErr
 		a.mu.Unlock()
-		if last != nil {
+		if last != nil && permanent(last) {
 			return fmt.Errorf("sipaccount: %s not signed in: %w", a.URI(), last)
 		}
-		return fmt.Errorf("sipaccount: %s not signed in: %w", a.URI(), ctx.Err())
+		select {
+		case <-ch:
+			return nil
+		case <-failed:
+		case <-ctx.Done():
+			if last != nil {
+				return fmt.Errorf("sipaccount: %s not signed in: %w", a.URI(), last)
+			}
+			return fmt.Errorf("sipaccount: %s not signed in: %w", a.URI(), ctx.Err())
+		}
 	}
 }
 
