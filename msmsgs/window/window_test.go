@@ -163,7 +163,12 @@ func TestScreens(t *testing.T) {
 		{"contacts-de", "de-DE", signedIn},
 		{"conversation", "en-US", chatting},
 		{"conversation-ja", "ja-JP", chatting},
-		{"status-menu", "en-US", func() *Model { m := signedIn(); m.Key(Key{Code: KeyF2}, epoch); m.Key(Key{Code: KeyDown}, epoch); return m }},
+		{"status-menu", "en-US", func() *Model {
+			m := signedIn()
+			m.Key(Key{Code: KeyF2}, epoch)
+			m.Key(Key{Code: KeyDown}, epoch)
+			return m
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := renderer(t, tc.locale)
