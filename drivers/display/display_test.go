@@ -85,3 +85,12 @@ func TestConvert(t *testing.T) {
 		t.Errorf("Convert(24 bpp) succeeded, want an error")
 	}
 }
+
+func BenchmarkConvertXRGB1024x768(b *testing.B) {
+	src := image.NewRGBA(image.Rect(0, 0, 1024, 768))
+	dst := make([]byte, 1024*768*4)
+	f := Format{BPP: 32, Red: 16, Green: 8, Blue: 0, RedLen: 8, GreenLen: 8, BlueLen: 8}
+	for i := 0; i < b.N; i++ {
+		Convert(dst, 4096, f, image.Pt(1024, 768), src, src.Bounds())
+	}
+}

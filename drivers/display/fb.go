@@ -1,6 +1,7 @@
 package display
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 )
@@ -20,6 +21,21 @@ type Format struct {
 func Convert(dst []byte, stride int, f Format, size image.Point, src *image.RGBA, r image.Rectangle) error {
 	r = r.Intersect(src.Bounds()).Intersect(image.Rectangle{Max: size})
 	switch {
+	case f.BPP == 32 && f.Red == 16 && f.Green == 8 && f.Blue == 0:
+		// XRGB8888, what DRM fbdev sets up: swap red and blue of each
+		// RGBA word (one load and one store per pixel).
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			s := src.Pix[src.PixOffset(r.Min.X, y):][:r.Dx()*4]
+			d := dst[y*stride+r.Min.X*4:]
+			if len(d) < len(s) {
+				return fmt.Errorf("display: framebuffer line %d is short", y)
+			}
+			d = d[:len(s)]
+			for i := 0; i+4 <= len(s); i += 4 {
+				v := binary.LittleEndian.Uint32(s[i:])
+				binary.LittleEndian.PutUint32(d[i:], (v&0xff)<<16|v&0xff00|(v>>16)&0xff)
+			}
+		}
 	case f.BPP == 32:
 		for y := r.Min.Y; y < r.Max.Y; y++ {
 			s := src.Pix[src.PixOffset(r.Min.X, y):]
