@@ -53,7 +53,7 @@ type Texts func(key string, args ...any) string
 type Renderer struct {
 	Fonts *Fonts
 	Pics  *Pictures
-	T     Texts
+	Text  Texts
 	// Epoch is when animations started; frames are picked by the time
 	// since then.
 	Epoch time.Time
@@ -69,10 +69,10 @@ func (r *Renderer) Render(dst *image.RGBA, m *Model, now time.Time) (animated bo
 	case ScreenSignIn:
 		r.signIn(dst, m)
 	case ScreenContacts:
-		r.titleBar(dst, r.T("win.title"))
+		r.titleBar(dst, r.Text("win.title"))
 		r.header(dst, m)
 		r.contacts(dst, m, image.Rect(b.Min.X, b.Min.Y+titleH+headerH, b.Max.X, b.Max.Y-hintH))
-		r.hint(dst, r.T("win.hint-contacts"))
+		r.hint(dst, r.Text("win.hint-contacts"))
 	case ScreenConversation:
 		animated = r.conversation(dst, m, now)
 	}
@@ -128,7 +128,7 @@ func (r *Renderer) statusText(st msnp.Status) string {
 	if st == "" {
 		st = msnp.StatusOffline
 	}
-	return r.T("status." + string(st))
+	return r.Text("status." + string(st))
 }
 
 func (r *Renderer) header(dst *image.RGBA, m *Model) {
@@ -139,7 +139,7 @@ func (r *Renderer) header(dst *image.RGBA, m *Model) {
 	r.icon(dst, b.Min.X+pad, y0+6, m.Status)
 	x := b.Min.X + pad + 22
 	w := text(dst, r.Fonts.Bold, x, y0+18, m.NameOf(m.Account), colText, b.Dx()/2)
-	text(dst, r.Fonts.Regular, x+w+6, y0+18, r.T("win.my-status", r.statusText(m.Status)), colDim, b.Max.X-x-w-6-pad)
+	text(dst, r.Fonts.Regular, x+w+6, y0+18, r.Text("win.my-status", r.statusText(m.Status)), colDim, b.Max.X-x-w-6-pad)
 	text(dst, r.Fonts.Regular, x, y0+35, m.Account, colDim, b.Max.X-x-pad)
 }
 
@@ -167,7 +167,7 @@ func (r *Renderer) contactLayout(m *Model, area image.Rectangle) (first int, ys 
 
 func (r *Renderer) contacts(dst *image.RGBA, m *Model, area image.Rectangle) {
 	if len(m.Contacts) == 0 {
-		text(dst, r.Fonts.Regular, area.Min.X+pad, area.Min.Y+24, r.T("win.no-contacts"), colDim, area.Dx()-2*pad)
+		text(dst, r.Fonts.Regular, area.Min.X+pad, area.Min.Y+24, r.Text("win.no-contacts"), colDim, area.Dx()-2*pad)
 		return
 	}
 	clip := dst.SubImage(area).(*image.RGBA)
@@ -176,7 +176,7 @@ func (r *Renderer) contacts(dst *image.RGBA, m *Model, area image.Rectangle) {
 	for gi, g := range m.Groups() {
 		hy := heads[gi] - shift
 		if hy+groupH > area.Min.Y && hy < area.Max.Y {
-			text(clip, r.Fonts.Bold, area.Min.X+pad, hy+15, r.T("win.group", r.statusText(g.Status), len(g.Contacts)), colGroup, area.Dx()-2*pad)
+			text(clip, r.Fonts.Bold, area.Min.X+pad, hy+15, r.Text("win.group", r.statusText(g.Status), len(g.Contacts)), colGroup, area.Dx()-2*pad)
 		}
 		for _, c := range g.Contacts {
 			y := ys[row] - shift
@@ -199,7 +199,7 @@ func (r *Renderer) contacts(dst *image.RGBA, m *Model, area image.Rectangle) {
 
 func (r *Renderer) signIn(dst *image.RGBA, m *Model) {
 	b := dst.Bounds()
-	r.titleBar(dst, r.T("win.title"))
+	r.titleBar(dst, r.Text("win.title"))
 	cx, cy := b.Min.X+b.Dx()/2, b.Min.Y+titleH+90
 	// The two Messenger buddies.
 	buddy(dst, cx-18, cy, color.RGBA{46, 170, 60, 255})
@@ -213,18 +213,18 @@ func (r *Renderer) signIn(dst *image.RGBA, m *Model) {
 		text(dst, f, cx-w/2, y, s, c, b.Dx()-2*pad)
 		y += 22
 	}
-	center(r.Fonts.Bold, r.T("win.signin-name"), colText)
+	center(r.Fonts.Bold, r.Text("win.signin-name"), colText)
 	center(r.Fonts.Regular, m.Account, colText)
 	y += 10
 	switch {
 	case m.State == client.StateStopped:
-		center(r.Fonts.Regular, r.T("win.signin-failed", m.Error), colNotice)
-		center(r.Fonts.Regular, r.T("win.signin-hint"), colDim)
+		center(r.Fonts.Regular, r.Text("win.signin-failed", m.Error), colNotice)
+		center(r.Fonts.Regular, r.Text("win.signin-hint"), colDim)
 	case m.Error != "":
-		center(r.Fonts.Regular, r.T("win.disconnected", m.Error), colNotice)
+		center(r.Fonts.Regular, r.Text("win.disconnected", m.Error), colNotice)
 	default:
-		center(r.Fonts.Regular, r.T("win.signing-in", m.Account), colDim)
-		center(r.Fonts.Regular, r.T("win.connecting"), colDim)
+		center(r.Fonts.Regular, r.Text("win.signing-in", m.Account), colDim)
+		center(r.Fonts.Regular, r.Text("win.connecting"), colDim)
 	}
 }
 
@@ -324,12 +324,12 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 	if c != nil {
 		st = c.Status
 	}
-	r.titleBar(dst, r.T("win.conv-title", m.NameOf(peer)))
+	r.titleBar(dst, r.Text("win.conv-title", m.NameOf(peer)))
 	y0 := b.Min.Y + titleH
 	fill(dst, image.Rect(b.Min.X, y0, b.Max.X, y0+28), colHeader)
 	fill(dst, image.Rect(b.Min.X, y0+27, b.Max.X, y0+28), colLine)
 	r.icon(dst, b.Min.X+pad, y0+6, st)
-	text(dst, r.Fonts.Regular, b.Min.X+pad+22, y0+18, r.T("win.to", m.NameOf(peer), peer), colText, b.Dx()-2*pad-22)
+	text(dst, r.Fonts.Regular, b.Min.X+pad+22, y0+18, r.Text("win.to", m.NameOf(peer), peer), colText, b.Dx()-2*pad-22)
 
 	area := image.Rect(b.Min.X, y0+28, b.Max.X, b.Max.Y-hintH-composH-18)
 	width := area.Dx() - 2*pad - 12
@@ -339,12 +339,12 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 		l := l
 		if l.Notice {
 			blocks = append(blocks, block{h: 18, draw: func(d *image.RGBA, x, y int) {
-				text(d, r.Fonts.Regular, x, y+13, r.T("win.undelivered", l.Text), colNotice, width)
+				text(d, r.Fonts.Regular, x, y+13, r.Text("win.undelivered", l.Text), colNotice, width)
 			}})
 			continue
 		}
 		blocks = append(blocks, block{h: 18, draw: func(d *image.RGBA, x, y int) {
-			text(d, r.Fonts.Regular, x, y+13, r.T("win.says", l.Name), colDim, width)
+			text(d, r.Fonts.Regular, x, y+13, r.Text("win.says", l.Name), colDim, width)
 		}})
 		for _, ln := range r.wrap(l.Text, width) {
 			ln := ln
@@ -380,7 +380,7 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 		blocks = append(blocks, block{h: 40, draw: func(d *image.RGBA, x, y int) { r.transfer(d, m, t, x, y+4, width) }})
 	}
 	if len(conv.Lines) == 0 && len(blocks) == 0 {
-		text(dst, r.Fonts.Regular, area.Min.X+pad, area.Min.Y+22, r.T("win.empty-conv"), colDim, width)
+		text(dst, r.Fonts.Regular, area.Min.X+pad, area.Min.Y+22, r.Text("win.empty-conv"), colDim, width)
 	}
 	// Bottom-aligned, newest last; Scroll moves back by blocks.
 	clip := dst.SubImage(area).(*image.RGBA)
@@ -393,7 +393,7 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 	// Typing indicator, compose box, hint.
 	ty := b.Max.Y - hintH - composH - 18
 	if conv.Typing(now) {
-		text(dst, r.Fonts.Regular, b.Min.X+pad, ty+13, r.T("win.typing", m.NameOf(peer)), colDim, b.Dx()-2*pad)
+		text(dst, r.Fonts.Regular, b.Min.X+pad, ty+13, r.Text("win.typing", m.NameOf(peer)), colDim, b.Dx()-2*pad)
 		animated = true
 	}
 	box := image.Rect(b.Min.X+pad, b.Max.Y-hintH-composH, b.Max.X-pad, b.Max.Y-hintH-6)
@@ -407,7 +407,7 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 	}
 	w := text(dst, r.Fonts.Regular, box.Min.X+6, box.Min.Y+18, in, colText, 0)
 	fill(dst, image.Rect(box.Min.X+7+w, box.Min.Y+6, box.Min.X+8+w, box.Min.Y+22), colText)
-	r.hint(dst, r.T("win.hint-conv"))
+	r.hint(dst, r.Text("win.hint-conv"))
 	return animated
 }
 
@@ -426,15 +426,15 @@ func (r *Renderer) transfer(dst *image.RGBA, m *Model, t *Transfer, x, y, width 
 	c := colText
 	switch t.State {
 	case "offer":
-		s = r.T("win.ft-offer", m.NameOf(t.Peer), t.File, humanSize(t.Size))
+		s = r.Text("win.ft-offer", m.NameOf(t.Peer), t.File, humanSize(t.Size))
 	case "active":
-		s = r.T("win.ft-progress", t.File, humanSize(t.Bytes), humanSize(t.Size))
+		s = r.Text("win.ft-progress", t.File, humanSize(t.Bytes), humanSize(t.Size))
 	case "done":
-		s = r.T("win.ft-done", t.File, humanSize(t.Size))
+		s = r.Text("win.ft-done", t.File, humanSize(t.Size))
 	case "failed":
-		s, c = r.T("win.ft-failed", t.File, t.Error), colNotice
+		s, c = r.Text("win.ft-failed", t.File, t.Error), colNotice
 	default:
-		s, c = r.T("win.ft-cancelled", t.File), colDim
+		s, c = r.Text("win.ft-cancelled", t.File), colDim
 	}
 	text(dst, r.Fonts.Regular, x, y+12, s, c, width)
 	bar := image.Rect(x, y+18, x+min(width, 240), y+28)
@@ -454,7 +454,7 @@ func (r *Renderer) statusMenu(dst *image.RGBA, m *Model) {
 	rect := image.Rect(x0, y0, x0+w, y0+h)
 	fill(dst, rect, colLine)
 	fill(dst, rect.Inset(1), colMenu)
-	text(dst, r.Fonts.Bold, x0+pad, y0+18, r.T("win.status-menu"), colGroup, w-2*pad)
+	text(dst, r.Fonts.Bold, x0+pad, y0+18, r.Text("win.status-menu"), colGroup, w-2*pad)
 	for i, s := range SettableStatuses {
 		y := y0 + 26 + i*rowH
 		if i == m.MenuSel {
@@ -463,5 +463,5 @@ func (r *Renderer) statusMenu(dst *image.RGBA, m *Model) {
 		r.icon(dst, x0+pad, y+2, s.Status)
 		text(dst, r.Fonts.Regular, x0+pad+22, y+14, r.statusText(s.Status), colText, w-pad-30)
 	}
-	r.hint(dst, r.T("win.hint-status"))
+	r.hint(dst, r.Text("win.hint-status"))
 }

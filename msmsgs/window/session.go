@@ -220,7 +220,7 @@ func Run(ctx context.Context, o Options) error {
 	for _, e := range pics.Errors {
 		o.Log.Warn("window: picture shown as text", "err", e)
 	}
-	r := &Renderer{Fonts: fonts, Pics: pics, T: o.Texts, Epoch: start}
+	r := &Renderer{Fonts: fonts, Pics: pics, Text: o.Texts, Epoch: start}
 	img := image.NewRGBA(image.Rectangle{Max: fb.Size})
 	m := NewModel("")
 

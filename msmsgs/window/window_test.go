@@ -43,7 +43,7 @@ func renderer(t testing.TB, locale string) *Renderer {
 	if len(p.Errors) > 0 {
 		t.Fatalf("built-in pictures: %v", p.Errors)
 	}
-	return &Renderer{Fonts: fs, Pics: p, T: texts(t, locale), Epoch: epoch}
+	return &Renderer{Fonts: fs, Pics: p, Text: texts(t, locale), Epoch: epoch}
 }
 
 // signedIn returns a model signed in with a few contacts in every group.
