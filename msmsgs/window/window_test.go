@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,5 +196,45 @@ func BenchmarkContactList100(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		m.Selected = i % 100
 		r.Render(img, m, epoch)
+	}
+}
+
+func messageEvent(from, text string) client.Event {
+	return client.Event{Type: client.EventMessage, Account: from, Text: text, Time: epoch}
+}
+
+// TestKeyboardFlow drives the model through the keys a user presses and
+// checks the ctl commands it sends.
+func TestKeyboardFlow(t *testing.T) {
+	m := signedIn()
+	var sent [][]string
+	press := func(k Key) { sent = append(sent, m.Key(k, epoch)...) }
+	press(Key{Code: KeyDown})
+	if got := m.Rows()[m.Selected].Account; got != "grace@lab.example" {
+		t.Fatalf("after Down the selection is %s, want grace (second online)", got)
+	}
+	press(Key{Code: KeyEnter})
+	if m.Screen != ScreenConversation || m.Peer != "grace@lab.example" {
+		t.Fatalf("Enter opened %v %s, want grace's conversation", m.Screen, m.Peer)
+	}
+	for _, r := range "hi" {
+		press(Key{Code: KeyRune, Rune: r})
+	}
+	press(Key{Code: KeyEnter})
+	press(Key{Code: KeyEsc})
+	press(Key{Code: KeyF2})
+	press(Key{Code: KeyDown})
+	press(Key{Code: KeyEnter})
+	want := [][]string{{"typing", "grace@lab.example"}, {"send", "grace@lab.example", "hi"}, {"status", "set", "busy"}}
+	if len(sent) != len(want) {
+		t.Fatalf("sent %q, want %q", sent, want)
+	}
+	for i := range want {
+		if strings.Join(sent[i], " ") != strings.Join(want[i], " ") {
+			t.Errorf("command %d = %q, want %q", i, sent[i], want[i])
+		}
+	}
+	if m.Screen != ScreenContacts || m.StatusMenu {
+		t.Errorf("after Esc and the status menu: screen %v, menu %v; want the contact list", m.Screen, m.StatusMenu)
 	}
 }
