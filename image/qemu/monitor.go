@@ -247,3 +247,25 @@ func ppmToken(br *bufio.Reader) (string, error) {
 		}
 	}
 }
+
+// Click moves the guest's absolute pointer (a tablet) to (x, y) on a
+// screen of size w x h and clicks the left button.
+func (m *Monitor) Click(ctx context.Context, x, y, w, h int) error {
+	abs := func(axis string, v, n int) map[string]any {
+		return map[string]any{"type": "abs", "data": map[string]any{"axis": axis, "value": v * 0x7fff / max(1, n-1)}}
+	}
+	btn := func(down bool) map[string]any {
+		return map[string]any{"type": "btn", "data": map[string]any{"down": down, "button": "left"}}
+	}
+	for _, evs := range [][]map[string]any{{abs("x", x, w), abs("y", y, h)}, {btn(true)}, {btn(false)}} {
+		if _, err := m.Execute("input-send-event", map[string]any{"events": evs}); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}

@@ -460,6 +460,19 @@ func (m *Model) Key(k Key, now time.Time) [][]string {
 	return nil
 }
 
+// Click is a pointer click on contact row i: the first click selects
+// it, a click on the selected row opens its conversation.
+func (m *Model) Click(i int) {
+	if i < 0 || i >= len(m.Rows()) {
+		return
+	}
+	if i == m.Selected {
+		m.open(m.Rows()[i].Account)
+		return
+	}
+	m.Selected = i
+}
+
 func itoa(u uint32) string {
 	var b [10]byte
 	i := len(b)

@@ -176,7 +176,8 @@ func saveScreen(t *testing.T, name string, img *image.RGBA) {
 // TestQEMUWindow builds the Messenger image with the window, boots it
 // under TCG with the lab service and a second Messenger client (bob) on
 // the host, and checks the window through the display: the contact list
-// after sign-in, bob's message with emoticons opening a conversation,
+// after sign-in, two tablet clicks on bob's row opening his conversation,
+// his message with emoticons shown in it,
 // text typed on the guest keyboard (QMP send-key) reaching bob, and the
 // screen dumps showing the title bar, the status icons, the emoticons and
 // the compose box where the layout puts them.
@@ -279,11 +280,19 @@ SYSGEN_SHELL = true
 		t.Errorf("title bar: %d white (text) pixels, want the title drawn", n)
 	}
 
-	// Bob writes with emoticons: the window opens the conversation.
+	// Two clicks of the tablet on bob's row (the first below the
+	// "Online (1)" heading) open his conversation.
+	for i := 0; i < 2; i++ {
+		if err := mon.Click(ctx, 100, 24+44+4+22+10, contacts.Bounds().Dx(), contacts.Bounds().Dy()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+	waitFrame(ctx, t, vm, "conversation", 2*time.Minute)
+	// Bob writes with emoticons.
 	if _, err := bob("send", deviceAccount, "hello from the host :) (Y) (H)"); err != nil {
 		t.Fatal(err)
 	}
-	waitFrame(ctx, t, vm, "conversation", 2*time.Minute)
 	// Typed on the guest's keyboard, sent with Enter.
 	if err := mon.SendKeys(ctx, "hi bob :D\n"); err != nil {
 		t.Fatal(err)

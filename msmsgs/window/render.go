@@ -71,7 +71,7 @@ func (r *Renderer) Render(dst *image.RGBA, m *Model, now time.Time) (animated bo
 	case ScreenContacts:
 		r.titleBar(dst, r.Text("win.title"))
 		r.header(dst, m)
-		r.contacts(dst, m, image.Rect(b.Min.X, b.Min.Y+titleH+headerH, b.Max.X, b.Max.Y-hintH))
+		r.contacts(dst, m, contactArea(b))
 		r.hint(dst, r.Text("win.hint-contacts"))
 	case ScreenConversation:
 		animated = r.conversation(dst, m, now)
@@ -464,4 +464,25 @@ func (r *Renderer) statusMenu(dst *image.RGBA, m *Model) {
 		text(dst, r.Fonts.Regular, x0+pad+22, y+14, r.statusText(s.Status), colText, w-pad-30)
 	}
 	r.hint(dst, r.Text("win.hint-status"))
+}
+
+// contactArea is the contact list's rectangle on a screen of size b.
+func contactArea(b image.Rectangle) image.Rectangle {
+	return image.Rect(b.Min.X, b.Min.Y+titleH+headerH, b.Max.X, b.Max.Y-hintH)
+}
+
+// ContactAt returns the contact row (an index into m.Rows) drawn at p on
+// a screen of bounds b, for the pointer.
+func (r *Renderer) ContactAt(m *Model, b image.Rectangle, p image.Point) (int, bool) {
+	area := contactArea(b)
+	if m.Screen != ScreenContacts || m.StatusMenu || !p.In(area) {
+		return 0, false
+	}
+	shift, ys, _ := r.contactLayout(m, area)
+	for i, y := range ys {
+		if p.Y >= y-shift && p.Y < y-shift+rowH {
+			return i, true
+		}
+	}
+	return 0, false
 }

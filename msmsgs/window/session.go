@@ -246,6 +246,7 @@ func Run(ctx context.Context, o Options) error {
 		o.Log.Info("window: reading input", "devices", devs)
 	}
 	var kb input.Keyboard
+	var ptr image.Point // the tablet's pointer on the screen
 	frame := 0
 	dirty, animated := true, false
 	var tick <-chan time.Time
@@ -286,6 +287,22 @@ func Run(ctx context.Context, o Options) error {
 				keys = nil
 				continue
 			}
+			switch {
+			case s.Type == input.EvAbs && s.Code == input.AbsX:
+				ptr.X = int(int64(s.Value) * int64(fb.Size.X) / (tabletMax + 1))
+				continue
+			case s.Type == input.EvAbs && s.Code == input.AbsY:
+				ptr.Y = int(int64(s.Value) * int64(fb.Size.Y) / (tabletMax + 1))
+				continue
+			case s.Type == input.EvKey && s.Code == input.BtnLeft:
+				if s.Value == 1 {
+					if i, ok := r.ContactAt(m, img.Bounds(), ptr); ok {
+						m.Click(i)
+						dirty = true
+					}
+				}
+				continue
+			}
 			p, ok := kb.Feed(s.Event)
 			if !ok {
 				continue
@@ -306,6 +323,10 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 }
+
+// tabletMax is the largest absolute coordinate of QEMU's virtio and USB
+// tablets (0..32767 on each axis).
+const tabletMax = 0x7fff
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 

@@ -238,3 +238,24 @@ func TestKeyboardFlow(t *testing.T) {
 		t.Errorf("after Esc and the status menu: screen %v, menu %v; want the contact list", m.Screen, m.StatusMenu)
 	}
 }
+
+func TestPointerOpensContact(t *testing.T) {
+	r := renderer(t, "en-US")
+	m := signedIn()
+	b := image.Rect(0, 0, 480, 640)
+	// Rows start below the title, header and the first group heading:
+	// 24 + 44 + 4 + 22; Grace is the second row.
+	p := image.Pt(100, 24+44+4+22+20+10)
+	i, ok := r.ContactAt(m, b, p)
+	if !ok || m.Rows()[i].Account != "grace@lab.example" {
+		t.Fatalf("ContactAt(%v) = %d, %v, want grace's row", p, i, ok)
+	}
+	m.Click(i)
+	m.Click(i)
+	if m.Screen != ScreenConversation || m.Peer != "grace@lab.example" {
+		t.Errorf("two clicks: screen %v peer %s, want grace's conversation", m.Screen, m.Peer)
+	}
+	if _, ok := r.ContactAt(m, b, image.Pt(10, 5)); ok {
+		t.Errorf("ContactAt(title bar) found a row")
+	}
+}
