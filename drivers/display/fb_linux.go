@@ -1,6 +1,7 @@
 package display
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"image"
@@ -23,7 +24,9 @@ const (
 type FB struct {
 	f      *os.File
 	tty    *os.File
-	mem    []byte
+	dirty  bool   // mem not yet written (the first frame)
+	mem    []byte // the frame as last written
+	line   []byte // one converted line
 	Size   image.Point
 	Stride int
 	Format Format
@@ -61,11 +64,16 @@ func Open(path string) (*FB, error) {
 		f.Close()
 		return nil, fmt.Errorf("display: %s: unusable mode %v, stride %d, %d bytes", path, fb.Size, fb.Stride, memLen)
 	}
-	fb.mem, err = unix.Mmap(int(f.Fd()), 0, fb.Stride*fb.Size.Y, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
+	if err := fb.Format.Supported(); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("display: mmap %s: %w", path, err)
+		return nil, err
 	}
+	// The frame is written with pwrite rather than through a shared
+	// mapping: DRM's fbdev emulation tracks a mapping page by page with
+	// write faults, which cost more than the copy under emulation.
+	fb.mem = make([]byte, fb.Stride*fb.Size.Y)
+	fb.line = make([]byte, fb.Stride)
+	fb.dirty = true
 	if tty, err := os.OpenFile("/dev/tty0", os.O_RDWR, 0); err == nil {
 		if ioctlInt(tty, kdSetMode, kdGraphics) == nil {
 			fb.tty = tty
@@ -92,9 +100,33 @@ func ioctl(f *os.File, req uintptr, arg unsafe.Pointer) error {
 	return nil
 }
 
-// Blit copies the rectangle r of img to the screen.
+// Blit copies the rectangle r of img to the screen, writing only the
+// lines that changed since the last Blit.
 func (fb *FB) Blit(img *image.RGBA, r image.Rectangle) error {
-	return Convert(fb.mem, fb.Stride, fb.Format, fb.Size, img, r)
+	r = r.Intersect(img.Bounds()).Intersect(image.Rectangle{Max: fb.Size})
+	lo, hi := -1, -1
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(fb.line, fb.mem[y*fb.Stride:(y+1)*fb.Stride])
+		if err := ConvertLine(fb.line, fb.Format, img, y, r.Min.X, r.Max.X); err != nil {
+			return err
+		}
+		old := fb.mem[y*fb.Stride : (y+1)*fb.Stride]
+		if fb.dirty || !bytes.Equal(old, fb.line) {
+			copy(old, fb.line)
+			if lo < 0 {
+				lo = y
+			}
+			hi = y + 1
+		}
+	}
+	fb.dirty = false
+	if lo < 0 {
+		return nil
+	}
+	if _, err := fb.f.WriteAt(fb.mem[lo*fb.Stride:hi*fb.Stride], int64(lo*fb.Stride)); err != nil {
+		return fmt.Errorf("display: write the frame: %w", err)
+	}
+	return nil
 }
 
 // Close unmaps the framebuffer and gives the console back.
@@ -103,9 +135,5 @@ func (fb *FB) Close() error {
 		ioctlInt(fb.tty, kdSetMode, kdText)
 		fb.tty.Close()
 	}
-	err := unix.Munmap(fb.mem)
-	if cerr := fb.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return fb.f.Close()
 }
