@@ -1,0 +1,168 @@
+// Package fonts gives the device's user interface its typefaces: the Go
+// fonts (golang.org/x/image/font/gofont) for Latin, Greek and Cyrillic,
+// and a fallback collection for the scripts they lack (ja-JP and other
+// CJK text), read from a TrueType file or collection in the image (by
+// default WenQuanYi Micro Hei, Debian fonts-wqy-microhei). Without the
+// fallback file, runes the Go fonts lack are drawn as the Go fonts' box.
+package fonts
+
+import (
+	"fmt"
+	"image"
+	"os"
+	"sync"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/gobolditalic"
+	"golang.org/x/image/font/gofont/goitalic"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+)
+
+// DefaultFallback is where the image carries the CJK fallback font.
+const DefaultFallback = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+// MaxFallbackBytes bounds the fallback font file.
+const MaxFallbackBytes = 32 << 20
+
+// Style selects a typeface of the set.
+type Style struct {
+	Size         int // pixels
+	Bold, Italic bool
+}
+
+// Set holds parsed fonts and caches faces per style.
+type Set struct {
+	regular, bold, italic, boldItalic *opentype.Font
+	fallback                          *opentype.Font
+	mu                                sync.Mutex
+	faces                             map[Style]font.Face
+}
+
+// New parses the Go fonts and, when fallbackPath is not empty, the
+// fallback font (first font of a collection). A missing fallback file is
+// not an error: FallbackErr reports it.
+func New(fallbackPath string) (*Set, error) {
+	s := &Set{faces: map[Style]font.Face{}}
+	var err error
+	for _, x := range []struct {
+		dst **opentype.Font
+		src []byte
+	}{{&s.regular, goregular.TTF}, {&s.bold, gobold.TTF}, {&s.italic, goitalic.TTF}, {&s.boldItalic, gobolditalic.TTF}} {
+		if *x.dst, err = opentype.Parse(x.src); err != nil {
+			return nil, fmt.Errorf("fonts: go font: %w", err)
+		}
+	}
+	if fallbackPath != "" {
+		s.fallback, err = loadFallback(fallbackPath)
+		if err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// ErrNoFallback is returned (wrapped) by New when the fallback font file
+// cannot be used; the Set it returns with it still draws Latin text.
+var ErrNoFallback = fmt.Errorf("fonts: no fallback font for CJK text")
+
+func loadFallback(path string) (*opentype.Font, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v (add fonts-wqy-microhei's file to the image)", ErrNoFallback, err)
+	}
+	if fi.Size() > MaxFallbackBytes {
+		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrNoFallback, path, fi.Size(), MaxFallbackBytes)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoFallback, err)
+	}
+	c, err := sfnt.ParseCollection(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoFallback, path, err)
+	}
+	f, err := c.Font(0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoFallback, path, err)
+	}
+	return f, nil
+}
+
+// HasFallback reports whether CJK text can be drawn.
+func (s *Set) HasFallback() bool { return s.fallback != nil }
+
+// Face returns the face for st (cached; safe for concurrent use by one
+// drawer at a time, like every font.Face).
+func (s *Set) Face(st Style) font.Face {
+	if st.Size <= 0 {
+		st.Size = 14
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.faces[st]; ok {
+		return f
+	}
+	base := s.regular
+	switch {
+	case st.Bold && st.Italic:
+		base = s.boldItalic
+	case st.Bold:
+		base = s.bold
+	case st.Italic:
+		base = s.italic
+	}
+	opts := &opentype.FaceOptions{Size: float64(st.Size), DPI: 72, Hinting: font.HintingFull}
+	primary, err := opentype.NewFace(base, opts)
+	if err != nil {
+		panic(err) // the embedded fonts always make faces
+	}
+	var f font.Face = primary
+	if s.fallback != nil {
+		if fb, err := opentype.NewFace(s.fallback, opts); err == nil {
+			f = &chain{primary: primary, fallback: fb}
+		}
+	}
+	s.faces[st] = f
+	return f
+}
+
+// chain draws each rune with the primary face when it has the glyph, else
+// with the fallback face.
+type chain struct {
+	primary, fallback font.Face
+}
+
+func (c *chain) pick(r rune) font.Face {
+	if _, ok := c.primary.GlyphAdvance(r); ok {
+		return c.primary
+	}
+	if _, ok := c.fallback.GlyphAdvance(r); ok {
+		return c.fallback
+	}
+	return c.primary
+}
+
+func (c *chain) Close() error { c.primary.Close(); return c.fallback.Close() }
+
+func (c *chain) Glyph(dot fixed.Point26_6, r rune) (image.Rectangle, image.Image, image.Point, fixed.Int26_6, bool) {
+	return c.pick(r).Glyph(dot, r)
+}
+
+func (c *chain) GlyphBounds(r rune) (fixed.Rectangle26_6, fixed.Int26_6, bool) {
+	return c.pick(r).GlyphBounds(r)
+}
+
+func (c *chain) GlyphAdvance(r rune) (fixed.Int26_6, bool) { return c.pick(r).GlyphAdvance(r) }
+
+func (c *chain) Kern(r0, r1 rune) fixed.Int26_6 {
+	if c.pick(r0) != c.pick(r1) {
+		return 0
+	}
+	return c.pick(r0).Kern(r0, r1)
+}
+
+func (c *chain) Metrics() font.Metrics { return c.primary.Metrics() }
