@@ -111,7 +111,7 @@ func TestHostStartPage(t *testing.T) {
 	if err := h.Open(ctx, srv.URL+startpage.Path); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("start page: fetch+images %v, layout %v, %dx%d", h.Fetch, h.Render, h.Page.Width, h.Page.Height)
+	t.Logf("start page: %+v, %dx%d", h.Timing, h.Page.Width, h.Page.Height)
 	if len(h.Page.Doc.Cuts) != 0 {
 		t.Errorf("Cuts = %v", h.Page.Doc.Cuts)
 	}
@@ -146,6 +146,23 @@ func TestHostStartPage(t *testing.T) {
 	}
 	if h.Page.Doc.Title != "About" || !strings.HasSuffix(h.URL, "/about.html") {
 		t.Errorf("after Enter: %q at %s, want About", h.Page.Doc.Title, h.URL)
+	}
+	if err := h.HandleKey(ctx, KeyBack, 640); err != nil {
+		t.Fatal(err)
+	}
+	if h.Page.Doc.Title != ".NET Messenger Service" {
+		t.Errorf("after Back: %q at %s, want the start page", h.Page.Doc.Title, h.URL)
+	}
+	if ok, err := h.Back(ctx); ok || err != nil {
+		t.Errorf("Back at the first page = %v, %v; want false, nil", ok, err)
+	}
+	for i, p := range h.Pictures {
+		if p.Err != "" || p.Width == 0 {
+			t.Errorf("picture %d: %+v, want decoded", i, p)
+		}
+	}
+	if len(h.Pictures) != 2 || h.Pictures[1].Format != "gif" || h.Pictures[1].Frames != 8 {
+		t.Errorf("Pictures = %+v, want the PNG and the 8-frame GIF", h.Pictures)
 	}
 }
 

@@ -301,3 +301,15 @@ func outline(dst *image.RGBA, r image.Rectangle, c color.RGBA) {
 	draw.Draw(dst, image.Rect(r.Min.X, r.Min.Y, r.Min.X+1, r.Max.Y), u, image.Point{}, draw.Src)
 	draw.Draw(dst, image.Rect(r.Max.X-1, r.Min.Y, r.Max.X, r.Max.Y), u, image.Point{}, draw.Src)
 }
+
+// Render draws the whole page, unscrolled and without focus, into a new
+// picture Width wide and Height tall (at most maxH; 0: no limit).
+func (pg *Page) Render(maxH int) *image.RGBA {
+	h := max(pg.Height, 1)
+	if maxH > 0 {
+		h = min(h, maxH)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, pg.Width, h))
+	pg.Draw(dst, dst.Bounds(), 0, -1)
+	return dst
+}

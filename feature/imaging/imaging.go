@@ -28,6 +28,9 @@ type Bounds struct {
 	MaxSide int
 	// MaxFrames bounds the frames of an animation.
 	MaxFrames int
+	// MaxTotalPixels bounds the pixels of all frames together (what the
+	// decoded animation holds in memory, 4 bytes each).
+	MaxTotalPixels int
 	// MaxTime bounds the decoding time.
 	MaxTime time.Duration
 }
@@ -39,7 +42,9 @@ var DefaultBounds = Bounds{
 	MaxPixels: 2048 * 2048,
 	MaxSide:   4096,
 	MaxFrames: 256,
-	MaxTime:   2 * time.Second,
+	// 16 Mpixels: 64 MB of decoded frames at most.
+	MaxTotalPixels: 16 << 20,
+	MaxTime:        2 * time.Second,
 }
 
 func (b Bounds) withDefaults() Bounds {
@@ -55,6 +60,9 @@ func (b Bounds) withDefaults() Bounds {
 	}
 	if b.MaxFrames > 0 {
 		d.MaxFrames = b.MaxFrames
+	}
+	if b.MaxTotalPixels > 0 {
+		d.MaxTotalPixels = b.MaxTotalPixels
 	}
 	if b.MaxTime > 0 {
 		d.MaxTime = b.MaxTime
@@ -98,15 +106,22 @@ type Decoder struct {
 	Magic func(data []byte) bool
 	// Config reads the header only.
 	Config func(data []byte) (Config, error)
-	// Decode decodes at most maxFrames frames; it returns ErrTooBig
-	// (wrapped) when there are more.
-	Decode func(data []byte, maxFrames int) (*Picture, error)
+	// Decode decodes the picture within b (defaults filled in, header
+	// already checked against MaxSide and MaxPixels); it returns ErrTooBig
+	// (wrapped) when there are more than b.MaxFrames frames or more than
+	// b.MaxTotalPixels pixels in all, before decoding them.
+	Decode func(data []byte, b Bounds) (*Picture, error)
 }
 
 var (
 	mu       sync.RWMutex
 	decoders = map[string]Decoder{}
 )
+
+// running bounds the decodes in progress to the device's two cores,
+// counting those whose caller gave up at MaxTime while their decoder (which
+// cannot be interrupted) finishes within the byte and pixel bounds.
+var running = make(chan struct{}, 2)
 
 // Register adds a decoder; decoder packages call it from init.
 func Register(d Decoder) {
@@ -147,7 +162,9 @@ func Sniff(data []byte) string {
 	return ""
 }
 
-// Decode decodes data within bounds b (zero fields: DefaultBounds).
+// Decode decodes data within bounds b (zero fields: DefaultBounds). The
+// error wraps ErrUnsupported, ErrTooBig, ErrMalformed or ErrTimeout and
+// says what was found and the limit; it is safe for concurrent use.
 func Decode(ctx context.Context, data []byte, b Bounds) (*Picture, error) {
 	b = b.withDefaults()
 	if len(data) > b.MaxBytes {
@@ -180,13 +197,19 @@ func Decode(ctx context.Context, data []byte, b Bounds) (*Picture, error) {
 		err error
 	}
 	done := make(chan result, 1)
+	select {
+	case running <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %s waited %v for a free decoder (%d decodes running)", ErrTimeout, format, b.MaxTime, cap(running))
+	}
 	go func() {
+		defer func() { <-running }()
 		defer func() {
 			if r := recover(); r != nil {
 				done <- result{nil, fmt.Errorf("%w: %s decoder failed: %v", ErrMalformed, format, r)}
 			}
 		}()
-		p, err := d.Decode(data, b.MaxFrames)
+		p, err := d.Decode(data, b)
 		done <- result{p, err}
 	}()
 	select {
@@ -202,11 +225,16 @@ func Decode(ctx context.Context, data []byte, b Bounds) (*Picture, error) {
 		if len(r.p.Frames) == 0 {
 			return nil, fmt.Errorf("%w: %s has no frames", ErrMalformed, format)
 		}
+		total := 0
 		for _, f := range r.p.Frames {
 			s := f.Bounds().Size()
 			if s.X > b.MaxSide || s.Y > b.MaxSide || s.X*s.Y > b.MaxPixels {
 				return nil, fmt.Errorf("%w: %s frame of %dx%d pixels, limit %d pixels", ErrTooBig, format, s.X, s.Y, b.MaxPixels)
 			}
+			total += s.X * s.Y
+		}
+		if len(r.p.Frames) > b.MaxFrames || total > b.MaxTotalPixels {
+			return nil, fmt.Errorf("%w: %s of %d frames, %d pixels in all; limit %d frames, %d pixels", ErrTooBig, format, len(r.p.Frames), total, b.MaxFrames, b.MaxTotalPixels)
 		}
 		r.p.Format = format
 		return r.p, nil

@@ -90,6 +90,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"png 100000x100000", hugePNG(t, 100000, 100000), imaging.Bounds{}, imaging.ErrTooBig, "100000x100000"},
 		{"gif 10000 frames", gifBytes(t, 2, 2, 10000), imaging.Bounds{MaxBytes: 8 << 20}, imaging.ErrTooBig, "more than 256 frames"},
 		{"bytes", pngBytes(t, 64, 64), imaging.Bounds{MaxBytes: 100}, imaging.ErrTooBig, "limit 100"},
+		{"gif frames x pixels", gifBytes(t, 512, 512, 100), imaging.Bounds{MaxBytes: 8 << 20}, imaging.ErrTooBig, "100 frames of 512x512 are 26214400 pixels in all"},
 		{"truncated png", pngBytes(t, 64, 64)[:60], imaging.Bounds{}, imaging.ErrMalformed, "png"},
 		{"truncated gif", gifBytes(t, 8, 8, 3)[:40], imaging.Bounds{}, imaging.ErrMalformed, "gif"},
 		{"jpeg", []byte("\xff\xd8\xff\xe0rest"), imaging.Bounds{}, imaging.ErrUnsupported, "jpeg"},

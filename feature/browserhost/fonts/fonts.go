@@ -1,9 +1,10 @@
 // Package fonts gives the device's user interface its typefaces: the Go
 // fonts (golang.org/x/image/font/gofont) for Latin, Greek and Cyrillic,
-// and a fallback collection for the scripts they lack (ja-JP and other
-// CJK text), read from a TrueType file or collection in the image (by
-// default WenQuanYi Micro Hei, Debian fonts-wqy-microhei). Without the
-// fallback file, runes the Go fonts lack are drawn as the Go fonts' box.
+// and a fallback font for the scripts they lack (ja-JP and other CJK
+// text), read from a TrueType/OpenType file or collection (by default IPA
+// Gothic, Debian fonts-ipafont-gothic; golang.org/x/image/font/sfnt cannot
+// read WenQuanYi Micro Hei's .ttc). Without the fallback file, runes the
+// Go fonts lack are drawn as the Go fonts' box.
 package fonts
 
 import (
@@ -22,8 +23,9 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// DefaultFallback is where the image carries the CJK fallback font.
-const DefaultFallback = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+// DefaultFallback is where Debian's fonts-ipafont-gothic puts IPA Gothic,
+// the CJK fallback font.
+const DefaultFallback = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
 
 // MaxFallbackBytes bounds the fallback font file.
 const MaxFallbackBytes = 32 << 20
@@ -72,7 +74,7 @@ var ErrNoFallback = fmt.Errorf("fonts: no fallback font for CJK text")
 func loadFallback(path string) (*opentype.Font, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v (add fonts-wqy-microhei's file to the image)", ErrNoFallback, err)
+		return nil, fmt.Errorf("%w: %v (install Debian fonts-ipafont-gothic, or pass another CJK .ttf/.otf)", ErrNoFallback, err)
 	}
 	if fi.Size() > MaxFallbackBytes {
 		return nil, fmt.Errorf("%w: %s is %d bytes, limit %d", ErrNoFallback, path, fi.Size(), MaxFallbackBytes)

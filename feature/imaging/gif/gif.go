@@ -88,16 +88,25 @@ func countFrames(data []byte, max int) (int, error) {
 	return n, nil
 }
 
-func decode(data []byte, maxFrames int) (*imaging.Picture, error) {
-	if _, err := countFrames(data, maxFrames); err != nil {
+func decode(data []byte, b imaging.Bounds) (*imaging.Picture, error) {
+	n, err := countFrames(data, b.MaxFrames)
+	if err != nil {
 		return nil, err
+	}
+	c, err := stdgif.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	// Every frame is composed onto a full logical screen.
+	if total := n * c.Width * c.Height; total > b.MaxTotalPixels {
+		return nil, fmt.Errorf("%w: %d frames of %dx%d are %d pixels in all, limit %d", imaging.ErrTooBig, n, c.Width, c.Height, total, b.MaxTotalPixels)
 	}
 	g, err := stdgif.DecodeAll(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
-	if len(g.Image) > maxFrames {
-		return nil, fmt.Errorf("%w: %d frames, limit %d", imaging.ErrTooBig, len(g.Image), maxFrames)
+	if len(g.Image) > b.MaxFrames {
+		return nil, fmt.Errorf("%w: %d frames, limit %d", imaging.ErrTooBig, len(g.Image), b.MaxFrames)
 	}
 	// Compose the frames onto the logical screen as a viewer shows them.
 	screen := image.Rect(0, 0, g.Config.Width, g.Config.Height)

@@ -27,7 +27,7 @@ func config(data []byte) (imaging.Config, error) {
 	return imaging.Config{Width: c.Width, Height: c.Height}, err
 }
 
-func decode(data []byte, _ int) (*imaging.Picture, error) {
+func decode(data []byte, _ imaging.Bounds) (*imaging.Picture, error) {
 	m, err := stdpng.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
