@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -451,4 +452,53 @@ func styleColor(s string) (color.RGBA, bool) {
 		}
 	}
 	return color.RGBA{}, false
+}
+
+// Text is the page's text as plain lines, one a block (table cells
+// separated by " | ", list items after their marker), at most max bytes
+// (0: no limit), cut between runes: for a window that shows text instead
+// of the drawn page, and for tests.
+func (d *Doc) Text(max int) string {
+	var b strings.Builder
+	inl := func(ins []Inline) {
+		for _, in := range ins {
+			if in.Image >= 0 {
+				if alt := d.Images[in.Image].Alt; alt != "" {
+					b.WriteString("[" + alt + "]")
+				}
+				continue
+			}
+			b.WriteString(in.Text)
+		}
+	}
+	for _, bl := range d.Blocks {
+		switch bl.Kind {
+		case Rule:
+			b.WriteString("----")
+		case TableRow:
+			for i, c := range bl.Cells {
+				if i > 0 {
+					b.WriteString(" | ")
+				}
+				inl(c)
+			}
+		case ListItem:
+			b.WriteString(strings.Repeat("  ", bl.Level-1) + bl.Marker + " ")
+			inl(bl.Inline)
+		default:
+			inl(bl.Inline)
+		}
+		b.WriteByte('\n')
+		if max > 0 && b.Len() >= max {
+			break
+		}
+	}
+	s := b.String()
+	if max > 0 && len(s) > max {
+		s = s[:max]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	return s
 }

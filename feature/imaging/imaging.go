@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"image"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -178,7 +179,11 @@ func Decode(ctx context.Context, data []byte, b Bounds) (*Picture, error) {
 		if format == "" {
 			return nil, fmt.Errorf("%w: unknown format (this image decodes %v)", ErrUnsupported, Formats())
 		}
-		return nil, fmt.Errorf("%w: %s (add its decoder item to the OS design; this image decodes %v)", ErrUnsupported, format, Formats())
+		item := "its decoder item"
+		if format == "gif" || format == "png" {
+			item = "SYSGEN_IMAGING_" + strings.ToUpper(format) + "_DECODE"
+		}
+		return nil, fmt.Errorf("%w: %s (add %s to the OS design; this image decodes %v)", ErrUnsupported, format, item, Formats())
 	}
 	cfg, err := d.Config(data)
 	if err != nil {
