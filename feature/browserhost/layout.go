@@ -61,6 +61,7 @@ func headingSize(level int) int {
 // why (the alt text and the reason are shown instead).
 func Layout(doc *Doc, width int, fs *fonts.Set, pics []image.Image, why []string) *Page {
 	pg := &Page{Doc: doc, Width: width, LinkBoxes: make([][]image.Rectangle, len(doc.Links))}
+	pg.ops = make([]op, 0, 4*len(doc.Blocks))
 	y := margin
 	for _, b := range doc.Blocks {
 		size := 14
@@ -130,10 +131,21 @@ type liner struct {
 	pics        []image.Image
 	why         []string
 	pendSpace   bool
+	faces       [2][2]font.Face // by bold, italic
 }
 
 func (l *liner) face(st Style) font.Face {
-	return l.fs.Face(fonts.Style{Size: l.size, Bold: st.Bold, Italic: st.Italic})
+	b, i := 0, 0
+	if st.Bold {
+		b = 1
+	}
+	if st.Italic {
+		i = 1
+	}
+	if l.faces[b][i] == nil {
+		l.faces[b][i] = l.fs.Face(fonts.Style{Size: l.size, Bold: st.Bold, Italic: st.Italic})
+	}
+	return l.faces[b][i]
 }
 
 func (l *liner) run(ins []Inline) {
@@ -225,7 +237,7 @@ func fit(f font.Face, w string, px int) string {
 
 // brk ends the current line: it fixes the baseline of its ops.
 func (l *liner) brk() {
-	m := l.fs.Face(fonts.Style{Size: l.size}).Metrics()
+	m := l.face(Style{}).Metrics()
 	asc, h := m.Ascent.Ceil(), m.Height.Ceil()
 	base := l.y + max(asc, l.lineH)
 	for _, o := range l.line {

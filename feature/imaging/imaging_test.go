@@ -142,3 +142,29 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodePNG decodes a 512x512 RGBA PNG through the service
+// (bytes/s of encoded input; Mpixel/s of output).
+func BenchmarkDecodePNG(b *testing.B) {
+	data := pngBytes(b, 512, 512)
+	benchDecode(b, data, 512*512)
+}
+
+// BenchmarkDecodeGIF decodes an 8-frame 128x128 animation (an emoticon
+// sheet's worth) and composes its frames.
+func BenchmarkDecodeGIF(b *testing.B) {
+	data := gifBytes(b, 128, 128, 8)
+	benchDecode(b, data, 8*128*128)
+}
+
+func benchDecode(b *testing.B, data []byte, pixels int) {
+	ctx := context.Background()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := imaging.Decode(ctx, data, imaging.Bounds{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(pixels)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mpixel/s")
+}

@@ -56,6 +56,8 @@ const maxPageHeight = 8192
 func addPage(d *Daemon, s *config.Settings) error {
 	var (
 		once sync.Once
+		// busy serializes pages: they share the font set's faces.
+		busy sync.Mutex
 		hc   *http.Client
 		fs   *fonts.Set
 		herr error
@@ -82,6 +84,8 @@ func addPage(d *Daemon, s *config.Settings) error {
 		if herr != nil {
 			return nil, herr
 		}
+		busy.Lock()
+		defer busy.Unlock()
 		h := browserhost.NewWithClient(hc, browserhost.Limits{}, fs, *width)
 		if err := h.Open(ctx, f.Arg(0)); err != nil {
 			return nil, err

@@ -97,8 +97,9 @@ func loadFallback(path string) (*opentype.Font, error) {
 // HasFallback reports whether CJK text can be drawn.
 func (s *Set) HasFallback() bool { return s.fallback != nil }
 
-// Face returns the face for st (cached; safe for concurrent use by one
-// drawer at a time, like every font.Face).
+// Face returns the face for st, made once per style: the same face for
+// every caller, so (like every font.Face) one goroutine at a time may use
+// the faces of a Set.
 func (s *Set) Face(st Style) font.Face {
 	if st.Size <= 0 {
 		st.Size = 14
@@ -128,8 +129,37 @@ func (s *Set) Face(st Style) font.Face {
 			f = &chain{primary: primary, fallback: fb}
 		}
 	}
+	f = &cached{Face: f, adv: map[rune]advance{}, kern: map[[2]rune]fixed.Int26_6{}}
 	s.faces[st] = f
 	return f
+}
+
+// cached remembers glyph advances, which layout asks for once a rune of
+// every word (each a cmap lookup in the font otherwise). Like every
+// font.Face it serves one goroutine at a time.
+type cached struct {
+	font.Face
+	adv  map[rune]advance
+	kern map[[2]rune]fixed.Int26_6
+}
+
+type advance struct {
+	a  fixed.Int26_6
+	ok bool
+}
+
+// maxCachedRunes bounds the cache (CJK text has thousands of runes).
+const maxCachedRunes = 8192
+
+func (c *cached) GlyphAdvance(r rune) (fixed.Int26_6, bool) {
+	if v, ok := c.adv[r]; ok {
+		return v.a, v.ok
+	}
+	a, ok := c.Face.GlyphAdvance(r)
+	if len(c.adv) < maxCachedRunes {
+		c.adv[r] = advance{a, ok}
+	}
+	return a, ok
 }
 
 // chain draws each rune with the primary face when it has the glyph, else
@@ -168,3 +198,15 @@ func (c *chain) Kern(r0, r1 rune) fixed.Int26_6 {
 }
 
 func (c *chain) Metrics() font.Metrics { return c.primary.Metrics() }
+
+func (c *cached) Kern(r0, r1 rune) fixed.Int26_6 {
+	k := [2]rune{r0, r1}
+	if v, ok := c.kern[k]; ok {
+		return v
+	}
+	v := c.Face.Kern(r0, r1)
+	if len(c.kern) < 4*maxCachedRunes {
+		c.kern[k] = v
+	}
+	return v
+}
