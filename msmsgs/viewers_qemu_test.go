@@ -35,7 +35,8 @@ import (
 // hostileServer serves, on 127.0.0.1 (10.0.2.2 from a QEMU guest), the
 // pictures and pages the device must refuse or cut: a GIF of 10,000
 // frames, a PNG claiming 100,000 x 100,000 pixels, HTML nested 100,000
-// deep, a page over the size limit and a page with too many images.
+// deep, a page over the size limit, a page with too many images and a
+// page that never ends.
 func hostileServer(t *testing.T) string {
 	t.Helper()
 	var frames bytes.Buffer
@@ -81,6 +82,15 @@ func hostileServer(t *testing.T) string {
 			w.Write(c.body)
 		})
 	}
+	mux.HandleFunc("/slow.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<p>a page that never ends")
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -292,6 +302,7 @@ SYSGEN_SHELL = true
 		{"page " + bad + "/deep.html", "nested deeper than 64", false},
 		{"page " + bad + "/big.html", "longer than 524288 bytes", false},
 		{"page " + bad + "/many.html", "8 images beyond the limit of 32", false},
+		{"page " + bad + "/slow.html", "not loaded within the 5s limit", true},
 	} {
 		out, rc := run(c.args)
 		if (rc != 0) != c.fails || !strings.Contains(out, c.want) {

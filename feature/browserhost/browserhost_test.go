@@ -2,6 +2,7 @@ package browserhost
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oemkit/messenger/feature/browserhost/fonts"
 	_ "github.com/oemkit/messenger/feature/imaging/gif"
@@ -178,6 +180,15 @@ func TestHostRefusesAndCuts(t *testing.T) {
 			fmt.Fprintf(w, `<img src="/big.png" alt="i%d">`, i)
 		}
 	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<p>endless")
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
 	mux.HandleFunc("/pic", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/png")
 	})
@@ -199,6 +210,14 @@ func TestHostRefusesAndCuts(t *testing.T) {
 	if err := h.Open(context.Background(), "file:///etc/passwd"); err == nil {
 		t.Errorf("Open(file:) = nil, want an error")
 	}
+	// A page that never ends is given up at MaxTime; the pane keeps its page.
+	slow := NewWithClient(srv.Client(), Limits{MaxTime: 300 * time.Millisecond}, testFonts(t), 320)
+	start := time.Now()
+	err = slow.Open(context.Background(), srv.URL+"/slow")
+	if d := time.Since(start); err == nil || d > 3*time.Second || !errors.Is(err, ErrTooSlow) || !strings.Contains(err.Error(), "/slow not loaded within the 300ms limit") {
+		t.Errorf("Open(endless page) = %v after %v, want an error naming the page within the 300 ms limit", err, d)
+	}
+	t.Logf("endless page: %v", err)
 }
 
 // BenchmarkPage200K is BenchmarkOpenDraw200K without the fetch: parse,
@@ -229,6 +248,9 @@ func FuzzParseLayout(f *testing.F) {
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, 200, 100))
 		pg.Draw(dst, dst.Bounds(), 0, 0)
+		if txt := doc.Text(100); len(txt) > 100 || (utf8.Valid(data) && !utf8.ValidString(txt)) {
+			t.Fatalf("Text(100) = %q: longer than 100 bytes or not UTF-8", txt)
+		}
 	})
 }
 

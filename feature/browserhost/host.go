@@ -169,6 +169,9 @@ func (h *Host) get(ctx context.Context, raw string, limit int) ([]byte, string, 
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, "", h.late(raw)
+		}
 		return nil, "", fmt.Errorf("browserhost: %w", wininet.Classify(err))
 	}
 	defer resp.Body.Close()
@@ -177,9 +180,20 @@ func (h *Host) get(ctx context.Context, raw string, limit int) ([]byte, string, 
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, "", h.late(raw)
+		}
 		return nil, "", fmt.Errorf("browserhost: read %s: %w", raw, wininet.Classify(err))
 	}
 	return b, resp.Header.Get("Content-Type"), nil
+}
+
+// ErrTooSlow is wrapped when a page and its pictures take longer than
+// Limits.MaxTime.
+var ErrTooSlow = errors.New("browserhost: page too slow")
+
+func (h *Host) late(raw string) error {
+	return fmt.Errorf("%w: %s not loaded within the %v limit", ErrTooSlow, raw, h.lim.MaxTime)
 }
 
 // images fetches and decodes the page's images (at most MaxImages, each

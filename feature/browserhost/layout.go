@@ -63,7 +63,10 @@ func Layout(doc *Doc, width int, fs *fonts.Set, pics []image.Image, why []string
 	pg := &Page{Doc: doc, Width: width, LinkBoxes: make([][]image.Rectangle, len(doc.Links))}
 	pg.ops = make([]op, 0, 4*len(doc.Blocks))
 	y := margin
-	for _, b := range doc.Blocks {
+	for i, b := range doc.Blocks {
+		if i > 0 && doc.Blocks[i-1].Kind == TableRow && b.Kind != TableRow {
+			y += 8 // space below a table
+		}
 		size := 14
 		if b.Kind == Heading {
 			size = headingSize(b.Level)
@@ -240,6 +243,7 @@ func (l *liner) brk() {
 	m := l.face(Style{}).Metrics()
 	asc, h := m.Ascent.Ceil(), m.Height.Ceil()
 	base := l.y + max(asc, l.lineH)
+	prevLink, prevX := -1, 0
 	for _, o := range l.line {
 		switch o.kind {
 		case opText:
@@ -248,9 +252,17 @@ func (l *liner) brk() {
 			o.r = image.Rect(o.r.Min.X, base-asc, o.r.Max.X, base-asc+h)
 			if link >= 0 && link < len(l.pg.LinkBoxes) {
 				l.pg.LinkBoxes[link] = append(l.pg.LinkBoxes[link], o.r)
-				l.pg.ops = append(l.pg.ops, op{kind: opRect, r: image.Rect(o.r.Min.X, base+2, o.r.Max.X, base+3), color: o.color})
+				// One underline through the words of a link on a line.
+				x0 := o.r.Min.X
+				if prevLink == link {
+					x0 = prevX
+				}
+				l.pg.ops = append(l.pg.ops, op{kind: opRect, r: image.Rect(x0, base+2, o.r.Max.X, base+3), color: o.color})
+				prevX = o.r.Max.X
 			}
+			prevLink = link
 		case opImage:
+			prevLink = -1
 			ih := o.r.Dy()
 			o.r = image.Rect(o.r.Min.X, base-ih, o.r.Max.X, base)
 		}

@@ -495,10 +495,12 @@ func (d *Doc) Text(max int) string {
 	}
 	s := b.String()
 	if max > 0 && len(s) > max {
-		s = s[:max]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
+		// Cut before the rune that crosses max.
+		cut := max
+		for cut > 0 && cut > max-utf8.UTFMax && !utf8.RuneStart(s[cut]) {
+			cut--
 		}
+		s = s[:cut]
 	}
 	return s
 }
