@@ -10,7 +10,9 @@
 // the control socket (Session). Drawing (Renderer) is separate from the
 // device: it renders a Model into an *image.RGBA, which the host tests
 // write as PNG and the device copies to the framebuffer (drivers/display).
-// Every string comes from msgslang (win.* and status.* keys), so the
+// Pictures are decoded through the imaging service (feature/imaging) with
+// the design's GIF and PNG decoders; one the image cannot decode is shown
+// as its text code. Every string comes from msgslang (win.* and status.* keys), so the
 // locale setting changes the window's language; the Japanese glyphs come
 // from a glyph atlas built from IPA P Gothic (internal/assetgen), the Latin
 // ones from the Go fonts.

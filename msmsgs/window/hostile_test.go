@@ -13,8 +13,9 @@ import (
 	"unicode/utf8"
 )
 
-// TestDecoderRefusesHostilePictures: a GIF with 10,000 frames, a PNG that
-// claims 100,000 x 100,000 pixels and garbage are refused with a message,
+// TestDecoderRefusesHostilePictures: through the imaging service, a GIF
+// with 10,000 frames, a PNG that claims 100,000 x 100,000 pixels and
+// garbage are refused with a message,
 // quickly, and LoadPictures with a refusing decoder leaves the window
 // showing the text codes.
 func TestDecoderRefusesHostilePictures(t *testing.T) {
@@ -38,11 +39,11 @@ func TestDecoderRefusesHostilePictures(t *testing.T) {
 		"10000 frames":   many.Bytes(),
 		"100000x100000":  huge,
 		"garbage":        []byte("GIF89a\x00\x00garbage"),
-		"too many bytes": bytes.Repeat([]byte{0}, MaxPictureBytes+1),
+		"too many bytes": bytes.Repeat([]byte{0}, Bounds.MaxBytes+1),
 		"not a picture":  []byte("hello"),
 	} {
 		start := time.Now()
-		_, _, err := StdDecoder{}.Decode(b)
+		_, _, err := ImagingDecoder{}.Decode(b)
 		if !errors.Is(err, ErrPicture) {
 			t.Errorf("Decode(%s) = %v, want ErrPicture", name, err)
 		}
@@ -67,7 +68,7 @@ func (refuser) Decode([]byte) ([]image.Image, []time.Duration, error) {
 }
 
 func TestTokenize(t *testing.T) {
-	p := LoadPictures(StdDecoder{})
+	p := LoadPictures(ImagingDecoder{})
 	got := p.Tokenize("a:)b:-)(H)(y) :D")
 	var s []string
 	for _, tk := range got {

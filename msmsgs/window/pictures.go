@@ -1,16 +1,15 @@
 package window
 
 import (
-	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
-	"image/gif"
-	"image/png"
 	"strings"
 	"time"
+
+	"github.com/oemkit/messenger/feature/imaging"
 )
 
 //go:embed assets
@@ -33,77 +32,36 @@ type Decoder interface {
 	Decode(data []byte) ([]image.Image, []time.Duration, error)
 }
 
-// Bounds on what StdDecoder accepts.
-const (
-	MaxPictureBytes  = 256 << 10
-	MaxPictureSide   = 256
-	MaxPictureFrames = 64
-)
+// Bounds on the window's pictures (emoticons, status icons).
+var Bounds = imaging.Bounds{MaxBytes: 256 << 10, MaxSide: 256, MaxPixels: 256 * 256, MaxFrames: 64,
+	MaxTotalPixels: 64 * 256 * 256, MaxTime: 2 * time.Second}
 
 // ErrPicture is wrapped by every error about a picture the window refuses.
 var ErrPicture = errors.New("window: picture refused")
 
-// StdDecoder decodes GIF and PNG with the standard library, within the
-// Max* bounds above.
-type StdDecoder struct{}
+// ImagingDecoder decodes through the device's imaging service
+// (SYSGEN_IMAGING) within Bounds: the decoders of the design's
+// SYSGEN_IMAGING_GIF_DECODE and SYSGEN_IMAGING_PNG_DECODE items. A format
+// without its decoder in the image is refused, and the window shows the
+// emoticon's text code instead.
+type ImagingDecoder struct{}
 
 // Decode implements Decoder.
-func (StdDecoder) Decode(b []byte) ([]image.Image, []time.Duration, error) {
-	if len(b) > MaxPictureBytes {
-		return nil, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrPicture, len(b), MaxPictureBytes)
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+func (ImagingDecoder) Decode(b []byte) ([]image.Image, []time.Duration, error) {
+	p, err := imaging.Decode(context.Background(), b, Bounds)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrPicture, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrPicture, err)
 	}
-	if cfg.Width > MaxPictureSide || cfg.Height > MaxPictureSide {
-		return nil, nil, fmt.Errorf("%w: %dx%d pixels, limit %d per side", ErrPicture, cfg.Width, cfg.Height, MaxPictureSide)
+	delays := p.Delays
+	if len(delays) != len(p.Frames) {
+		delays = make([]time.Duration, len(p.Frames))
 	}
-	switch format {
-	case "gif":
-		if n := bytes.Count(b, []byte{0x21, 0xF9, 0x04}); n > MaxPictureFrames {
-			return nil, nil, fmt.Errorf("%w: about %d frames, limit %d", ErrPicture, n, MaxPictureFrames)
-		}
-		g, err := gif.DecodeAll(bytes.NewReader(b))
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrPicture, err)
-		}
-		if len(g.Image) > MaxPictureFrames {
-			return nil, nil, fmt.Errorf("%w: %d frames, limit %d", ErrPicture, len(g.Image), MaxPictureFrames)
-		}
-		return composeGIF(g)
-	case "png":
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrPicture, err)
-		}
-		return []image.Image{img}, []time.Duration{0}, nil
-	}
-	return nil, nil, fmt.Errorf("%w: format %s is not GIF or PNG", ErrPicture, format)
-}
-
-// composeGIF renders each frame over the previous ones (disposal "none"
-// and "background"), as a GIF viewer shows them.
-func composeGIF(g *gif.GIF) ([]image.Image, []time.Duration, error) {
-	r := image.Rect(0, 0, g.Config.Width, g.Config.Height)
-	cur := image.NewRGBA(r)
-	var frames []image.Image
-	var delays []time.Duration
-	for i, fr := range g.Image {
-		draw.Draw(cur, fr.Bounds(), fr, fr.Bounds().Min, draw.Over)
-		out := image.NewRGBA(r)
-		copy(out.Pix, cur.Pix)
-		frames = append(frames, out)
-		d := 100 * time.Millisecond
-		if i < len(g.Delay) && g.Delay[i] > 0 {
-			d = time.Duration(g.Delay[i]) * 10 * time.Millisecond
-		}
-		delays = append(delays, d)
-		if i < len(g.Disposal) && g.Disposal[i] == gif.DisposalBackground {
-			draw.Draw(cur, fr.Bounds(), image.Transparent, image.Point{}, draw.Src)
+	for i, d := range delays {
+		if d <= 0 && len(p.Frames) > 1 {
+			delays[i] = 100 * time.Millisecond
 		}
 	}
-	return frames, delays, nil
+	return p.Frames, delays, nil
 }
 
 // Animation is a decoded picture.

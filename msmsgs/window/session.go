@@ -201,7 +201,7 @@ func Run(ctx context.Context, o Options) error {
 		o.DevDir = "/dev"
 	}
 	if o.Decoder == nil {
-		o.Decoder = StdDecoder{}
+		o.Decoder = ImagingDecoder{}
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()

@@ -40,7 +40,7 @@ func renderer(t testing.TB, locale string) *Renderer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := LoadPictures(StdDecoder{})
+	p := LoadPictures(ImagingDecoder{})
 	if len(p.Errors) > 0 {
 		t.Fatalf("built-in pictures: %v", p.Errors)
 	}
