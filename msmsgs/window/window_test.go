@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +259,39 @@ func TestPointerOpensContact(t *testing.T) {
 	if _, ok := r.ContactAt(m, b, image.Pt(10, 5)); ok {
 		t.Errorf("ContactAt(title bar) found a row")
 	}
+}
+
+// TestWindowMemory measures what the window keeps on the Go heap with
+// 100 contacts and a conversation drawn at 1024x768: fonts, glyph caches,
+// pictures, the frame. The device's figure (the msmsgs process with the
+// window, as RSS) comes from TestQEMUWindow.
+func TestWindowMemory(t *testing.T) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := renderer(t, "ja-JP")
+	m := NewModel("alice@lab.example")
+	m.Apply(client.Event{Type: client.EventSignedIn, Name: "Alice", Status: "NLN"})
+	var cs []client.Contact
+	for i := 0; i < 100; i++ {
+		cs = append(cs, client.Contact{Account: fmt.Sprintf("user%03d@lab.example", i), Name: fmt.Sprintf("連絡先 %d", i),
+			Status: msnp.Statuses[i%len(msnp.Statuses)], Lists: []msnp.List{msnp.ForwardList}})
+	}
+	m.SetContacts(cs)
+	img := image.NewRGBA(image.Rect(0, 0, 1024, 768))
+	r.Render(img, m, epoch)
+	for i := 0; i < MaxHistory; i++ {
+		m.Apply(messageEvent("user001@lab.example", fmt.Sprintf("message %d :) (Y) オンライン", i)))
+	}
+	r.Render(img, m, epoch)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := int64(after.HeapInuse) - int64(before.HeapInuse)
+	t.Logf("MEASURE window heap: %.1f MiB in use (100 contacts, %d-line conversation, 1024x768 frame of %.1f MiB)",
+		float64(heap)/(1<<20), MaxHistory, float64(len(img.Pix))/(1<<20))
+	if heap > 30<<20 {
+		t.Errorf("window heap %d MiB, want < 30 MiB", heap>>20)
+	}
+	runtime.KeepAlive(r)
+	runtime.KeepAlive(m)
 }
