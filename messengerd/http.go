@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/oemkit/messenger/feature/wininet/gateway"
+	"github.com/oemkit/messenger/messengerd/startpage"
 )
 
 // newHTTPMux returns the mux for the plain-HTTP listener (-http): the MSN
@@ -17,5 +18,6 @@ func newHTTPMux(msnpAddr string, listeners, hosts []string) *http.ServeMux {
 		w.Write([]byte("ok\n"))
 	})
 	mux.Handle(gateway.Path, &gateway.Server{NSAddr: msnpAddr, Listeners: listeners, Hosts: hosts})
+	mux.Handle(startpage.Path, startpage.Handler())
 	return mux
 }

@@ -26,7 +26,7 @@ func TestUsageExitStatus(t *testing.T) {
 // and every catalog entry is used, so the table can move to msgslang.
 func TestCatalogKeys(t *testing.T) {
 	var files []string
-	for _, dir := range []string{".", "config", "console", "ctlproto", "daemon", "transfer"} {
+	for _, dir := range []string{".", "config", "console", "ctlproto", "daemon", "transfer", "window"} {
 		fs, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ func TestCatalogKeys(t *testing.T) {
 // settingsKey reports whether key is in a namespace of the design's
 // settings file, which msmsgs reads with the same f.Text("...") form.
 func settingsKey(key string) bool {
-	for _, ns := range []string{"msmsgs.", "sip.", "kerberos.", "rtc."} {
+	for _, ns := range []string{"msmsgs.", "sip.", "kerberos.", "rtc.", "window."} {
 		if strings.HasPrefix(key, ns) {
 			return true
 		}

@@ -106,6 +106,7 @@ func runDaemon(ctx context.Context, d *msdaemon.Daemon, ctl string, l *msgslang.
 		}
 	}()
 	log.Info(l.Text("log.ctl"), "path", ctl, "account", d.Client().Account())
+	startWindow(ctx, ctl, l, log)
 	err = d.Serve(ctx, ln)
 	cancel()
 	wg.Wait()

@@ -80,6 +80,9 @@ func New(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*Daemon, er
 		return nil, err
 	}
 	d.cl = cl
+	if err := addViewers(d, s); err != nil { // viewers.go
+		return nil, err
+	}
 	return d, nil
 }
 

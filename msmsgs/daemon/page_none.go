@@ -1,0 +1,18 @@
+//go:build !sysgen_shdocvw
+
+package daemon
+
+import (
+	"context"
+
+	"github.com/oemkit/messenger/msmsgs/client"
+	"github.com/oemkit/messenger/msmsgs/config"
+)
+
+// addPage registers page for a design without SYSGEN_SHDOCVW: it says so
+// instead of "unknown command".
+func addPage(d *Daemon, _ *config.Settings) error {
+	return d.Register("page", Command{Spec: pageSpec, Run: func(context.Context, []string, func(client.Event) error) (any, error) {
+		return nil, notInDesign("page", "the browser control host", "SYSGEN_SHDOCVW")
+	}})
+}

@@ -1,0 +1,175 @@
+package window
+
+import (
+	"fmt"
+	"image"
+	"os"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/oemkit/messenger/msmsgs/window/internal/atlas"
+)
+
+// TextSize is the body text size in pixels.
+const TextSize = 13
+
+// face is a font.Face with a coverage test and a glyph cache.
+type face struct {
+	font.Face
+	has   func(rune) bool
+	cache map[rune]glyph
+}
+
+type glyph struct {
+	dr   image.Rectangle // at dot (0,0)
+	mask image.Image
+	mp   image.Point
+	adv  fixed.Int26_6
+	ok   bool
+}
+
+func (f *face) glyph(r rune) glyph {
+	if g, ok := f.cache[r]; ok {
+		return g
+	}
+	dr, mask, mp, adv, ok := f.Face.Glyph(fixed.Point26_6{}, r)
+	g := glyph{dr: dr, adv: adv, ok: ok}
+	if ok && mask != nil {
+		// Copy: opentype reuses its mask buffer between calls.
+		a := image.NewAlpha(dr)
+		for y := dr.Min.Y; y < dr.Max.Y; y++ {
+			for x := dr.Min.X; x < dr.Max.X; x++ {
+				_, _, _, al := mask.At(mp.X+x-dr.Min.X, mp.Y+y-dr.Min.Y).RGBA()
+				a.Pix[a.PixOffset(x, y)] = uint8(al >> 8)
+			}
+		}
+		g.mask, g.mp = a, dr.Min
+	}
+	f.cache[r] = g
+	return g
+}
+
+// chain is a font.Face that takes each rune from the first face that has
+// it, or draws the first face's notdef box.
+type chain struct {
+	faces []*face
+}
+
+var _ font.Face = (*chain)(nil)
+
+func (c *chain) pick(r rune) *face {
+	for _, f := range c.faces {
+		if f.has(r) {
+			return f
+		}
+	}
+	return c.faces[0]
+}
+
+func (c *chain) Close() error { return nil }
+
+func (c *chain) Glyph(dot fixed.Point26_6, r rune) (image.Rectangle, image.Image, image.Point, fixed.Int26_6, bool) {
+	g := c.pick(r).glyph(r)
+	off := image.Pt(dot.X.Round(), dot.Y.Round())
+	return g.dr.Add(off), g.mask, g.mp, g.adv, g.ok
+}
+
+func (c *chain) GlyphBounds(r rune) (fixed.Rectangle26_6, fixed.Int26_6, bool) {
+	return c.pick(r).GlyphBounds(r)
+}
+
+func (c *chain) GlyphAdvance(r rune) (fixed.Int26_6, bool) {
+	g := c.pick(r).glyph(r)
+	return g.adv, g.ok
+}
+
+func (c *chain) Kern(r0, r1 rune) fixed.Int26_6 {
+	f0, f1 := c.pick(r0), c.pick(r1)
+	if f0 != f1 {
+		return 0
+	}
+	return f0.Kern(r0, r1)
+}
+
+func (c *chain) Metrics() font.Metrics { return c.faces[0].Metrics() }
+
+// Has reports whether some face of the chain has r.
+func (c *chain) Has(r rune) bool {
+	for _, f := range c.faces {
+		if f.has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Fonts are the faces the window draws with.
+type Fonts struct {
+	Regular, Bold, Title *chain
+}
+
+func sfntFace(ttf []byte, size float64) (*face, error) {
+	f, err := opentype.Parse(ttf)
+	if err != nil {
+		return nil, err
+	}
+	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		return nil, err
+	}
+	var buf sfnt.Buffer
+	return &face{Face: fc, cache: map[rune]glyph{}, has: func(r rune) bool {
+		i, err := f.GlyphIndex(&buf, r)
+		return err == nil && i != 0
+	}}, nil
+}
+
+// LoadFonts builds the window's faces: Go Regular and Go Bold for Latin,
+// then extraTTF (a TrueType or OpenType file covering more scripts, such
+// as a full CJK font; "" for none), then the built-in Japanese atlas.
+func LoadFonts(extraTTF string) (*Fonts, error) {
+	at, err := atlas.Decode(assetBytes("cjk.atlas.gz"))
+	if err != nil {
+		return nil, fmt.Errorf("window: built-in glyph atlas: %w", err)
+	}
+	af := atlas.NewFace(at)
+	cjk := &face{Face: af, has: af.Has, cache: map[rune]glyph{}}
+	var extra *face
+	if extraTTF != "" {
+		b, err := os.ReadFile(extraTTF)
+		if err != nil {
+			return nil, fmt.Errorf("window: font: %w (check window.font in the settings)", err)
+		}
+		if extra, err = sfntFace(b, TextSize); err != nil {
+			return nil, fmt.Errorf("window: font %s: %w", extraTTF, err)
+		}
+	}
+	mk := func(ttf []byte, size float64) (*chain, error) {
+		f, err := sfntFace(ttf, size)
+		if err != nil {
+			return nil, err
+		}
+		c := &chain{faces: []*face{f}}
+		if extra != nil {
+			c.faces = append(c.faces, extra)
+		}
+		c.faces = append(c.faces, cjk)
+		return c, nil
+	}
+	var fs Fonts
+	if fs.Regular, err = mk(goregular.TTF, TextSize); err != nil {
+		return nil, err
+	}
+	if fs.Bold, err = mk(gobold.TTF, TextSize); err != nil {
+		return nil, err
+	}
+	if fs.Title, err = mk(gobold.TTF, 16); err != nil {
+		return nil, err
+	}
+	return &fs, nil
+}
