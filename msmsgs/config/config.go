@@ -49,6 +49,9 @@ type Settings struct {
 	FTSendRate   string // msmsgs.ft_send_rate: per-transfer send limit in bytes/s (0 = unlimited)
 	FTAutoAccept bool   // msmsgs.ft_auto_accept: accept offered files without asking
 
+	// RTC is SYSGEN_RTC's rtc.* keys: voice calls (rtc.go).
+	RTC RTC
+
 	// ConsoleEncoding is SYSGEN_STDIOA's console.encoding setting: utf-8,
 	// ascii or auto (default ascii).
 	ConsoleEncoding string
@@ -138,6 +141,12 @@ func (s *Settings) ParseFile(data []byte) error {
 			case nil:
 			default:
 				return fmt.Errorf("key %q: want a string (utf-8, ascii or auto)", k)
+			}
+			continue
+		}
+		if strings.HasPrefix(k, "rtc.") {
+			if err := s.RTC.set(k, v); err != nil {
+				return err
 			}
 			continue
 		}
@@ -340,6 +349,9 @@ func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) err
 		if _, err := ctlproto.ParseStatus(s.Status, l); err != nil {
 			return err
 		}
+	}
+	if err := s.RTC.Validate(); err != nil {
+		return err
 	}
 	if s.Ctl == "" {
 		if s.StateDir != "" {
