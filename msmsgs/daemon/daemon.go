@@ -37,6 +37,7 @@ type Daemon struct {
 	mu       sync.Mutex
 	commands map[string]Command
 	invites  []client.InviteFunc
+	calls    callService // voice (calls.go)
 }
 
 // Command is a control command a component adds to the daemon. Spec's
@@ -74,6 +75,9 @@ func New(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*Daemon, er
 		return nil, err
 	}
 	d.cl = cl
+	if d.calls, err = newCalls(d, s); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -139,8 +143,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.ft.Start(ctx, d.cl)
+	stopCalls := d.calls.start(ctx)
 	err := d.cl.Run(ctx)
 	cancel()
+	stopCalls()
 	d.ft.Stop()
 	return err
 }
