@@ -170,8 +170,10 @@ SYSGEN_SHELL = true
 	dev.ctl("wait-signin -timeout 180s", 200*time.Second)
 	dev.ctl("add "+bob, time.Minute)
 
-	idle0 := dev.cpu()
+	pid := qemuPID(filepath.Join(img, m.Initramfs))
+	idle0, q0 := dev.cpu(), sampleQEMU(pid)
 	time.Sleep(5 * time.Second)
+	logQEMU(t, "with the device signed in, idle", q0, sampleQEMU(pid))
 	logCPU(t, "signed in, idle", idle0, dev.cpu())
 
 	probes := toneProbes
@@ -188,11 +190,12 @@ SYSGEN_SHELL = true
 		mustCtl(t, ctx, b, "answer", offer.Call)
 		hc := waitForLong(t, ctx, b, seqB, client.EventCallConnected, "account="+alice)
 		dc := dev.wait(seqD, "call-connected account="+bob)
-		cpu0 := dev.cpu()
+		cpu0, q0 := dev.cpu(), sampleQEMU(pid)
 		t.Logf("device -> host: ctl call on the console to the host's call-connected %v (wall clock, with the serial console); device's call-connected: setup %v, SIP INVITE to 200 OK %v (device clock); host's call-connected: codec %s from %s",
 			time.Since(sent).Round(time.Millisecond), time.Duration(dc.SetupNS).Round(time.Microsecond), time.Duration(dc.SIPSetupNS).Round(time.Microsecond), hc.Codec, hc.Remote)
 		time.Sleep(5 * time.Second)
-		cpu1 := dev.cpu()
+		q1, cpu1 := sampleQEMU(pid), dev.cpu()
+		logQEMU(t, "in a connected call", q0, q1)
 		logStats(t, "device", dev.wait(seqD, "call-stats account="+bob))
 		if at, ok := rec.onset(hostTone); ok {
 			t.Logf("host -> device speaker: the host's tone (sent from its call-connected at %s) first played on the device's speaker %v later (upper bound of the device's wire-to-playback latency, with QEMU's and PulseAudio's buffers)",
@@ -634,6 +637,53 @@ func logCPU(t *testing.T, what string, a, b cpuSample) {
 	cpu := float64(b.ticks-a.ticks) / 100
 	t.Logf("device CPU %s (TCG): msmsgs used %.2f s of CPU in %.2f s of device time: %.1f%% of one core",
 		what, cpu, b.uptime-a.uptime, 100*cpu/(b.uptime-a.uptime))
+}
+
+// qemuCPU is the host CPU time of the QEMU process (utime + stime of its
+// /proc/PID/stat) at a moment: what emulating the device costs the host.
+type qemuCPU struct {
+	at    time.Time
+	ticks int64
+	ok    bool
+}
+
+// qemuPID finds the QEMU process that boots initrd.
+func qemuPID(initrd string) string {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err == nil && bytes.HasPrefix(b, []byte("qemu-system")) && bytes.Contains(b, []byte(initrd)) {
+			return filepath.Base(filepath.Dir(d))
+		}
+	}
+	return ""
+}
+
+func sampleQEMU(pid string) qemuCPU {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return qemuCPU{}
+	}
+	// The fields after the command name: state is field 3, utime 14, stime 15.
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return qemuCPU{}
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return qemuCPU{at: time.Now(), ticks: u + k, ok: true}
+}
+
+func logQEMU(t *testing.T, what string, a, b qemuCPU) {
+	t.Helper()
+	if !a.ok || !b.ok {
+		t.Logf("QEMU process CPU %s: not measured", what)
+		return
+	}
+	cpu := float64(b.ticks-a.ticks) / 100 // USER_HZ
+	wall := b.at.Sub(a.at).Seconds()
+	t.Logf("QEMU process CPU %s: %.2f s of host CPU in %.2f s: %.1f%% of one host core", what, cpu, wall, 100*cpu/wall)
 }
 
 // logStats logs a call-stats event.
