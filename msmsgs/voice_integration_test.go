@@ -1,5 +1,3 @@
-//go:build sysgen_rtc
-
 package main
 
 import (
@@ -96,8 +94,8 @@ func TestVoiceCalls(t *testing.T) {
 	defer cancel()
 	cfgA, heardA := voiceSettings(t, 1000)
 	cfgB, heardB := voiceSettings(t, 1600)
-	a := daemon(t, ctx, l, alice, pw[alice], "-config", cfgA)
-	b := daemon(t, ctx, l, bob, pw[bob], "-config", cfgB)
+	a := voiceDaemon(t, ctx, l, alice, pw[alice], cfgA)
+	b := voiceDaemon(t, ctx, l, bob, pw[bob], cfgB)
 	for _, s := range []string{a, b} {
 		mustCtl(t, ctx, s, "wait-signin", "-timeout", "60s")
 	}
@@ -233,8 +231,8 @@ func TestVoiceSetupTimes(t *testing.T) {
 	defer cancel()
 	cfgA, _ := voiceSettings(t, 1000)
 	cfgB, _ := voiceSettings(t, 1600)
-	a := daemon(t, ctx, l, alice, pw[alice], "-config", cfgA)
-	b := daemon(t, ctx, l, bob, pw[bob], "-config", cfgB)
+	a := voiceDaemon(t, ctx, l, alice, pw[alice], cfgA)
+	b := voiceDaemon(t, ctx, l, bob, pw[bob], cfgB)
 	for _, s := range []string{a, b} {
 		mustCtl(t, ctx, s, "wait-signin", "-timeout", "60s")
 	}
