@@ -70,7 +70,8 @@ func buildTool(t testing.TB, name string) string {
 type ready struct {
 	Login string `json:"login"` // plain-HTTP nexus with -lab-http-login
 	Addr  string `json:"addr"`
-	NS    string `json:"ns"` // notification server when split with -ns
+	Guest string `json:"guest"` // listener for QEMU guests with -guest-addr
+	NS    string `json:"ns"`    // notification server when split with -ns
 	HTTPS string `json:"https"`
 	HTTP  string `json:"http"` // MSN HTTP gateway with -http
 	Nexus string `json:"nexus"`

@@ -42,6 +42,11 @@ commands:
   accept COOKIE | reject COOKIE     answer a file offer (see the ft-offer event)
   cancel COOKIE                     cancel a file transfer, sent or received, at any stage
   transfers                         print file transfers as JSON
+  call EMAIL                        start a voice call (events call-ringing, call-connected)
+  answer [ID] | decline [ID]        answer or decline a call offered to you (call-offer)
+  hangup [ID]                       end a call at any stage
+  dtmf ID DIGITS | mute ID on|off   send keypad digits in a call; stop or resume sending audio
+  calls                             print calls as JSON
 `,
 	"flag.server":         "dispatch server `host:port` (setting msmsgs.server)",
 	"flag.nexus":          "Passport nexus `URL` (setting msmsgs.nexus)",
@@ -114,7 +119,7 @@ commands:
 
 	// Console.
 	"con.welcome":      "msmsgs console. Type /help for commands.",
-	"con.help":         "commands: /list  /status STATUS  /name NAME  /msg EMAIL TEXT  /to CONV TEXT  /convs\n          /add EMAIL  /remove EMAIL  /block EMAIL  /unblock EMAIL  /privacy allow|block\n          /invite CONV EMAIL  /leave CONV  /sendfile EMAIL PATH  /accept [COOKIE]\n          /reject [COOKIE]  /cancel COOKIE  /transfers  /quit\nstatuses: online busy idle brb away phone lunch hidden",
+	"con.help":         "commands: /list  /status STATUS  /name NAME  /msg EMAIL TEXT  /to CONV TEXT  /convs\n          /add EMAIL  /remove EMAIL  /block EMAIL  /unblock EMAIL  /privacy allow|block\n          /invite CONV EMAIL  /leave CONV  /sendfile EMAIL PATH  /accept [COOKIE]\n          /reject [COOKIE]  /cancel COOKIE  /transfers  /call EMAIL  /answer [ID]\n          /hangup [ID]  /calls  /quit\nstatuses: online busy idle brb away phone lunch hidden",
 	"con.signed-in":    "* signed in as %s (%s), status %s",
 	"con.presence":     "* %s (%s) is now %s",
 	"con.own-status":   "* your status is now %s",
@@ -150,6 +155,27 @@ commands:
 	"con.ft-line":      "  %d %-7s %-12s %s %q %s/%s",
 	"con.ft-none":      "  (no file transfers)",
 	"con.ft-no-offer":  "no open file offer; give the cookie (see /transfers)",
+
+	// Voice calls.
+	"err.voice-none":        "voice calls are not in this device's design (add SYSGEN_RTC to the OS design and rebuild the image)",
+	"err.voice-start":       "voice calls are off: %v (check rtc.sip_port and rtc.media_ports; is another program using the port?)",
+	"err.call-busy":         "a call is already running; hang it up first (see: msmsgs ctl calls)",
+	"err.call-unknown":      "no such call (see: msmsgs ctl calls)",
+	"err.call-state":        "the call cannot do that now: %s",
+	"err.call-closed":       "voice calls have stopped (signed out)",
+	"err.call-failed":       "call failed: %s",
+	"err.call-none-waiting": "no call is waiting for that; give the call id (see: msmsgs ctl calls)",
+	"err.call-which":        "%d calls match; give the call id (see: msmsgs ctl calls)",
+	"err.call-audio":        "call %s: sound not available, sending silence: %v",
+	"con.call-offer":        "* %s is calling (call %s); /answer %s or /hangup %s",
+	"con.call-ringing":      "* calling %s (call %s)...",
+	"con.call-connected":    "* call %s with %s connected (%s, %s, set up in %s)",
+	"con.call-ended":        "* call %s with %s ended: %s",
+	"con.call-declined":     "* a call invitation from %s was declined: %s",
+	"con.call-dtmf":         "* call %s: %s pressed %s",
+	"con.call-line":         "  %s %-10s %-7s %s %s%s",
+	"con.call-none":         "  (no calls)",
+	"con.call-muted":        " [muted]",
 
 	// Status names shown to the user.
 	"status.NLN": "Online",

@@ -169,8 +169,8 @@ type Driver struct {
 	// Load loads modules with their closure; nil uses kmod on the running
 	// kernel.
 	Load func(names ...string) ([]string, error)
-	// Mixer unmutes the playback path of a card; nil uses
-	// alsa.UnmutePlayback on DevRoot.
+	// Mixer unmutes the playback and capture paths of a card; nil uses
+	// alsa.UnmutePlayback and alsa.UnmuteCapture on DevRoot.
 	Mixer func(card int) ([]string, error)
 }
 
@@ -225,14 +225,21 @@ func (d *Driver) Init() (bool, error) {
 	capture := FindPCM(d.DevRoot, true)
 	mixer := d.Mixer
 	if mixer == nil {
-		mixer = func(card int) ([]string, error) { return alsa.UnmutePlayback(d.DevRoot, card) }
+		mixer = func(card int) ([]string, error) {
+			names, err := alsa.UnmutePlayback(d.DevRoot, card)
+			if err != nil {
+				return names, err
+			}
+			more, err := alsa.UnmuteCapture(d.DevRoot, card)
+			return append(names, more...), err
+		}
 	}
 	var set []string
 	for _, card := range Cards(play) {
 		// Codecs come up muted and the device has no alsactl.
 		names, err := mixer(card)
 		if err != nil {
-			return true, fmt.Errorf("audio: card %d: unmute playback: %w", card, err)
+			return true, fmt.Errorf("audio: card %d: unmute playback and capture: %w", card, err)
 		}
 		set = append(set, names...)
 	}

@@ -53,7 +53,15 @@ func OpenPath(path string, s alsa.Stream, rate, channels int) (*Device, error) {
 	if rate <= 0 || channels <= 0 {
 		return nil, fmt.Errorf("audio: open %s: rate %d, channels %d: want positive values", path, rate, channels)
 	}
-	pcm, err := alsa.Open(path, s, alsa.Config{Rate: rate, Channels: channels})
+	cfg := alsa.Config{Rate: rate, Channels: channels}
+	if s == alsa.Capture {
+		// A deep capture ring adds no latency (each period is read as it
+		// fills) and lengthens the kernel's stall timeout (1.1 buffer
+		// times), so a codec whose host backend delivers late (QEMU's
+		// under load) does not stop the microphone.
+		cfg.Periods = 16
+	}
+	pcm, err := alsa.Open(path, s, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +88,9 @@ func (d *Device) HardwareFormat() (rate, channels int) { return d.pcm.Rate(), d.
 
 // Xruns returns the number of underruns or overruns recovered from.
 func (d *Device) Xruns() int { return d.pcm.Xruns() }
+
+// Stalls returns the number of capture stalls recovered from.
+func (d *Device) Stalls() int { return d.pcm.Stalls() }
 
 // WriteFrames plays interleaved samples in the caller's format.
 func (d *Device) WriteFrames(s []int16) error {

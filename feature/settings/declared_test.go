@@ -25,10 +25,7 @@ var accessors = map[string]settings.Type{
 // pending are declared settings of items whose device code is still being
 // written: the key is read by nothing yet. An entry whose key is read fails
 // (remove it); the item must be the key's declarer.
-var pending = map[string]string{
-	"rtc.sip_port":    "SYSGEN_RTC",
-	"rtc.media_ports": "SYSGEN_RTC",
-}
+var pending = map[string]string{}
 
 // outsideLoader are settings read by code that does not use the loader
 // (none today: every device program reads the settings file through it).

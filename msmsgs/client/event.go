@@ -47,6 +47,8 @@ type Event struct {
 	Path   string `json:"path,omitempty"`   // where the file is (sender: source; receiver: downloads)
 	SHA256 string `json:"sha256,omitempty"` // hex SHA-256 of the received file
 	Port   int    `json:"port,omitempty"`   // MSNFTP port listened on
+
+	*CallEvent // voice call events (call.go)
 }
 
 // historySize is how many recent events are kept for History.

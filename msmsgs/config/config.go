@@ -48,6 +48,9 @@ type Settings struct {
 	FTSendRate   string // msmsgs.ft_send_rate: per-transfer send limit in bytes/s (0 = unlimited)
 	FTAutoAccept bool   // msmsgs.ft_auto_accept: accept offered files without asking
 
+	// RTC is SYSGEN_RTC's rtc.* keys: voice calls (rtc.go).
+	RTC RTC
+
 	// ConsoleEncoding is SYSGEN_STDIOA's console.encoding setting: utf-8,
 	// ascii or auto (default ascii).
 	ConsoleEncoding string
@@ -251,6 +254,9 @@ func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) err
 		if _, err := ctlproto.ParseStatus(s.Status, l); err != nil {
 			return err
 		}
+	}
+	if err := s.RTC.Validate(); err != nil {
+		return err
 	}
 	if s.Ctl = s.CtlSocket(); s.Ctl == "" {
 		s.Ctl = DefaultCtl

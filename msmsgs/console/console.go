@@ -209,6 +209,8 @@ func renderEvent(p *printer, e client.Event) {
 		p.line("con.ft-failed", e.File, e.Error)
 	case transfer.EventCancelled:
 		p.line("con.ft-cancelled", e.File, e.Error)
+	default:
+		renderCall(p, e)
 	}
 }
 
@@ -485,7 +487,9 @@ func (c *console) do(ctx context.Context, line string) bool {
 			c.p.line("con.ft-none")
 		}
 	default:
-		c.p.line("con.unknown", cmd)
+		if !c.doCall(octx, cmd, args) {
+			c.p.line("con.unknown", cmd)
+		}
 	}
 	return false
 }

@@ -43,6 +43,7 @@ type Daemon struct {
 	mu       sync.Mutex
 	commands map[string]Command
 	invites  []client.InviteFunc
+	calls    callService // voice (calls.go)
 }
 
 // Command is a control command a component adds to the daemon. Spec's
@@ -81,6 +82,9 @@ func New(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*Daemon, er
 	}
 	d.cl = cl
 	if err := addViewers(d, s); err != nil { // viewers.go
+		return nil, err
+	}
+	if d.calls, err = newCalls(d, s); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -148,8 +152,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.ft.Start(ctx, d.cl)
+	stopCalls := d.calls.start(ctx)
 	err := d.runAccounts(ctx)
 	cancel()
+	stopCalls()
 	d.ft.Stop()
 	return err
 }

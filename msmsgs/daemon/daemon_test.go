@@ -33,34 +33,34 @@ func TestRegister(t *testing.T) {
 	d := newTestDaemon(t)
 	sub, _, _ := d.Subscribe(8)
 	defer sub.Close()
-	err := d.Register("call", Command{
-		Spec: ctlproto.Spec{Usage: "call EMAIL", Min: 1, Max: 1},
+	err := d.Register("ring", Command{
+		Spec: ctlproto.Spec{Usage: "ring EMAIL", Min: 1, Max: 1},
 		Run: func(ctx context.Context, args []string, emit func(client.Event) error) (any, error) {
 			d.Publish(client.Event{Type: "call-ringing", Account: args[0]})
 			return map[string]string{"calling": args[0]}, nil
 		},
 	})
 	if err != nil {
-		t.Fatalf("Register(call): %v", err)
+		t.Fatalf("Register(ring): %v", err)
 	}
-	if !d.Known("call") || !d.Known("send") || d.Known("frobnicate") {
-		t.Errorf("Known(call, send, frobnicate) = %v %v %v, want true true false", d.Known("call"), d.Known("send"), d.Known("frobnicate"))
+	if !d.Known("ring") || !d.Known("send") || d.Known("frobnicate") {
+		t.Errorf("Known(ring, send, frobnicate) = %v %v %v, want true true false", d.Known("ring"), d.Known("send"), d.Known("frobnicate"))
 	}
-	res, err := d.Execute(t.Context(), []string{"call", "bob@example.com"}, nil)
+	res, err := d.Execute(t.Context(), []string{"ring", "bob@example.com"}, nil)
 	if err != nil || res.(map[string]string)["calling"] != "bob@example.com" {
-		t.Fatalf("Execute(call bob) = %v, %v", res, err)
+		t.Fatalf("Execute(ring bob) = %v, %v", res, err)
 	}
 	if e := <-sub.C; e.Type != "call-ringing" || e.Account != "bob@example.com" {
 		t.Errorf("event = %+v, want call-ringing for bob", e)
 	}
-	if _, err := d.Execute(t.Context(), []string{"call"}, nil); err == nil || !strings.Contains(err.Error(), "usage: call EMAIL") {
-		t.Errorf("Execute(call) without an argument = %v, want a usage error", err)
+	if _, err := d.Execute(t.Context(), []string{"ring"}, nil); err == nil || !strings.Contains(err.Error(), "usage: ring EMAIL") {
+		t.Errorf("Execute(ring) without an argument = %v, want a usage error", err)
 	}
 	if err := d.Register("send", Command{Run: func(context.Context, []string, func(client.Event) error) (any, error) { return nil, nil }}); err == nil {
 		t.Error("Register(send) = nil, want an error (built in)")
 	}
-	if err := d.Register("call", Command{Run: func(context.Context, []string, func(client.Event) error) (any, error) { return nil, errors.New("x") }}); err == nil {
-		t.Error("Register(call) twice = nil, want an error")
+	if err := d.Register("ring", Command{Run: func(context.Context, []string, func(client.Event) error) (any, error) { return nil, errors.New("x") }}); err == nil {
+		t.Error("Register(ring) twice = nil, want an error")
 	}
 	for _, name := range []string{"Call", "call_up", "", strings.Repeat("x", ctlproto.MaxName+1)} {
 		if err := d.Register(name, Command{Run: func(context.Context, []string, func(client.Event) error) (any, error) { return nil, nil }}); err == nil {

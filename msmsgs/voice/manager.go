@@ -92,6 +92,11 @@ type Config struct {
 	SIPPort int
 	// ListenIP is the local address SIP and RTP bind to; default all.
 	ListenIP string
+	// AnnounceIP is the address announced to the peer in IP-Address and
+	// the SDP (rtc.address), for a device whose peer reaches it through a
+	// port-forwarding NAT; default the conversation's local address, or
+	// ListenIP when it is one address.
+	AnnounceIP string
 	// SIPListen overrides ListenIP:SIPPort (tests use "127.0.0.1:0").
 	SIPListen string
 	// MediaPorts is the RTP/RTCP range; default 16384-16483.
@@ -151,6 +156,12 @@ func (c *Config) setDefaults() error {
 	def(&c.StatsInterval, 2*time.Second)
 	if c.MaxInvites <= 0 {
 		c.MaxInvites = 10
+	}
+	if c.AnnounceIP != "" {
+		a, err := netip.ParseAddr(c.AnnounceIP)
+		if err != nil || a.IsUnspecified() {
+			return fmt.Errorf("voice: rtc.address %q: want the IP address the peer reaches this device at", c.AnnounceIP)
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -235,7 +246,7 @@ func New(cfg Config, tr Transport) (*Manager, error) {
 	m := &Manager{cfg: cfg, log: cfg.Logger, tr: tr, events: make(chan Event, 256), sends: make(chan outgoing, 64),
 		stop: make(chan struct{}), calls: map[string]*call{}, floods: map[string]*window{}}
 	ph, err := rtc.New(rtc.Config{
-		User: "msmsgs", ListenAddr: cfg.SIPListen, Transports: []string{"tcp", "udp"},
+		User: "msmsgs", ListenAddr: cfg.SIPListen, AdvertiseIP: cfg.AnnounceIP, Transports: []string{"tcp", "udp"},
 		MediaPorts: cfg.MediaPorts, Codecs: cfg.Codecs,
 		InviteTimeout: cfg.ConnectTimeout, RingTimeout: cfg.ConnectTimeout, MediaTimeout: cfg.MediaTimeout,
 		MaxCalls: 2, OnIncoming: m.onSIP, OnRefused: m.onRefused, Logger: cfg.Logger,
@@ -358,7 +369,9 @@ func (m *Manager) localAddr(conv string) (netip.AddrPort, error) {
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
-	if l := m.cfg.SIPListen; l != "" {
+	if a, err := netip.ParseAddr(m.cfg.AnnounceIP); err == nil {
+		ip = a
+	} else if l := m.cfg.SIPListen; l != "" {
 		if h, _, err := net.SplitHostPort(l); err == nil {
 			if a, err := netip.ParseAddr(h); err == nil && !a.IsUnspecified() {
 				ip = a

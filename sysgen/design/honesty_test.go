@@ -64,9 +64,20 @@ func TestCatalogHonestyCatchesClaims(t *testing.T) {
 			f(it)
 		}
 		// A library named as the implementation, but linked by nothing.
-		edit("SYSGEN_RTC", func(it *feature.Item) { it.Pending = ""; it.ImplementedIn = []string{"feature/rtc"} })
-		// An item with no code and no pending mark.
-		edit("SYSGEN_AUTH_KERBEROS", func(it *feature.Item) { it.Pending = "" })
+		edit("SYSGEN_AUTH_KERBEROS", func(it *feature.Item) { it.Pending = ""; it.ImplementedIn = []string{"messengerd/sip"} })
+		// An item with no code and no pending mark: every real item has
+		// code now, so the test plants one that SYSGEN_MESSENGER requires.
+		stdio, _ := cat.Lookup("SYSGEN_STDIOA")
+		empty := &feature.Item{ID: "SYSGEN_PLANTED_EMPTY", Title: "Planted item without code", Kind: stdio.Kind,
+			License: stdio.License, File: stdio.File, Dir: stdio.Dir}
+		edit("SYSGEN_MESSENGER", func(it *feature.Item) {
+			it.Requires = append(append([]string(nil), it.Requires...), empty.ID)
+		})
+		planted, err := feature.New(append(append([]*feature.Item(nil), cat.Items...), empty))
+		if err != nil {
+			t.Fatal(err)
+		}
+		*cat = *planted
 		// A pending mark on an item whose code is linked.
 		edit("SYSGEN_ETHERNET", func(it *feature.Item) { it.Pending = "stale" })
 		// A command that is not there, and a folder that is no package.
@@ -80,8 +91,8 @@ func TestCatalogHonestyCatchesClaims(t *testing.T) {
 		edit("SYSGEN_STATEFS", func(it *feature.Item) { it.KernelModules = append(it.KernelModules, "no_such_module") })
 	})
 	want := map[string]string{
-		"SYSGEN_RTC":           "implemented_in feature/rtc is not linked into the image",
-		"SYSGEN_AUTH_KERBEROS": "nothing in the image implements it",
+		"SYSGEN_AUTH_KERBEROS": "implemented_in messengerd/sip is not linked into the image",
+		"SYSGEN_PLANTED_EMPTY": "nothing in the image implements it",
 		"SYSGEN_ETHERNET":      "marked pending, but its code is in the image",
 		"SYSGEN_STRSAFE":       "implemented_in feature/coreos: no Go package there",
 		"SYSGEN_STATEFS":       "kernel module no_such_module is not in",

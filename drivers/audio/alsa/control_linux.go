@@ -96,6 +96,18 @@ func (c *Control) Close() error { return unix.Close(c.fd) }
 // come up muted, and a device has no alsactl to restore levels. It returns
 // the names of the elements it changed.
 func UnmutePlayback(devRoot string, card int) ([]string, error) {
+	return unmute(devRoot, card, "Playback")
+}
+
+// UnmuteCapture does for the capture side what UnmutePlayback does for
+// playback: every "... Capture Switch" on, every "... Capture Volume" at
+// its maximum (0 dB on QEMU's HDA codec). Without it a microphone records
+// silence.
+func UnmuteCapture(devRoot string, card int) ([]string, error) {
+	return unmute(devRoot, card, "Capture")
+}
+
+func unmute(devRoot string, card int, side string) ([]string, error) {
 	c, err := OpenControl(devRoot, card)
 	if err != nil {
 		return nil, err
@@ -108,7 +120,7 @@ func UnmutePlayback(devRoot string, card int) ([]string, error) {
 	var changed []string
 	for _, id := range ids {
 		name := id.NameString()
-		if id.Iface != IfaceMixer || !strings.Contains(name, "Playback") {
+		if id.Iface != IfaceMixer || !strings.Contains(name, side) {
 			continue
 		}
 		info, err := c.Info(id)

@@ -4,3 +4,6 @@ package alsa
 
 // UnmutePlayback sets the mixer (Linux only).
 func UnmutePlayback(devRoot string, card int) ([]string, error) { return nil, ErrNotLinux }
+
+// UnmuteCapture sets the mixer (Linux only).
+func UnmuteCapture(devRoot string, card int) ([]string, error) { return nil, ErrNotLinux }

@@ -21,6 +21,7 @@ type PCM struct {
 	periodSize int
 	bufferSize int
 	xruns      int
+	stalls     int
 	pin        []int16 // keeps the buffer handed to the kernel on the heap
 	// SWParamsErr is set when the software parameters (start threshold)
 	// could not be set; the kernel's defaults are used then.
@@ -140,11 +141,22 @@ func (p *PCM) BufferSize() int { return p.bufferSize }
 // recovered from.
 func (p *PCM) Xruns() int { return p.xruns }
 
+// Stalls returns how many capture stalls (EIO) were recovered from.
+func (p *PCM) Stalls() int { return p.stalls }
+
 // Path returns the device node path.
 func (p *PCM) Path() string { return p.path }
 
+// maxStalls bounds the capture stalls in a row that transfer recovers
+// from before it gives up: the kernel reports a capture whose DMA made no
+// progress for max(100 ms, 1.1 buffer times) as EIO.
+const maxStalls = 8
+
 // transfer moves whole frames with WRITEI/READI, recovering from xruns
-// (EPIPE, ESTRPIPE) by preparing the stream again.
+// (EPIPE, ESTRPIPE) by preparing the stream again. A capture stall (EIO:
+// no audio came for the kernel's wait time, as when an emulated codec's
+// host backend is late) is recovered the same way, up to maxStalls in a
+// row without a frame.
 func (p *PCM) transfer(req uintptr, buf []int16) (int, error) {
 	if len(buf)%p.channels != 0 {
 		return 0, fmt.Errorf("alsa: %s: %d samples is not a whole number of %d-channel frames", p.path, len(buf), p.channels)
@@ -152,7 +164,7 @@ func (p *PCM) transfer(req uintptr, buf []int16) (int, error) {
 	frames := len(buf) / p.channels
 	p.pin = buf // escapes to the heap: the kernel gets its address as a uintptr
 	defer func() { p.pin = nil }()
-	done := 0
+	done, stalls := 0, 0
 	for done < frames {
 		x := xferi{Buf: uintptr(unsafe.Pointer(&buf[done*p.channels])), Frames: uint64(frames - done)}
 		err := p.ioctl(req, unsafe.Pointer(&x))
@@ -160,6 +172,18 @@ func (p *PCM) transfer(req uintptr, buf []int16) (int, error) {
 		switch {
 		case err == nil:
 			done += int(x.Result)
+			stalls = 0
+		case errors.Is(err, unix.EIO) && p.stream == Capture && stalls < maxStalls:
+			stalls++
+			p.stalls++
+			// The stream is still running: stop it, then prepare it to
+			// start again on the next read.
+			p.ioctl(ioctlDrop, nil)
+			if perr := p.ioctl(ioctlPrepare, nil); perr != nil {
+				return done, fmt.Errorf("alsa: %s: recover from a capture stall: %w", p.path, perr)
+			}
+		case errors.Is(err, unix.EIO) && p.stream == Capture:
+			return done, fmt.Errorf("alsa: %s: capture stalled: no audio from the codec %d times in a row: %w", p.path, stalls+1, err)
 		case errors.Is(err, unix.EPIPE), errors.Is(err, unix.ESTRPIPE):
 			p.xruns++
 			if perr := p.ioctl(ioctlPrepare, nil); perr != nil {

@@ -36,3 +36,6 @@ func (p *PCM) PeriodSize() int { return 0 }
 
 // Xruns returns the number of recovered xruns.
 func (p *PCM) Xruns() int { return 0 }
+
+// Stalls returns the number of recovered capture stalls.
+func (p *PCM) Stalls() int { return 0 }

@@ -236,3 +236,22 @@ func BenchmarkVoiceTo44k1Stereo(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCapture48kStereoToVoice measures the microphone's direction:
+// one second of 48 kHz stereo to 8 kHz mono, in 1024-frame periods as the
+// HDA codec delivers them.
+func BenchmarkCapture48kStereoToVoice(b *testing.B) {
+	in := tone(1000, 48000, 2, 48000, 0.5)
+	c, err := New(48000, 2, 8000, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]int16, 0, 400)
+	b.SetBytes(int64(len(in) * 2))
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := 0; i+2048 <= len(in); i += 2048 {
+			out, _ = c.Process(out[:0], in[i:i+2048])
+		}
+	}
+}
