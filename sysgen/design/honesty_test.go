@@ -68,8 +68,9 @@ func TestCatalogHonestyCatchesClaims(t *testing.T) {
 		// An item with no code and no pending mark: every real item has
 		// code now, so the test plants one that SYSGEN_MESSENGER requires.
 		stdio, _ := cat.Lookup("SYSGEN_STDIOA")
+		dir := t.TempDir()
 		empty := &feature.Item{ID: "SYSGEN_PLANTED_EMPTY", Title: "Planted item without code", Kind: stdio.Kind,
-			License: stdio.License, File: stdio.File, Dir: stdio.Dir}
+			License: stdio.License, File: filepath.Join(dir, "feature.toml"), Dir: dir}
 		edit("SYSGEN_MESSENGER", func(it *feature.Item) {
 			it.Requires = append(append([]string(nil), it.Requires...), empty.ID)
 		})
