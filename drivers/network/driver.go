@@ -80,6 +80,9 @@ func modulesFor(n NIC, m Modules) ([]string, error) {
 // virtio_mmio first when no NIC is visible yet, and returns what it loaded.
 func (d *Driver) find(open func() (Modules, error)) ([]NIC, []string, error) {
 	nics, err := Find(d.SysRoot)
+	if err == nil && len(nics) == 0 {
+		nics, err = waitUSB(d.SysRoot, d.LinkTimeout) // usb.go
+	}
 	if err != nil || len(nics) > 0 || !virtio.HasMMIO(d.SysRoot) {
 		return nics, nil, err
 	}

@@ -123,6 +123,9 @@ type SkewError struct {
 	Skew time.Duration
 	// Side is whose clock was compared with ours ("client", "KDC", "server").
 	Side string
+	// Advice replaces the default advice (enable SYSGEN_TIMESVC) when the
+	// caller knows more, e.g. the time service's state.
+	Advice string
 }
 
 func (e *SkewError) Error() string {
@@ -131,7 +134,15 @@ func (e *SkewError) Error() string {
 	if d < 0 {
 		d, dir = -d, "behind"
 	}
-	return fmt.Sprintf("kerberos: clock skew too great: the %s clock is %s %s this one (limit %s); set the device clock (enable SYSGEN_TIMESVC)", e.Side, d, dir, MaxClockSkew)
+	span := d.String()
+	if d >= 48*time.Hour {
+		span = fmt.Sprintf("%d days %s", d/(24*time.Hour), d%(24*time.Hour))
+	}
+	advice := e.Advice
+	if advice == "" {
+		advice = "set the device clock (enable SYSGEN_TIMESVC)"
+	}
+	return fmt.Sprintf("kerberos: clock skew too great: the %s clock is %s %s this one (limit %s); %s", e.Side, span, dir, MaxClockSkew, advice)
 }
 
 // Unwrap makes errors.Is(err, ErrClockSkew) hold.

@@ -181,12 +181,18 @@ func (c *Client) Close() { c.cl.Destroy() }
 // MaxTokenSize bounds an initial token; tickets with PACs are a few KiB.
 const MaxTokenSize = 64 << 10
 
-// EnctypeName names an encryption type for messages.
+// EnctypeName names an encryption type for messages: its RFC name
+// (the longest of gokrb5's aliases, e.g. aes256-cts-hmac-sha384-192, not
+// aes256-sha2), the same every time.
 func EnctypeName(id int32) string {
+	best := ""
 	for name, v := range etypeID.ETypesByName {
-		if v == id && strings.Contains(name, "-") {
-			return name
+		if v == id && strings.Contains(name, "-") && (len(name) > len(best) || len(name) == len(best) && name < best) {
+			best = name
 		}
 	}
-	return fmt.Sprintf("etype %d", id)
+	if best == "" {
+		return fmt.Sprintf("etype %d", id)
+	}
+	return best
 }

@@ -497,7 +497,14 @@ func (c *conn) register(m *sipmsg.Message) {
 	acc, err := c.s.acc.Accept(tok)
 	if err != nil {
 		c.s.cfg.Logf("sip: %s: REGISTER %s: %v", c.nc.RemoteAddr(), aor, err)
-		c.reply(m, 403, "Forbidden", false, "Warning", warn(err.Error()), "Date", c.s.cfg.Now().UTC().Format(http.TimeFormat))
+		extra := []string{"Warning", warn(err.Error()), "Date", c.s.cfg.Now().UTC().Format(http.TimeFormat)}
+		// The reason as a Kerberos error token (RFC 4121 section 4.1), for
+		// clients that act on its code rather than the Warning's prose.
+		if et, terr := c.s.acc.ErrorToken(err); terr == nil {
+			extra = append(extra, "WWW-Authenticate", sipae.Format([]string{"realm", "targetname", "gssapi-data", "version"}, sipae.Params{"realm": c.s.cfg.Realm, "targetname": c.s.cfg.Service,
+				"version": "3", "gssapi-data": base64.StdEncoding.EncodeToString(et)}))
+		}
+		c.reply(m, 403, "Forbidden", false, extra...)
 		return
 	}
 	user, domain := userOf(aor)

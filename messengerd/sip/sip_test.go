@@ -171,8 +171,21 @@ func TestSignInErrors(t *testing.T) {
 				t.Errorf("Dial = %v\nwant %v saying %q", err, tt.want, tt.says)
 			}
 			var se *kerberos.SkewError
-			if errors.As(err, &se) && (se.Skew < 9*time.Minute+58*time.Second || se.Skew > 10*time.Minute+time.Second) {
-				t.Errorf("measured skew %v, want about 10m", se.Skew)
+			if want := tt.shift; errors.As(err, &se) {
+				if want == 0 {
+					want = 10 * time.Minute
+				}
+				if se.Skew < want-2*time.Second || se.Skew > want+time.Second {
+					t.Errorf("measured skew %v, want about %v", se.Skew, want)
+				}
+			}
+			// The service's refusals carry a Kerberos error token whose
+			// code the client turns into the matching error.
+			switch {
+			case tt.shift == 6*time.Minute && !errors.Is(err, kerberos.ErrClockSkew):
+				t.Errorf("service-side skew: %v, want it to wrap ErrClockSkew too (from the KRB-ERROR token)", err)
+			case tt.shift == 2*time.Hour && !errors.Is(err, kerberos.ErrExpired):
+				t.Errorf("service-side expiry: %v, want it to wrap ErrExpired too (from the KRB-ERROR token)", err)
 			}
 		})
 	}
@@ -448,4 +461,29 @@ func TestServeSurvivesEMFILE(t *testing.T) {
 		t.Fatalf("Dial after EMFILE = %v", err)
 	}
 	ua.Close()
+}
+
+// TestAnswerAfterIdle: a client that has sent nothing for longer than its
+// transaction timeout still answers the messages relayed to it (its
+// answer once failed on the write deadline of its last request).
+func TestAnswerAfterIdle(t *testing.T) {
+	l := startLab(t, nil)
+	ctx := context.Background()
+	ac := l.account("alice", "alice-pass")
+	ac.Timeout = time.Second
+	alice, err := sipua.Dial(ctx, ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	bob, err := sipua.Dial(ctx, l.account("bob", "bob-pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	time.Sleep(1500 * time.Millisecond)
+	if err := bob.SendMessage(ctx, "sip:alice@lab.test", "awake?"); err != nil {
+		t.Fatalf("bob -> alice after alice was idle past her timeout: %v", err)
+	}
+	waitEvent(t, alice, func(e sipua.Event) bool { return e.Type == "message" && e.Text == "awake?" }, "the message")
 }

@@ -57,6 +57,9 @@ type Settings struct {
 
 	// Timers of the connection (flags -keepalive and -reconnect-max).
 	Timers Timers
+
+	// SIP is the SIP Communications Service account (sip.*, kerberos.*).
+	SIP SIP
 }
 
 // Timers are the keepalive and reconnection timers.
@@ -208,6 +211,23 @@ func Pre(name string, args []string, l *msgslang.Catalog) *Settings {
 // os.Getenv in production; l gives the error texts.
 func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) error {
 	text := l.Text
+	if s.SIP.Configured() {
+		if err := s.SIP.validate(getenv); err != nil {
+			return err
+		}
+	}
+	if s.SIP.Configured() && s.Account == "" {
+		// A SIP account alone: no .NET Messenger account to check.
+		if s.Status != "" {
+			if _, err := ctlproto.ParseStatus(s.Status, l); err != nil {
+				return err
+			}
+		}
+		if s.Ctl = s.CtlSocket(); s.Ctl == "" {
+			s.Ctl = DefaultCtl
+		}
+		return nil
+	}
 	if s.Server == "" {
 		return errors.New(text("err.no-server"))
 	}

@@ -67,6 +67,7 @@ func (s *Settings) ParseFile(data []byte) error {
 	text(&s.FTSendRate)(f.Text("msmsgs.ft_send_rate"))
 	flag(&s.FTAutoAccept)(f.Bool("msmsgs.ft_auto_accept"))
 	text(&s.ConsoleEncoding)(f.Text(stdio.Setting))
+	errs = append(errs, s.SIP.parse(f)...)
 	read := f.Reads()
 	for _, k := range f.Keys() {
 		if _, ok := read[k]; !ok && strings.HasPrefix(k, "msmsgs.") {

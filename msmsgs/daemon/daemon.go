@@ -24,6 +24,7 @@ import (
 	"github.com/oemkit/messenger/msmsgs/config"
 	"github.com/oemkit/messenger/msmsgs/ctlproto"
 	"github.com/oemkit/messenger/msmsgs/msnp"
+	"github.com/oemkit/messenger/msmsgs/sipaccount"
 	"github.com/oemkit/messenger/msmsgs/transfer"
 )
 
@@ -33,6 +34,11 @@ type Daemon struct {
 	log  *slog.Logger
 	cl   *client.Client
 	ft   *transfer.Manager
+
+	// sip is the SIP Communications Service account (sip.go); nil
+	// without sip.uri. sipAlone: no .NET Messenger account beside it.
+	sip      *sipaccount.Account
+	sipAlone bool
 
 	mu       sync.Mutex
 	commands map[string]Command
@@ -69,7 +75,7 @@ func New(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*Daemon, er
 	}
 	d := &Daemon{lang: l, log: log, ft: ft, commands: make(map[string]Command)}
 	d.invites = []client.InviteFunc{ft.OnInvite}
-	cl, err := newClient(s, l, log, d.onInvite)
+	cl, err := d.newClients(s, l, log)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +148,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.ft.Start(ctx, d.cl)
-	err := d.cl.Run(ctx)
+	err := d.runAccounts(ctx)
 	cancel()
 	d.ft.Stop()
 	return err

@@ -31,6 +31,9 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 	if len(args) == 0 {
 		return nil, errors.New("ctl: empty request")
 	}
+	if res, ok, err := d.executeSIP(ctx, args); ok {
+		return res, err
+	}
 	cl, ft, text := d.cl, d.ft, d.lang.Text
 	cmd := args[0]
 	ar, builtin := ctlproto.Lookup(cmd)

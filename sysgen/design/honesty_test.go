@@ -65,8 +65,9 @@ func TestCatalogHonestyCatchesClaims(t *testing.T) {
 		}
 		// A library named as the implementation, but linked by nothing.
 		edit("SYSGEN_RTC", func(it *feature.Item) { it.Pending = ""; it.ImplementedIn = []string{"feature/rtc"} })
-		// An item with no code and no pending mark.
-		edit("SYSGEN_AUTH_KERBEROS", func(it *feature.Item) { it.Pending = "" })
+		// An item with no code and no pending mark: TCP/IP without the
+		// implemented_in that names its code (no item stays pending long).
+		edit("SYSGEN_TCPIP", func(it *feature.Item) { it.ImplementedIn = nil })
 		// A pending mark on an item whose code is linked.
 		edit("SYSGEN_ETHERNET", func(it *feature.Item) { it.Pending = "stale" })
 		// A command that is not there, and a folder that is no package.
@@ -80,11 +81,11 @@ func TestCatalogHonestyCatchesClaims(t *testing.T) {
 		edit("SYSGEN_STATEFS", func(it *feature.Item) { it.KernelModules = append(it.KernelModules, "no_such_module") })
 	})
 	want := map[string]string{
-		"SYSGEN_RTC":           "implemented_in feature/rtc is not linked into the image",
-		"SYSGEN_AUTH_KERBEROS": "nothing in the image implements it",
-		"SYSGEN_ETHERNET":      "marked pending, but its code is in the image",
-		"SYSGEN_STRSAFE":       "implemented_in feature/coreos: no Go package there",
-		"SYSGEN_STATEFS":       "kernel module no_such_module is not in",
+		"SYSGEN_RTC":      "implemented_in feature/rtc is not linked into the image",
+		"SYSGEN_TCPIP":    "nothing in the image implements it",
+		"SYSGEN_ETHERNET": "marked pending, but its code is in the image",
+		"SYSGEN_STRSAFE":  "implemented_in feature/coreos: no Go package there",
+		"SYSGEN_STATEFS":  "kernel module no_such_module is not in",
 		// Its code links when its tag is forced on, but no image holds it.
 		"SYSGEN_AUDIO_SGTL5000": "no BSP can carry it, so no image holds it",
 	}

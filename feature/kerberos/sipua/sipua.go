@@ -398,6 +398,11 @@ func (ua *UA) register(ctx context.Context) error {
 	ua.timing = tm
 	ua.mu.Unlock()
 	if resp.Code != 200 {
+		// The skew is measured against the clock the authenticator was
+		// stamped with (gokrb5 uses the system clock).
+		if kerr := errorToken(resp, time.Now()); kerr != nil {
+			return fmt.Errorf("%w: REGISTER answered %d %s: %w", ErrRejected, resp.Code, resp.Reason, kerr)
+		}
 		return rejected(req, resp)
 	}
 	if res.verr != nil {
@@ -578,6 +583,9 @@ func (ua *UA) handleRequest(m *sipmsg.Message, verr error) {
 	reply := func(code int, reason string) {
 		r := sipmsg.NewResponse(m, code, reason)
 		ua.wmu.Lock()
+		// Each write sets its own deadline: one left from an earlier
+		// request would have passed by now and fail this write.
+		_ = ua.conn.SetWriteDeadline(time.Now().Add(ua.cfg.Timeout))
 		_, _ = ua.conn.Write(r.Bytes())
 		ua.wmu.Unlock()
 	}
@@ -661,6 +669,27 @@ func (ua *UA) expect200(ctx context.Context, req *sipmsg.Message) error {
 	}
 	if resp.Code/100 != 2 {
 		return rejected(req, resp)
+	}
+	return nil
+}
+
+// errorToken returns the error a refusal's Kerberos error token (a
+// KRB-ERROR in a Kerberos WWW-Authenticate's gssapi-data) reports, typed
+// by its code, or nil when the refusal carries none.
+func errorToken(resp *sipmsg.Message, now time.Time) error {
+	for _, h := range resp.GetAll("WWW-Authenticate") {
+		scheme, p, err := sipae.ParseHeader(h)
+		if err != nil || !strings.EqualFold(scheme, sipae.Scheme) || p["gssapi-data"] == "" {
+			continue
+		}
+		if len(p["gssapi-data"]) > base64.StdEncoding.EncodedLen(MaxToken) {
+			return fmt.Errorf("%w: an error token larger than %d bytes", ErrProtocol, MaxToken)
+		}
+		b, err := base64.StdEncoding.DecodeString(p["gssapi-data"])
+		if err != nil {
+			return fmt.Errorf("%w: the error token is not base64", ErrProtocol)
+		}
+		return kerberos.ParseErrorToken(b, "SIP server", now)
 	}
 	return nil
 }

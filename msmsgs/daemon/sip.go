@@ -1,0 +1,95 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/oemkit/messenger/feature/kerberos/sipua"
+	"github.com/oemkit/messenger/msgslang"
+	"github.com/oemkit/messenger/msmsgs/client"
+	"github.com/oemkit/messenger/msmsgs/config"
+	"github.com/oemkit/messenger/msmsgs/ctlproto"
+	"github.com/oemkit/messenger/msmsgs/msnp"
+	"github.com/oemkit/messenger/msmsgs/sipaccount"
+)
+
+// newClients builds the .NET Messenger client and, with sip.uri, the SIP
+// account beside it. A SIP account alone still gets a client: it carries
+// the event stream both accounts publish on, and is never run (so it never
+// dials msmsgs.server).
+func (d *Daemon) newClients(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*client.Client, error) {
+	var cl *client.Client
+	var err error
+	if s.SIP.Configured() && s.Account == "" {
+		d.sipAlone = true
+		user, domain, _ := strings.Cut(strings.TrimPrefix(s.SIP.URI, "sip:"), "@")
+		cl, err = client.New(client.Config{Server: "(none: no .NET Messenger account)", Account: user + "@" + domain, Logger: log,
+			Login: func(context.Context, string, string, string) (string, error) {
+				return "", errors.New("msmsgs: no .NET Messenger account is configured (msmsgs.account)")
+			}})
+	} else {
+		cl, err = newClient(s, l, log, d.onInvite)
+	}
+	if err != nil || !s.SIP.Configured() {
+		return cl, err
+	}
+	var st msnp.Status
+	if s.Status != "" {
+		st, _ = ctlproto.ParseStatus(s.Status, l)
+	}
+	d.sip, err = sipaccount.New(sipaccount.Config{
+		UA:       sipua.Config{URI: s.SIP.URI, Server: s.SIP.Server, Kerberos: s.SIP.Kerberos()},
+		Krb5Conf: s.Krb5ConfPath(), ContactsFile: contactsFile(s), Status: st, Publish: cl.Publish,
+		LastSeq:    func() uint64 { return cl.Info().LastSeq },
+		BackoffMin: s.Timers.BackoffMin, BackoffMax: s.Timers.BackoffMax, Logger: log,
+	})
+	return cl, err
+}
+
+// SIP is the daemon's SIP account, or nil.
+func (d *Daemon) SIP() *sipaccount.Account { return d.sip }
+
+// runAccounts runs the accounts until ctx ends: both at once when both
+// are configured.
+func (d *Daemon) runAccounts(ctx context.Context) error {
+	if d.sip == nil {
+		return d.cl.Run(ctx)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = d.sip.Run(ctx)
+	}()
+	var err error
+	if d.sipAlone {
+		<-ctx.Done()
+	} else {
+		err = d.cl.Run(ctx)
+	}
+	wg.Wait()
+	return err
+}
+
+// executeSIP is the hook of Execute: the commands the SIP account answers
+// (sipaccount.Routes), and ok=false for the rest.
+func (d *Daemon) executeSIP(ctx context.Context, args []string) (any, bool, error) {
+	if d.sip == nil || !sipaccount.Routes(args, d.sipAlone) {
+		return nil, false, nil
+	}
+	res, err := d.sip.Execute(ctx, args, d.lang)
+	return res, true, err
+}
+
+// contactsFile is where the SIP account keeps its contacts: in
+// msmsgs.state_dir, or nowhere without one.
+func contactsFile(s *config.Settings) string {
+	if s.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(s.StateDir, "sip-contacts.json")
+}
