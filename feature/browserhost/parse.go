@@ -12,9 +12,19 @@
 // colour names); UTF-8 text. Other elements render their text; <script>,
 // <style> and <head> content is not shown.
 //
-// Hostile pages are bounded (Limits): bytes read, element nesting (deeper
-// markup is flattened), elements (the page is cut), images fetched, and
-// time; each cut is listed in Page.Cuts and drawn at the page's foot.
+// Hostile pages are bounded (Limits): bytes read (the rest is cut),
+// element nesting (deeper markup is flattened), elements (the page is
+// cut), images fetched (the rest show their alt text), bytes and pixels of
+// each image (the imaging service's bounds), and time (a page not loaded
+// within MaxTime is refused with ErrTooSlow; a parse that reaches it is
+// cut). Each cut is listed in Doc.Cuts and drawn at the page's foot.
+//
+// Use: New (or NewWithClient) makes a pane of a given width; Open loads a
+// page; Draw paints the visible part into the window's RGBA at the
+// pane's scroll position; HandleKey moves the link focus (Tab,
+// Shift-Tab), follows it (Enter), scrolls (Up, Down) and goes back
+// (Back); Render draws the whole page for screenshots. Animated GIFs show
+// their first frame.
 package browserhost
 
 import (
