@@ -39,6 +39,8 @@ import (
 	"github.com/diskfs/go-diskfs/disk"
 	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/partition/gpt"
+
+	"github.com/oemkit/messenger/feature/update"
 )
 
 // Partition labels; the device finds its partitions by these.
@@ -113,21 +115,6 @@ func GUID(names ...string) string {
 	return fmt.Sprintf("%X-%X-%X-%X-%X", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// EntryName is the loader entry file name of a slot ("sysgen-0002-b+1-0.conf").
-func EntryName(slot string, s *Slot) string {
-	n := fmt.Sprintf("sysgen-%04d-%s", s.Generation, slot)
-	if s.Tries > 0 {
-		n += fmt.Sprintf("+%d-0", s.Tries)
-	}
-	return n + ".conf"
-}
-
-// Entry is the loader entry text of a slot.
-func Entry(slot string, s *Slot) string {
-	return fmt.Sprintf("title sysgen slot %s (generation %d)\nlinux /slot-%s/vmlinuz\ninitrd /slot-%s/initrd\noptions %s sysgen.slot=%s\n",
-		strings.ToUpper(slot), s.Generation, slot, slot, strings.TrimSpace(s.Cmdline), slot)
-}
-
 // LoaderConf boots the first entry at once (no menu) and never edits it.
 const LoaderConf = "timeout 0\neditor no\nauto-entries no\nauto-firmware no\n"
 
@@ -149,7 +136,7 @@ func ESPFiles(s Spec) map[string][]byte {
 		if sl.s.Manifest != nil {
 			files["/slot-"+sl.name+"/manifest.json"] = sl.s.Manifest
 		}
-		files["/loader/entries/"+EntryName(sl.name, sl.s)] = []byte(Entry(sl.name, sl.s))
+		files["/loader/entries/"+update.EntryFile(sl.name, sl.s.Generation, sl.s.Tries)] = []byte(update.EntryText(sl.name, sl.s.Generation, sl.s.Cmdline))
 	}
 	return files
 }
