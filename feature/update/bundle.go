@@ -154,7 +154,7 @@ func Read(r io.Reader, pub ed25519.PublicKey, board string, max int64) (*Bundle,
 	}
 	var pre [len(Magic) + 4]byte
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return nil, fmt.Errorf("%w: it ends after %d bytes (truncated?)", ErrFormat, 0)
+		return nil, fmt.Errorf("%w: it ends before its header (truncated or empty)", ErrFormat)
 	}
 	if string(pre[:len(Magic)]) != Magic {
 		return nil, fmt.Errorf("%w: it does not start with %q (make one with sysgen update)", ErrFormat, strings.TrimSpace(Magic))
