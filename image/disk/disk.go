@@ -25,9 +25,11 @@
 package disk
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -227,18 +229,14 @@ func Write(file string, s Spec) (*Layout, error) {
 	if err := writeFiles(fs, files); err != nil {
 		return nil, err
 	}
-	sf, err := os.Open(state)
-	if err != nil {
-		return nil, fmt.Errorf("disk: state partition: %w", err)
-	}
-	_, err = d.WritePartitionContents(2, sf)
-	sf.Close()
-	if err != nil {
-		return nil, fmt.Errorf("disk: state partition: %w", err)
-	}
 	closed = true
 	if err := d.Close(); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
+	}
+	// The state file system is mostly zeros: copy only its other blocks
+	// (the image file reads zeros where nothing was written).
+	if err := copySparse(tmpName, state, stStart*sector); err != nil {
+		return nil, fmt.Errorf("disk: state partition: %w", err)
 	}
 	if err := os.Chmod(tmpName, 0o644); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
@@ -248,6 +246,39 @@ func Write(file string, s Spec) (*Layout, error) {
 	}
 	ok = true
 	return layout, nil
+}
+
+// copySparse writes the non-zero 64 KiB blocks of src into the file dst
+// at offset off.
+func copySparse(dst, src string, off int64) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	zero := make([]byte, len(buf))
+	for pos := int64(0); ; pos += int64(len(buf)) {
+		n, rerr := io.ReadFull(in, buf)
+		if n > 0 && !bytes.Equal(buf[:n], zero[:n]) {
+			if _, err := out.WriteAt(buf[:n], off+pos); err != nil {
+				out.Close()
+				return err
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			out.Close()
+			return rerr
+		}
+	}
+	return out.Close()
 }
 
 // writeFiles writes files into fs in name order, folders first.
