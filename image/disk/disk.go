@@ -13,12 +13,17 @@
 //
 // The slots live on the ESP because systemd-boot loads kernels only from
 // the ESP (and one XBOOTLDR partition); the whole system is the kernel and
-// its initramfs, so a slot is those two files. Slot order is the loader
-// entry's generation NNNN: systemd-boot boots the highest generation whose
-// boot counter is not exhausted, so an update is a new generation with a
-// counter of one try ("+1-0"), which the new system removes (marks good)
-// after its health checks. An untried-and-failed entry ("+0-1") sorts last
-// and the previous generation boots again.
+// its initramfs, so a slot is those files. systemd-boot (252, Debian
+// bookworm) sorts entries with no tries left after all others and boots
+// the first of the rest, highest generation NNNN first: an update
+// (feature/update) is a new generation in the other slot with one try
+// ("+1-0"); the loader renames it "+0-1" as it boots it, and the new system
+// renames it to drop the counter (marks it good) after its health checks.
+// If it does not, the next boot finds no tries left and starts the previous
+// generation. Checked under OVMF by feature/update's TestUpdateUnderOVMF.
+//
+// Linux finds the partitions by GPT name: the device init mounts
+// "sysgen-state" on /var/lib and, with SYSGEN_UPDATE, "ESP" on /boot/efi.
 //
 // GUIDs are derived from the board name, timestamps are fixed: identical
 // inputs give a byte-identical image.
