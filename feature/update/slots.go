@@ -88,9 +88,11 @@ func EntryFile(slot string, generation, tries int) string {
 }
 
 // EntryText is the loader entry of a slot: its kernel, initramfs and
-// command line (with sysgen.slot=S, by which the system knows its slot).
+// command line, with sysgen.slot=S (by which the system knows its slot) and
+// panic=10 (a system that panics, say for want of an init, reboots, and
+// the loader's boot counter takes the device back to the other slot).
 func EntryText(slot string, generation int, cmdline string) string {
-	return fmt.Sprintf("title sysgen slot %s (generation %d)\nlinux /slot-%s/vmlinuz\ninitrd /slot-%s/initrd\noptions %s sysgen.slot=%s\n",
+	return fmt.Sprintf("title sysgen slot %s (generation %d)\nlinux /slot-%s/vmlinuz\ninitrd /slot-%s/initrd\noptions %s panic=10 sysgen.slot=%s\n",
 		strings.ToUpper(slot), generation, slot, slot, strings.TrimSpace(cmdline), slot)
 }
 

@@ -155,7 +155,7 @@ func TestInstall(t *testing.T) {
 		t.Errorf("slot-b/vmlinuz not written")
 	}
 	entry, _ := os.ReadFile(filepath.Join(esp, EntriesDir, e.File))
-	if !strings.Contains(string(entry), "options console=ttyS0 sysgen.slot=b") {
+	if !strings.Contains(string(entry), "options console=ttyS0 panic=10 sysgen.slot=b") {
 		t.Errorf("slot b entry = %q", entry)
 	}
 	if len(steps) < 4 {

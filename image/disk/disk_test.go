@@ -95,7 +95,7 @@ func TestWrite(t *testing.T) {
 		t.Errorf("ESP slot-a/vmlinuz differs from slot A's kernel")
 	}
 	entry := read("/loader/entries/sysgen-0001-a.conf")
-	if !strings.Contains(entry, "options console=ttyS0 sysgen.slot=a\n") || !strings.Contains(entry, "linux /slot-a/vmlinuz") {
+	if !strings.Contains(entry, "options console=ttyS0 panic=10 sysgen.slot=a\n") || !strings.Contains(entry, "linux /slot-a/vmlinuz") {
 		t.Errorf("slot A entry = %q, want its kernel and command line with sysgen.slot=a", entry)
 	}
 }
