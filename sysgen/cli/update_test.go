@@ -73,9 +73,14 @@ func TestKeygenUpdate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), "signature") {
 		t.Errorf("sysgen update with another key = %v, want the device's refusal naming the signature", err)
 	}
-	_, _, err = runIn(t, dir, "update", "--key", "oem.key", "http://127.0.0.1:1", "img")
+	_, _, err = runIn(t, dir, "update", "--key", "oem.key", "--wait", "1s", "http://127.0.0.1:1", "img")
 	if err == nil || !strings.Contains(err.Error(), "cannot reach the device") {
 		t.Errorf("sysgen update to a closed port = %v, want cannot reach the device", err)
+	}
+	arm := httptest.NewServer(&upd.Service{Key: pub, Board: "qemu-aarch64", ESP: esp, Running: "a"})
+	defer arm.Close()
+	if _, _, err := runIn(t, dir, "update", "--key", "oem.key", arm.URL, "img"); err == nil || !strings.Contains(err.Error(), "--bsp qemu-aarch64") {
+		t.Errorf("sysgen update to another board = %v, want the board named with --bsp", err)
 	}
 	if _, _, err := runIn(t, dir, "update", srv.URL, "img"); Code(err) != 2 {
 		t.Errorf("sysgen update without --key: exit %d (%v), want 2", Code(err), err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,7 @@ func runUpdate(ctx context.Context, c *Context, args []string) error {
 	keyFile := fs.String("key", "", "the OEM's private update key (sysgen keygen -o FILE made it)")
 	out := fs.String("o", "", "also write the signed bundle to this file")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up when the device has not answered in this time")
+	wait := fs.Duration("wait", 20*time.Second, "keep trying this long to reach the device (it may be booting)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -68,10 +70,20 @@ func runUpdate(ctx context.Context, c *Context, args []string) error {
 			return fmt.Errorf("sysgen update: %w", err)
 		}
 	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/update"
-	fmt.Fprintf(c.Stdout, "sending the %s image (%s signed bundle) to %s\n", m.BSP, humanBytes(int64(len(bundle))), u.Host)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	base := strings.TrimSuffix(u.Path, "/")
+	u.Path = base + "/status"
+	st, err := deviceStatus(ctx, u.String(), *wait)
+	if err != nil {
+		return fmt.Errorf("sysgen update: cannot reach the device at %s: %v (is it running, with SYSGEN_UPDATE in its design, and is the port right?)", u.Host, err)
+	}
+	if st.Board != m.BSP {
+		return fmt.Errorf("sysgen update: the device at %s is a %s and the image is for %s: build the image with --bsp %s", u.Host, st.Board, m.BSP, st.Board)
+	}
+	fmt.Fprintf(c.Stdout, "device %s (%s) runs slot %s\n", u.Host, st.Board, st.Running)
+	u.Path = base + "/update"
+	fmt.Fprintf(c.Stdout, "sending the %s image (%s signed bundle) to %s\n", m.BSP, humanBytes(int64(len(bundle))), u.Host)
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(bundle))
 	if err != nil {
@@ -103,6 +115,44 @@ func runUpdate(ctx context.Context, c *Context, args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "update sent and written in %.1fs; the device reboots into its trial boot\n", sent.Seconds())
 	return nil
+}
+
+// deviceStatus asks the device's update service for its status, trying
+// again for up to wait while the connection fails (a device that has just
+// booted may not have its network up yet).
+func deviceStatus(ctx context.Context, url string, wait time.Duration) (*upd.Status, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := getStatus(ctx, url)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func getStatus(ctx context.Context, url string) (*upd.Status, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s (is this the update service?)", url, resp.Status)
+	}
+	var st upd.Status
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st); err != nil || st.Board == "" {
+		return nil, fmt.Errorf("GET %s: not an update service status (%v)", url, err)
+	}
+	return &st, nil
 }
 
 // makeBundle signs the image folder's files into a bundle.
