@@ -66,10 +66,10 @@ type Result struct {
 }
 
 // Times is the duration of each build step: kernel fetch and module
-// closure, Go build, archive assembly, compression, and writing (manifest,
-// size report, SBOM with go list, files).
+// closure, Go build, archive assembly, compression, the disk image, and
+// writing (manifest, size report, SBOM with go list, files).
 type Times struct {
-	Kernel, Go, Assemble, Compress, Write, Total time.Duration
+	Kernel, Go, Assemble, Compress, Disk, Write, Total time.Duration
 }
 
 // entry is one initramfs record with its attribution.
@@ -190,6 +190,19 @@ func Build(ctx context.Context, spec Spec, outDir string, opts ...Option) (*Resu
 		return nil, budgetError(spec, size)
 	}
 
+	var moves map[string]string
+	if wantsDisk(spec) {
+		p.Step("disk: writing the GPT disk image")
+		diskTmp, md, err := writeDisk(spec, man, outDir, kernelBytes, compressed)
+		if err != nil {
+			return nil, err
+		}
+		if md != nil {
+			defer os.Remove(diskTmp)
+			man.Disk, moves = md, map[string]string{DiskFile: diskTmp}
+		}
+		lap(&times.Disk)
+	}
 	sbom, err := makeSBOM(ctx, spec, man, pkgs, modDir)
 	if err != nil {
 		return nil, err
@@ -206,7 +219,7 @@ func Build(ctx context.Context, spec Spec, outDir string, opts ...Option) (*Resu
 	if files[SizeJSONFile], err = marshalJSON(size); err != nil {
 		return nil, fmt.Errorf("image: size report: %w", err)
 	}
-	if err := writeDirAtomic(outDir, files); err != nil {
+	if err := writeDirAtomic(outDir, files, moves); err != nil {
 		return nil, err
 	}
 	lap(&times.Write)
@@ -524,7 +537,7 @@ func checkOutDir(dir string) error {
 
 // writeDirAtomic writes files into a temp folder next to dir and renames it
 // into place, replacing an earlier image folder.
-func writeDirAtomic(dir string, files map[string][]byte) error {
+func writeDirAtomic(dir string, files map[string][]byte, moves map[string]string) error {
 	dir = filepath.Clean(dir)
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -545,6 +558,11 @@ func writeDirAtomic(dir string, files map[string][]byte) error {
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
+			return fmt.Errorf("image: output: %w", err)
+		}
+	}
+	for name, src := range moves {
+		if err := os.Rename(src, filepath.Join(tmp, name)); err != nil {
 			return fmt.Errorf("image: output: %w", err)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/oemkit/messenger/image/disk"
 )
 
 // Output file names inside an image folder.
@@ -14,6 +16,8 @@ const (
 	SizeJSONFile = "size.json"
 	SizeSVGFile  = "size.svg"
 	SBOMFile     = "sbom.cdx.json"
+	// DiskFile is the flashable disk image (UEFI boards).
+	DiskFile = "disk.img"
 )
 
 // Manifest describes a built image; it is written to manifest.json.
@@ -52,6 +56,23 @@ type Manifest struct {
 	// GoShares estimates how the busybox binary (/bbin/bb, feature "go")
 	// splits by feature.
 	GoShares []GoShare `json:"go_shares"`
+	// Disk is the flashable disk image, when the board boots by UEFI
+	// and the build host has systemd-boot.
+	Disk *ManifestDisk `json:"disk,omitempty"`
+}
+
+// ManifestDisk describes the disk image: its GPT layout and the boot
+// loader it carries.
+type ManifestDisk struct {
+	File   string `json:"file"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Layout is the GPT partition table.
+	Layout *disk.Layout `json:"layout"`
+	// Loader is systemd-boot: Debian package, version and file hash.
+	LoaderPackage string `json:"loader_package"`
+	LoaderVersion string `json:"loader_version"`
+	LoaderSHA256  string `json:"loader_sha256"`
 }
 
 // ManifestKernel is the kernel part of the manifest.

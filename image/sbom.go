@@ -61,6 +61,21 @@ func makeSBOM(ctx context.Context, spec Spec, man *Manifest, pkgs []goPackage, m
 		comps = append(comps, c)
 	}
 	sort.SliceStable(comps[2:], func(i, j int) bool { return comps[2+i].Name < comps[2+j].Name })
+	if d := man.Disk; d != nil {
+		// The disk image carries systemd-boot from the build host.
+		lpurl := fmt.Sprintf("pkg:deb/debian/%s@%s?arch=%s", d.LoaderPackage, d.LoaderVersion, man.Kernel.Arch)
+		comps = append(comps, cdx.Component{
+			BOMRef: lpurl, Type: cdx.ComponentTypeApplication, Name: d.LoaderPackage, Version: d.LoaderVersion,
+			Supplier: &cdx.OrganizationalEntity{Name: "Debian"}, PackageURL: lpurl,
+			Hashes:   &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: d.LoaderSHA256}},
+			Licenses: &cdx.Licenses{{License: &cdx.License{ID: "LGPL-2.1-or-later"}}},
+			Properties: &[]cdx.Property{
+				{Name: "sysgen:file", Value: "/EFI/BOOT/BOOTX64.EFI"},
+				{Name: "sysgen:disk_image", Value: d.File},
+				{Name: "sysgen:disk_sha256", Value: d.SHA256},
+			},
+		})
+	}
 	bom.Components = &comps
 	deps := make([]string, len(comps))
 	for i, c := range comps {

@@ -17,7 +17,7 @@ func writeManifest(t *testing.T, dir string, m *Manifest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeDirAtomic(dir, map[string][]byte{ManifestFile: b}); err != nil {
+	if err := writeDirAtomic(dir, map[string][]byte{ManifestFile: b}, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -111,7 +111,7 @@ func TestWriteDirAtomicRefusesForeignDir(t *testing.T) {
 	}
 	out := filepath.Join(dir, "img")
 	for i, content := range []string{"one", "two"} {
-		if err := writeDirAtomic(out, map[string][]byte{ManifestFile: []byte(content)}); err != nil {
+		if err := writeDirAtomic(out, map[string][]byte{ManifestFile: []byte(content)}, nil); err != nil {
 			t.Fatalf("writeDirAtomic #%d = %v", i, err)
 		}
 		b, _ := os.ReadFile(filepath.Join(out, ManifestFile))

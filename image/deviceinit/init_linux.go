@@ -202,6 +202,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 
+	checkSlot(ctx, con, drv, set, services)
 	supervise(ctx, services, stdout, stderr)
 	consoleShell(ctx, stdin, stdout, stderr)
 	<-ctx.Done()

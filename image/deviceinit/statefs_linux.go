@@ -33,6 +33,7 @@ func mountState(f *settings.File) string {
 	if err != nil {
 		return "in RAM: " + err.Error()
 	}
+	dev = stateOnDisk(dev)
 	if dev == "" || mnt == "" {
 		return fmt.Sprintf("in RAM: set %s and %s in the design", stateDeviceKey, stateMountKey)
 	}

@@ -66,6 +66,9 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if d := res.Manifest.Disk; d != nil {
+		fmt.Fprintf(c.Stdout, "disk image %s: %s, GPT (%d partitions), written in %.2fs\n", filepath.Join(*out, d.File), humanBytes(d.Size), len(d.Layout.Partitions), res.Times.Disk.Seconds())
+	}
 	fmt.Fprintf(c.Stdout, "built %s image for BSP %s in %s (%.1fs): kernel %s + initramfs %s (%s) = %s of %s budget\n",
 		r.BSP.BSP.Arch, r.BSP.BSP.Name, *out, time.Since(start).Seconds(),
 		humanBytes(res.Size.Kernel), humanBytes(res.Size.Initramfs), res.Size.Compression,
