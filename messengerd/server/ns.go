@@ -227,6 +227,7 @@ func (s *Server) signIn(c *conn, email string, trID int) (*user, error) {
 		}
 	}
 	now := time.Now()
+	c.touch(now)
 	u.chl = newChallenge()
 	u.chlSent = now
 	u.nextChl = now.Add(s.cfg.ChallengeInterval)
@@ -246,6 +247,7 @@ func (s *Server) signIn(c *conn, email string, trID int) (*user, error) {
 	if old != nil {
 		old.c.Close()
 	}
+	s.signedIn(c) // before USR OK: a signed-in client no longer counts as pending
 	c.send(msnp.New("USR", trID, "OK", email, msnp.EncodeName(u.name), "1", "0"))
 	c.send(msnp.Command{Name: "MSG", TrID: msnp.NoTrID, Args: []string{"Hotmail", "Hotmail"}, Payload: profile(c, email)})
 	c.send(msnp.New("CHL", 0, chl))
@@ -296,29 +298,6 @@ func (s *Server) signOut(u *user) {
 	s.cfg.Log.Info("signed out", "account", u.email)
 }
 
-// runSession serves a signed-in notification session. The long-lived
-// goroutine only waits for input (a shallow stack that stays at the 2 KiB
-// minimum); each command is read and handled on a short-lived goroutine.
-func (s *Server) runSession(u *user) {
-	defer s.signOut(u)
-	c := u.c
-	for {
-		c.r.Release()
-		if c.r.Buffered() == 0 {
-			c.armRead(s.cfg.IdleTimeout)
-			if err := c.r.Wait(); err != nil {
-				s.logReadErr(c, err)
-				return
-			}
-		}
-		var ok bool
-		offload(func() { ok = s.nextCommand(u) })
-		if !ok {
-			return
-		}
-	}
-}
-
 // nextCommand reads and handles one command; false ends the session.
 func (s *Server) nextCommand(u *user) bool {
 	cmd, err := u.c.read(s.cfg.IdleTimeout)
@@ -326,6 +305,7 @@ func (s *Server) nextCommand(u *user) bool {
 		s.logReadErr(u.c, err)
 		return false
 	}
+	u.c.touch(time.Now())
 	return s.nsCommand(u, cmd)
 }
 
