@@ -20,7 +20,7 @@ i=0
 while [ $i -lt "$reps" ]; do
 	for lb in $bins; do
 		label=${lb%%=*} bin=${lb#*=}
-		rm -rf "$work/data" && cp -r "$data" "$work/data"
+		rm -rf "$work/data" "$work/ready" && cp -r "$data" "$work/data"
 		"$bin" serve -data "$work/data" -addr 127.0.0.1:0 -https 127.0.0.1:0 >"$work/ready" 2>"$work/log" &
 		pid=$!
 		n=0
