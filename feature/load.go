@@ -32,13 +32,34 @@ var ErrManifest = errors.New("invalid manifest")
 type Catalog struct {
 	// Items are sorted by ID.
 	Items []*Item
-	byID  map[string]*Item
+	byID  map[string]int // index in Items
+	// reqs[reqStart[i]:reqStart[i+1]] are Items[i].Requires as indexes,
+	// after[afterStart[i]:afterStart[i+1]] its After.
+	reqs, reqStart, after, afterStart []int32
 }
+
+// RequiresIndex returns Items[i].Requires as indexes into Items, in the
+// same order. The slice is shared: do not change it.
+func (c *Catalog) RequiresIndex(i int) []int32 { return c.reqs[c.reqStart[i]:c.reqStart[i+1]] }
+
+// AfterIndex returns Items[i].After as indexes into Items, in the same
+// order. The slice is shared: do not change it.
+func (c *Catalog) AfterIndex(i int) []int32 { return c.after[c.afterStart[i]:c.afterStart[i+1]] }
 
 // Lookup returns the item with the given id.
 func (c *Catalog) Lookup(id string) (*Item, bool) {
-	it, ok := c.byID[id]
-	return it, ok
+	i, ok := c.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return c.Items[i], true
+}
+
+// Index returns the position of the item with the given id in Items (its
+// rank in id order), for callers that keep per-item state in slices.
+func (c *Catalog) Index(id string) (int, bool) {
+	i, ok := c.byID[id]
+	return i, ok
 }
 
 // BSPs returns the board support packages, sorted by name.
@@ -75,26 +96,51 @@ func (c *Catalog) IDs() []string {
 // New builds a catalog from items, checking that ids are unique and that
 // every reference names an item in the catalog.
 func New(items []*Item) (*Catalog, error) {
-	c := &Catalog{byID: make(map[string]*Item, len(items))}
+	c := &Catalog{byID: make(map[string]int, len(items))}
 	var errs []error
-	for _, it := range items {
-		if prev, dup := c.byID[it.ID]; dup {
+	// A stable sort keeps duplicates in input order: the first one stays.
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b *Item) int { return strings.Compare(a.ID, b.ID) })
+	for i, it := range sorted {
+		if i > 0 && it.ID == c.Items[len(c.Items)-1].ID {
+			prev := c.Items[len(c.Items)-1]
 			errs = append(errs, fmt.Errorf("catalog: duplicate id %s in %s and %s: rename one of them (each SYSGEN name must be unique)", it.ID, prev.File, it.File))
 			continue
 		}
-		c.byID[it.ID] = it
+		c.byID[it.ID] = len(c.Items)
 		c.Items = append(c.Items, it)
 	}
-	sort.Slice(c.Items, func(i, j int) bool { return c.Items[i].ID < c.Items[j].ID })
-	ids := c.IDs()
-	for _, it := range c.Items {
-		for _, ref := range [][]string{it.Requires, it.After, it.Conflicts} {
-			for _, r := range ref {
-				if _, ok := c.byID[r]; !ok {
-					errs = append(errs, fmt.Errorf("catalog: %s: %s names unknown item %s%s", it.File, it.ID, r, Suggest(r, ids)))
-				}
+	// Requires and after are kept as indexes too (one flat array each),
+	// so a resolver walks them without a lookup by name.
+	c.reqStart = make([]int32, len(c.Items)+1)
+	c.afterStart = make([]int32, len(c.Items)+1)
+	var ids []string // for suggestions, made on the first unknown name
+	ref := func(it *Item, r string) (int32, bool) {
+		i, ok := c.byID[r]
+		if !ok {
+			if ids == nil {
+				ids = c.IDs()
+			}
+			errs = append(errs, fmt.Errorf("catalog: %s: %s names unknown item %s%s", it.File, it.ID, r, Suggest(r, ids)))
+		}
+		return int32(i), ok
+	}
+	for n, it := range c.Items {
+		for _, r := range it.Requires {
+			if i, ok := ref(it, r); ok {
+				c.reqs = append(c.reqs, i)
 			}
 		}
+		for _, r := range it.After {
+			if i, ok := ref(it, r); ok {
+				c.after = append(c.after, i)
+			}
+		}
+		for _, r := range it.Conflicts {
+			ref(it, r)
+		}
+		c.reqStart[n+1] = int32(len(c.reqs))
+		c.afterStart[n+1] = int32(len(c.after))
 	}
 	errs = append(errs, checkSettingOwners(c.Items)...)
 	bsps := map[string]*Item{}
