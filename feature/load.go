@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/BurntSushi/toml"
+	tomlfast "github.com/pelletier/go-toml/v2"
 )
 
 // ManifestName is the file name of a catalog item's manifest.
@@ -161,23 +162,88 @@ func New(items []*Item) (*Catalog, error) {
 
 // Load walks root for feature.toml manifests and loads them all. Hidden
 // folders, testdata folders and the output folder "out" are skipped.
-// Manifests are parsed by a few goroutines (reading thousands of small files
-// is mostly system calls, which overlap); results keep the walk's path order,
-// so errors and duplicates are reported the same way every run.
+// Folders are read and manifests parsed by a few goroutines (reading
+// thousands of small files is mostly system calls, which overlap); results
+// keep the walk's path order (folder by folder, names sorted), so errors
+// and duplicates are reported the same way every run.
 func Load(root string) (*Catalog, error) {
 	if fi, err := os.Stat(root); err != nil {
 		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("catalog: %s is not a folder: pass the project folder with --catalog DIR", root)
 	}
+	found, err := scan(root)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("catalog: no %s found under %s: run sysgen from the project folder or pass --catalog DIR", ManifestName, root)
+	}
+	slices.SortFunc(found, func(a, b loaded) int { return comparePaths(a.path, b.path) })
+	items := make([]*Item, len(found))
+	var errs []error
+	for i, f := range found {
+		items[i] = f.item
+		if f.err != nil {
+			errs = append(errs, f.err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return New(items)
+}
+
+// loaded is one manifest found by scan: its item or why it failed.
+type loaded struct {
+	path string
+	item *Item
+	err  error
+}
+
+// skipDir reports the folders Load does not enter.
+func skipDir(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules"
+}
+
+// comparePaths orders paths as filepath.WalkDir visits them: component by
+// component, so "a/x" comes before "a-b/x".
+func comparePaths(a, b string) int {
+	for {
+		ai := strings.IndexByte(a, filepath.Separator)
+		bi := strings.IndexByte(b, filepath.Separator)
+		ac, bc := a, b
+		if ai >= 0 {
+			ac = a[:ai]
+		}
+		if bi >= 0 {
+			bc = b[:bi]
+		}
+		if c := strings.Compare(ac, bc); c != 0 {
+			return c
+		}
+		switch {
+		case ai < 0 && bi < 0:
+			return 0
+		case ai < 0:
+			return -1
+		case bi < 0:
+			return 1
+		}
+		a, b = a[ai+1:], b[bi+1:]
+	}
+}
+
+// scanPortable finds and parses the manifests under root with
+// filepath.WalkDir and a few parsing goroutines.
+func scanPortable(root string) ([]loaded, error) {
 	var paths []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			name := d.Name()
-			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules") {
+			if path != root && skipDir(d.Name()) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -188,13 +254,9 @@ func Load(root string) (*Catalog, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
+		return nil, err
 	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("catalog: no %s found under %s: run sysgen from the project folder or pass --catalog DIR", ManifestName, root)
-	}
-	items := make([]*Item, len(paths))
-	errs := make([]error, len(paths))
+	out := make([]loaded, len(paths))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(len(paths), 4*runtime.GOMAXPROCS(0)) {
@@ -202,7 +264,8 @@ func Load(root string) (*Catalog, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				items[i], errs[i] = LoadFile(paths[i])
+				it, err := LoadFile(paths[i])
+				out[i] = loaded{paths[i], it, err}
 			}
 		}()
 	}
@@ -211,10 +274,7 @@ func Load(root string) (*Catalog, error) {
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return New(items)
+	return out, nil
 }
 
 // LoadFile reads and validates one manifest.
@@ -244,31 +304,83 @@ func Parse(name string, data []byte) (*Item, error) {
 		return nil, fmt.Errorf("%w: %w", ErrManifest, err)
 	}
 	var it Item
-	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&it)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s:%d: %w: %s", name, pe.Position.Line, ErrManifest, pe.Message)
-		}
-		hint := ""
-		if strings.Contains(err.Error(), "feature.Setting") {
-			hint = ` (declare each setting as a table: [settings."a.b"] with type, default and meaning)`
-		}
-		return nil, fmt.Errorf("%s: %w: %v%s", name, ErrManifest, err, hint)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		var errs []error
-		for _, k := range und {
-			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, KeyLine(data, k), ErrManifest, k.String()))
-		}
-		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
+	if decodeFast(data, &it) != nil {
+		// Not valid for the fast decoder: the strict one below finds what
+		// is wrong and says where.
+		it = Item{}
+		if err := decodeStrict(name, data, &it); err != nil {
+			return nil, err
 		}
 	}
 	if err := it.validate(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w: %v", name, 1, ErrManifest, err)
 	}
 	return &it, nil
+}
+
+// decodeFast decodes a valid manifest in one pass into the typed structs,
+// refusing unknown keys; any error sends the caller to decodeStrict, which
+// accepts the same documents (FuzzDecodeFast checks that they agree) and
+// explains the ones it refuses.
+func decodeFast(data []byte, it *Item) error {
+	d := tomlfast.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(it); err != nil {
+		return err
+	}
+	// The two decoders type dates and times differently: leave those to
+	// the strict one.
+	for _, st := range it.Settings {
+		if !plainValue(st.Default, 0) {
+			return errors.New("feature: setting value for the strict decoder")
+		}
+	}
+	return nil
+}
+
+// plainValue reports whether v is a string, integer, float, bool or an
+// array of them, as both decoders give it.
+func plainValue(v any, depth int) bool {
+	switch v := v.(type) {
+	case nil, string, int64, float64, bool:
+		return true
+	case []any:
+		if depth > ManifestLimits.Nesting {
+			return false
+		}
+		for _, e := range v {
+			if !plainValue(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// decodeStrict decodes with the metadata walk that names each unknown key
+// and its line.
+func decodeStrict(name string, data []byte, it *Item) error {
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(it)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s:%d: %w: %s", name, pe.Position.Line, ErrManifest, pe.Message)
+		}
+		hint := ""
+		if strings.Contains(err.Error(), "feature.Setting") {
+			hint = ` (declare each setting as a table: [settings."a.b"] with type, default and meaning)`
+		}
+		return fmt.Errorf("%s: %w: %v%s", name, ErrManifest, err, hint)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		var errs []error
+		for _, k := range und {
+			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, KeyLine(data, k), ErrManifest, k.String()))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
 }
 
 var (
