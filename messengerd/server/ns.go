@@ -175,6 +175,7 @@ func (s *Server) serveNS(c *conn, ver msnp.Command, dispatch bool) *user {
 				// that sees OK and opens its next connection at once finds
 				// its address's pending count already down.
 				s.signedIn(c)
+				s.release.note()
 				u, err := s.signIn(c, email, cmd.TrID)
 				if err != nil {
 					s.cfg.Log.Error("sign-in failed", "account", email, "err", err)

@@ -113,6 +113,8 @@ type Server struct {
 	pollOnce sync.Once
 	poll     *poller // nil: idle sessions keep a goroutine (see park.go)
 
+	release releaser // returns the memory of a sign-in burst (release.go)
+
 	nconns atomic.Int64
 	nextSB atomic.Uint32
 	wg     sync.WaitGroup
@@ -474,10 +476,14 @@ func (s *Server) housekeeping() {
 	tick = max(tick, 50*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	rt := time.NewTicker(releaseQuiet / 2)
+	defer rt.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
+		case now := <-rt.C:
+			s.release.tick(now)
 		case now := <-t.C:
 			type chlTo struct {
 				u   *user
