@@ -63,19 +63,24 @@ type Report struct {
 	ServerRSSBefore int64   `json:"server_rss_before_bytes,omitempty"`
 	ServerRSSAfter  int64   `json:"server_rss_after_bytes,omitempty"`
 	BytesPerClient  int64   `json:"server_bytes_per_client,omitempty"`
-	Convs           int     `json:"conversations"`
-	TargetRate      int     `json:"target_msgs_per_sec"`
-	Sent            int64   `json:"msgs_sent"`
-	Acked           int64   `json:"msgs_acked"`
-	Naked           int64   `json:"msgs_naked"`
-	Received        int64   `json:"msgs_received"`
-	AchievedRate    float64 `json:"achieved_msgs_per_sec"`
-	P50us           float64 `json:"rtt_p50_us"`
-	P90us           float64 `json:"rtt_p90_us"`
-	P99us           float64 `json:"rtt_p99_us"`
-	P999us          float64 `json:"rtt_p999_us"`
-	MaxUs           float64 `json:"rtt_max_us"`
-	Dropped         int     `json:"clients_dropped"`
+	// The same for the anonymous memory only (RssAnon: heap and stacks,
+	// not the binary's code pages that signing in touched).
+	ServerAnonBefore   int64   `json:"server_anon_before_bytes,omitempty"`
+	ServerAnonAfter    int64   `json:"server_anon_after_bytes,omitempty"`
+	AnonBytesPerClient int64   `json:"server_anon_bytes_per_client,omitempty"`
+	Convs              int     `json:"conversations"`
+	TargetRate         int     `json:"target_msgs_per_sec"`
+	Sent               int64   `json:"msgs_sent"`
+	Acked              int64   `json:"msgs_acked"`
+	Naked              int64   `json:"msgs_naked"`
+	Received           int64   `json:"msgs_received"`
+	AchievedRate       float64 `json:"achieved_msgs_per_sec"`
+	P50us              float64 `json:"rtt_p50_us"`
+	P90us              float64 `json:"rtt_p90_us"`
+	P99us              float64 `json:"rtt_p99_us"`
+	P999us             float64 `json:"rtt_p999_us"`
+	MaxUs              float64 `json:"rtt_max_us"`
+	Dropped            int     `json:"clients_dropped"`
 	// CPU seconds (user+system) used in the sign-in and message phases by
 	// the load tool itself and (with -pid) by the server.
 	ToolSignInCPU   float64 `json:"tool_signin_cpu_seconds"`
@@ -165,6 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rep.Clients, rep.Convs, rep.TargetRate = o.clients, o.convs, o.rate
 	if o.pid > 0 {
 		rep.ServerRSSBefore = rss(o.pid)
+		rep.ServerAnonBefore = anonRSS(o.pid)
 	}
 
 	// Phase 1: sign in everyone.
@@ -273,10 +279,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return ctx.Err()
 		}
 		rep.ServerRSSAfter = rss(o.pid)
+		rep.ServerAnonAfter = anonRSS(o.pid)
 		if n := int64(o.clients - rep.SignInFailures); n > 0 {
 			rep.BytesPerClient = (rep.ServerRSSAfter - rep.ServerRSSBefore) / n
+			rep.AnonBytesPerClient = (rep.ServerAnonAfter - rep.ServerAnonBefore) / n
 		}
-		fmt.Fprintf(stderr, "server RSS %d -> %d bytes: %d bytes per signed-in client\n", rep.ServerRSSBefore, rep.ServerRSSAfter, rep.BytesPerClient)
+		fmt.Fprintf(stderr, "server RSS %d -> %d bytes: %d bytes per signed-in client (anonymous memory only: %d)\n", rep.ServerRSSBefore, rep.ServerRSSAfter, rep.BytesPerClient, rep.AnonBytesPerClient)
 	}
 
 	// Phase 4: messages both ways in every conversation at the target rate.
@@ -521,13 +529,21 @@ func outstanding(ss []*sender) int {
 }
 
 // rss returns a process's resident set size in bytes, or 0.
-func rss(pid int) int64 {
+func rss(pid int) int64 { return statusKB(pid, "VmRSS:") }
+
+// anonRSS returns the anonymous part of a process's resident set (heap,
+// stacks: what the process itself allocated, without the pages of its
+// binary and files it touched), or 0.
+func anonRSS(pid int) int64 { return statusKB(pid, "RssAnon:") }
+
+// statusKB reads one kB field of /proc/PID/status as bytes.
+func statusKB(pid int, field string) int64 {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, field); ok {
 			f := strings.Fields(v)
 			if len(f) >= 1 {
 				n, _ := strconv.ParseInt(f[0], 10, 64)
