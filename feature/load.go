@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/BurntSushi/toml"
+	tomlfast "github.com/pelletier/go-toml/v2"
 )
 
 // ManifestName is the file name of a catalog item's manifest.
@@ -32,13 +33,34 @@ var ErrManifest = errors.New("invalid manifest")
 type Catalog struct {
 	// Items are sorted by ID.
 	Items []*Item
-	byID  map[string]*Item
+	byID  map[string]int // index in Items
+	// reqs[reqStart[i]:reqStart[i+1]] are Items[i].Requires as indexes,
+	// after[afterStart[i]:afterStart[i+1]] its After.
+	reqs, reqStart, after, afterStart []int32
 }
+
+// RequiresIndex returns Items[i].Requires as indexes into Items, in the
+// same order. The slice is shared: do not change it.
+func (c *Catalog) RequiresIndex(i int) []int32 { return c.reqs[c.reqStart[i]:c.reqStart[i+1]] }
+
+// AfterIndex returns Items[i].After as indexes into Items, in the same
+// order. The slice is shared: do not change it.
+func (c *Catalog) AfterIndex(i int) []int32 { return c.after[c.afterStart[i]:c.afterStart[i+1]] }
 
 // Lookup returns the item with the given id.
 func (c *Catalog) Lookup(id string) (*Item, bool) {
-	it, ok := c.byID[id]
-	return it, ok
+	i, ok := c.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return c.Items[i], true
+}
+
+// Index returns the position of the item with the given id in Items (its
+// rank in id order), for callers that keep per-item state in slices.
+func (c *Catalog) Index(id string) (int, bool) {
+	i, ok := c.byID[id]
+	return i, ok
 }
 
 // BSPs returns the board support packages, sorted by name.
@@ -75,26 +97,51 @@ func (c *Catalog) IDs() []string {
 // New builds a catalog from items, checking that ids are unique and that
 // every reference names an item in the catalog.
 func New(items []*Item) (*Catalog, error) {
-	c := &Catalog{byID: make(map[string]*Item, len(items))}
+	c := &Catalog{byID: make(map[string]int, len(items))}
 	var errs []error
-	for _, it := range items {
-		if prev, dup := c.byID[it.ID]; dup {
+	// A stable sort keeps duplicates in input order: the first one stays.
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b *Item) int { return strings.Compare(a.ID, b.ID) })
+	for i, it := range sorted {
+		if i > 0 && it.ID == c.Items[len(c.Items)-1].ID {
+			prev := c.Items[len(c.Items)-1]
 			errs = append(errs, fmt.Errorf("catalog: duplicate id %s in %s and %s: rename one of them (each SYSGEN name must be unique)", it.ID, prev.File, it.File))
 			continue
 		}
-		c.byID[it.ID] = it
+		c.byID[it.ID] = len(c.Items)
 		c.Items = append(c.Items, it)
 	}
-	sort.Slice(c.Items, func(i, j int) bool { return c.Items[i].ID < c.Items[j].ID })
-	ids := c.IDs()
-	for _, it := range c.Items {
-		for _, ref := range [][]string{it.Requires, it.After, it.Conflicts} {
-			for _, r := range ref {
-				if _, ok := c.byID[r]; !ok {
-					errs = append(errs, fmt.Errorf("catalog: %s: %s names unknown item %s%s", it.File, it.ID, r, Suggest(r, ids)))
-				}
+	// Requires and after are kept as indexes too (one flat array each),
+	// so a resolver walks them without a lookup by name.
+	c.reqStart = make([]int32, len(c.Items)+1)
+	c.afterStart = make([]int32, len(c.Items)+1)
+	var ids []string // for suggestions, made on the first unknown name
+	ref := func(it *Item, r string) (int32, bool) {
+		i, ok := c.byID[r]
+		if !ok {
+			if ids == nil {
+				ids = c.IDs()
+			}
+			errs = append(errs, fmt.Errorf("catalog: %s: %s names unknown item %s%s", it.File, it.ID, r, Suggest(r, ids)))
+		}
+		return int32(i), ok
+	}
+	for n, it := range c.Items {
+		for _, r := range it.Requires {
+			if i, ok := ref(it, r); ok {
+				c.reqs = append(c.reqs, i)
 			}
 		}
+		for _, r := range it.After {
+			if i, ok := ref(it, r); ok {
+				c.after = append(c.after, i)
+			}
+		}
+		for _, r := range it.Conflicts {
+			ref(it, r)
+		}
+		c.reqStart[n+1] = int32(len(c.reqs))
+		c.afterStart[n+1] = int32(len(c.after))
 	}
 	errs = append(errs, checkSettingOwners(c.Items)...)
 	bsps := map[string]*Item{}
@@ -115,23 +162,88 @@ func New(items []*Item) (*Catalog, error) {
 
 // Load walks root for feature.toml manifests and loads them all. Hidden
 // folders, testdata folders and the output folder "out" are skipped.
-// Manifests are parsed by a few goroutines (reading thousands of small files
-// is mostly system calls, which overlap); results keep the walk's path order,
-// so errors and duplicates are reported the same way every run.
+// Folders are read and manifests parsed by a few goroutines (reading
+// thousands of small files is mostly system calls, which overlap); results
+// keep the walk's path order (folder by folder, names sorted), so errors
+// and duplicates are reported the same way every run.
 func Load(root string) (*Catalog, error) {
 	if fi, err := os.Stat(root); err != nil {
 		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("catalog: %s is not a folder: pass the project folder with --catalog DIR", root)
 	}
+	found, err := scan(root)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("catalog: no %s found under %s: run sysgen from the project folder or pass --catalog DIR", ManifestName, root)
+	}
+	slices.SortFunc(found, func(a, b loaded) int { return comparePaths(a.path, b.path) })
+	items := make([]*Item, len(found))
+	var errs []error
+	for i, f := range found {
+		items[i] = f.item
+		if f.err != nil {
+			errs = append(errs, f.err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return New(items)
+}
+
+// loaded is one manifest found by scan: its item or why it failed.
+type loaded struct {
+	path string
+	item *Item
+	err  error
+}
+
+// skipDir reports the folders Load does not enter.
+func skipDir(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules"
+}
+
+// comparePaths orders paths as filepath.WalkDir visits them: component by
+// component, so "a/x" comes before "a-b/x".
+func comparePaths(a, b string) int {
+	for {
+		ai := strings.IndexByte(a, filepath.Separator)
+		bi := strings.IndexByte(b, filepath.Separator)
+		ac, bc := a, b
+		if ai >= 0 {
+			ac = a[:ai]
+		}
+		if bi >= 0 {
+			bc = b[:bi]
+		}
+		if c := strings.Compare(ac, bc); c != 0 {
+			return c
+		}
+		switch {
+		case ai < 0 && bi < 0:
+			return 0
+		case ai < 0:
+			return -1
+		case bi < 0:
+			return 1
+		}
+		a, b = a[ai+1:], b[bi+1:]
+	}
+}
+
+// scanPortable finds and parses the manifests under root with
+// filepath.WalkDir and a few parsing goroutines.
+func scanPortable(root string) ([]loaded, error) {
 	var paths []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			name := d.Name()
-			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "out" || name == "node_modules") {
+			if path != root && skipDir(d.Name()) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -142,13 +254,9 @@ func Load(root string) (*Catalog, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("catalog: walking %s: %w", root, err)
+		return nil, err
 	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("catalog: no %s found under %s: run sysgen from the project folder or pass --catalog DIR", ManifestName, root)
-	}
-	items := make([]*Item, len(paths))
-	errs := make([]error, len(paths))
+	out := make([]loaded, len(paths))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(len(paths), 4*runtime.GOMAXPROCS(0)) {
@@ -156,7 +264,8 @@ func Load(root string) (*Catalog, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				items[i], errs[i] = LoadFile(paths[i])
+				it, err := LoadFile(paths[i])
+				out[i] = loaded{paths[i], it, err}
 			}
 		}()
 	}
@@ -165,10 +274,7 @@ func Load(root string) (*Catalog, error) {
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return New(items)
+	return out, nil
 }
 
 // LoadFile reads and validates one manifest.
@@ -198,31 +304,83 @@ func Parse(name string, data []byte) (*Item, error) {
 		return nil, fmt.Errorf("%w: %w", ErrManifest, err)
 	}
 	var it Item
-	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&it)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s:%d: %w: %s", name, pe.Position.Line, ErrManifest, pe.Message)
-		}
-		hint := ""
-		if strings.Contains(err.Error(), "feature.Setting") {
-			hint = ` (declare each setting as a table: [settings."a.b"] with type, default and meaning)`
-		}
-		return nil, fmt.Errorf("%s: %w: %v%s", name, ErrManifest, err, hint)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		var errs []error
-		for _, k := range und {
-			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, KeyLine(data, k), ErrManifest, k.String()))
-		}
-		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
+	if decodeFast(data, &it) != nil {
+		// Not valid for the fast decoder: the strict one below finds what
+		// is wrong and says where.
+		it = Item{}
+		if err := decodeStrict(name, data, &it); err != nil {
+			return nil, err
 		}
 	}
 	if err := it.validate(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w: %v", name, 1, ErrManifest, err)
 	}
 	return &it, nil
+}
+
+// decodeFast decodes a valid manifest in one pass into the typed structs,
+// refusing unknown keys; any error sends the caller to decodeStrict, which
+// accepts the same documents (FuzzDecodeFast checks that they agree) and
+// explains the ones it refuses.
+func decodeFast(data []byte, it *Item) error {
+	d := tomlfast.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(it); err != nil {
+		return err
+	}
+	// The two decoders type dates and times differently: leave those to
+	// the strict one.
+	for _, st := range it.Settings {
+		if !plainValue(st.Default, 0) {
+			return errors.New("feature: setting value for the strict decoder")
+		}
+	}
+	return nil
+}
+
+// plainValue reports whether v is a string, integer, float, bool or an
+// array of them, as both decoders give it.
+func plainValue(v any, depth int) bool {
+	switch v := v.(type) {
+	case nil, string, int64, float64, bool:
+		return true
+	case []any:
+		if depth > ManifestLimits.Nesting {
+			return false
+		}
+		for _, e := range v {
+			if !plainValue(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// decodeStrict decodes with the metadata walk that names each unknown key
+// and its line.
+func decodeStrict(name string, data []byte, it *Item) error {
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(it)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("%s:%d: %w: %s", name, pe.Position.Line, ErrManifest, pe.Message)
+		}
+		hint := ""
+		if strings.Contains(err.Error(), "feature.Setting") {
+			hint = ` (declare each setting as a table: [settings."a.b"] with type, default and meaning)`
+		}
+		return fmt.Errorf("%s: %w: %v%s", name, ErrManifest, err, hint)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		var errs []error
+		for _, k := range und {
+			errs = append(errs, fmt.Errorf("%s:%d: %w: unknown key %q (check the spelling; known keys are listed in feature/item.go)", name, KeyLine(data, k), ErrManifest, k.String()))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
 }
 
 var (

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const validManifest = `
@@ -177,6 +179,42 @@ func FuzzParse(f *testing.F) {
 			if err := p.validate(); err != nil {
 				t.Fatalf("accepted invalid port %+v: %v", p, err)
 			}
+		}
+	})
+}
+
+// FuzzDecodeFast checks that the fast decoder accepts only what the strict
+// one accepts (no error, no unknown key) and decodes it to the same item.
+func FuzzDecodeFast(f *testing.F) {
+	f.Add([]byte(validManifest))
+	f.Add([]byte("id = \"BSP_X\"\nkind = \"bsp\"\n[bsp]\nname = \"x\"\n"))
+	f.Add([]byte("[[ports]]\nports = \"1-2\"\n"))
+	f.Add([]byte("id = \"A\"\n[settings.\"a.b\"]\ntype = \"int\"\ndefault = 1979-05-27\n"))
+	f.Add([]byte("id = \"A\"\n[settings.\"a.b\"]\ndefault = [1, \"x\", 2.5, true]\n"))
+	f.Add([]byte("id = \"A\"\nid = \"B\"\n"))
+	f.Add([]byte("id = \"A\"\nbogus = 1\n"))
+	f.Add([]byte("[bsp.kernel]\nversion = \"1\"\n[bsp]\nname = \"x\"\n"))
+	matches, _ := filepath.Glob("../*/feature.toml")
+	more, _ := filepath.Glob("../*/*/feature.toml")
+	for _, p := range append(matches, more...) {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if CheckTOML("fuzz.toml", data, ManifestLimits) != nil {
+			return
+		}
+		var fast Item
+		if decodeFast(data, &fast) != nil {
+			return
+		}
+		var strict Item
+		if err := decodeStrict("fuzz.toml", data, &strict); err != nil {
+			t.Fatalf("fast decoder accepted what the strict one refuses: %v\n%q", err, data)
+		}
+		if diff := cmp.Diff(strict, fast); diff != "" {
+			t.Fatalf("fast and strict decoders differ (-strict +fast):\n%s\n%q", diff, data)
 		}
 	})
 }

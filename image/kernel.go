@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/oemkit/messenger/feature"
-	"github.com/oemkit/messenger/internal/fsutil"
 )
 
 // ErrKernelChecksum is wrapped when a downloaded kernel package does not
@@ -62,7 +61,7 @@ func FetchKernel(ctx context.Context, kp KernelPackage, arch string, cache strin
 			return nil, err
 		}
 	}
-	sum, err := fsutil.SHA256(deb)
+	sum, err := debSHA256(deb)
 	if err != nil {
 		return nil, fmt.Errorf("image: kernel package: %w", err)
 	}

@@ -115,20 +115,6 @@ func interfaces() []iface {
 	return out
 }
 
-// hasGlobalIPv4 reports whether a non-loopback interface has an IPv4 address.
-func hasGlobalIPv4() bool {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return false
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
-			return true
-		}
-	}
-	return false
-}
-
 // readyReport is the DEVICE-READY line.
 type readyReport struct {
 	UptimeMS     int64    `json:"uptime_ms"`
@@ -142,23 +128,23 @@ type readyReport struct {
 	// State says where the persistent state partition is mounted, or why
 	// state stays in RAM.
 	State string `json:"state,omitempty"`
+	// Boot is where the time from the device init's start to this report
+	// went, phase by phase.
+	Boot []bootPhase `json:"boot"`
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	con := console{w: stdout}
+	clock := newBootClock()
 	initMS := uptimeMS()
 	con.emit(MarkerStart, map[string]any{"uptime_ms": initMS, "pid": os.Getpid()})
 
+	// The drivers bind in parallel (periph's driverreg runs each stage's
+	// drivers at once); the network driver returns once DHCP has put the
+	// lease on the link, so nothing is waited for after it.
 	drv := loadDrivers()
+	clock.lap("drivers")
 	con.emit(MarkerDrivers, drv)
-
-	// Network drivers may finish DHCP in the background; wait briefly.
-	if len(drv.Loaded) > 0 {
-		deadline := time.Now().Add(3 * time.Second)
-		for !hasGlobalIPv4() && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 
 	rep := readyReport{InitMS: initMS, Interfaces: interfaces(), Services: []string{}, AudioDevices: []string{}}
 	// One load per process, shared with the drivers bound above.
@@ -168,7 +154,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	} else {
 		rep.Settings = set.Len()
 	}
+	clock.lap("settings")
 	rep.State = mountState(set)
+	clock.lap("state")
 	var services []service
 	if b, err := os.ReadFile(servicesPath); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
@@ -185,6 +173,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			rep.AudioDevices = append(rep.AudioDevices, e.Name())
 		}
 	}
+	clock.lap("report")
+	rep.Boot = clock.phases
 	rep.UptimeMS = uptimeMS()
 	con.emit(MarkerReady, rep)
 

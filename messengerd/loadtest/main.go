@@ -63,19 +63,64 @@ type Report struct {
 	ServerRSSBefore int64   `json:"server_rss_before_bytes,omitempty"`
 	ServerRSSAfter  int64   `json:"server_rss_after_bytes,omitempty"`
 	BytesPerClient  int64   `json:"server_bytes_per_client,omitempty"`
-	Convs           int     `json:"conversations"`
-	TargetRate      int     `json:"target_msgs_per_sec"`
-	Sent            int64   `json:"msgs_sent"`
-	Acked           int64   `json:"msgs_acked"`
-	Naked           int64   `json:"msgs_naked"`
-	Received        int64   `json:"msgs_received"`
-	AchievedRate    float64 `json:"achieved_msgs_per_sec"`
-	P50us           float64 `json:"rtt_p50_us"`
-	P90us           float64 `json:"rtt_p90_us"`
-	P99us           float64 `json:"rtt_p99_us"`
-	P999us          float64 `json:"rtt_p999_us"`
-	MaxUs           float64 `json:"rtt_max_us"`
-	Dropped         int     `json:"clients_dropped"`
+	// The same for the anonymous memory only (RssAnon: heap and stacks,
+	// not the binary's code pages that signing in touched).
+	ServerAnonBefore   int64   `json:"server_anon_before_bytes,omitempty"`
+	ServerAnonAfter    int64   `json:"server_anon_after_bytes,omitempty"`
+	AnonBytesPerClient int64   `json:"server_anon_bytes_per_client,omitempty"`
+	Convs              int     `json:"conversations"`
+	TargetRate         int     `json:"target_msgs_per_sec"`
+	Sent               int64   `json:"msgs_sent"`
+	Acked              int64   `json:"msgs_acked"`
+	Naked              int64   `json:"msgs_naked"`
+	Received           int64   `json:"msgs_received"`
+	AchievedRate       float64 `json:"achieved_msgs_per_sec"`
+	P50us              float64 `json:"rtt_p50_us"`
+	P90us              float64 `json:"rtt_p90_us"`
+	P99us              float64 `json:"rtt_p99_us"`
+	P999us             float64 `json:"rtt_p999_us"`
+	MaxUs              float64 `json:"rtt_max_us"`
+	Dropped            int     `json:"clients_dropped"`
+	// CPU seconds (user+system) used in the sign-in and message phases by
+	// the load tool itself and (with -pid) by the server.
+	ToolSignInCPU   float64 `json:"tool_signin_cpu_seconds"`
+	ToolMsgCPU      float64 `json:"tool_msgs_cpu_seconds"`
+	ServerSignInCPU float64 `json:"server_signin_cpu_seconds,omitempty"`
+	ServerMsgCPU    float64 `json:"server_msgs_cpu_seconds,omitempty"`
+	MsgSeconds      float64 `json:"msgs_seconds"`
+}
+
+// selfCPU is this process's user+system CPU time in seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// procCPU is a process's user+system CPU time in seconds, from
+// /proc/PID/stat (0 when unknown).
+func procCPU(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -89,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.ca, "ca", "", "CA certificate to trust (messengerd's DATA/ca.pem)")
 	fs.StringVar(&o.password, "password", "load-test-pw", "password of every load account")
 	fs.StringVar(&o.prefix, "prefix", "load", "accounts are PREFIX00000@load.test ...")
-	fs.BoolVar(&o.tlsReuse, "tls-reuse", false, "share one keep-alive HTTPS connection pool for logins (default: each client its own TLS handshake)")
+	fs.BoolVar(&o.tlsReuse, "tls-reuse", false, "share one keep-alive HTTPS connection pool for logins (default: each client its own keep-alive connection, one TLS handshake for nexus and login)")
 	fs.IntVar(&o.pid, "pid", 0, "messengerd process id, to measure its resident memory")
 	fs.IntVar(&o.clients, "clients", 1000, "clients to sign in and hold")
 	fs.IntVar(&o.conc, "concurrency", 32, "sign-ins in flight at once")
@@ -125,6 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rep.Clients, rep.Convs, rep.TargetRate = o.clients, o.convs, o.rate
 	if o.pid > 0 {
 		rep.ServerRSSBefore = rss(o.pid)
+		rep.ServerAnonBefore = anonRSS(o.pid)
 	}
 
 	// Phase 1: sign in everyone.
@@ -133,6 +179,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var next atomic.Int64
 	var firstErr firstError
 	start := time.Now()
+	tool0, srv0 := selfCPU(), procCPU(o.pid)
 	var wg sync.WaitGroup
 	for w := 0; w < o.conc; w++ {
 		wg.Add(1)
@@ -145,7 +192,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				}
 				hc := shared
 				if !o.tlsReuse {
-					hc = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg, DisableKeepAlives: true}}
+					// The client's own keep-alive connection: one TLS
+					// handshake for the nexus and the login request.
+					hc = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 1}}
 				}
 				c, err := signIn(ctx, hc, o, account(o.prefix, i))
 				if err != nil {
@@ -159,9 +208,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	wg.Wait()
 	rep.SignInSeconds = time.Since(start).Seconds()
+	rep.ToolSignInCPU, rep.ServerSignInCPU = selfCPU()-tool0, procCPU(o.pid)-srv0
 	rep.SignInFailures = int(failures.Load())
 	rep.SignInsPerSec = float64(o.clients-rep.SignInFailures) / rep.SignInSeconds
 	fmt.Fprintf(stderr, "signed in %d/%d clients in %.2fs (%.0f/s)\n", o.clients-rep.SignInFailures, o.clients, rep.SignInSeconds, rep.SignInsPerSec)
+	fmt.Fprintf(stderr, "CPU while signing in: load tool %.2fs, server %.2fs\n", rep.ToolSignInCPU, rep.ServerSignInCPU)
 	if e := firstErr.get(); e != nil {
 		fmt.Fprintf(stderr, "first sign-in error: %v\n", e)
 	}
@@ -228,10 +279,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return ctx.Err()
 		}
 		rep.ServerRSSAfter = rss(o.pid)
+		rep.ServerAnonAfter = anonRSS(o.pid)
 		if n := int64(o.clients - rep.SignInFailures); n > 0 {
 			rep.BytesPerClient = (rep.ServerRSSAfter - rep.ServerRSSBefore) / n
+			rep.AnonBytesPerClient = (rep.ServerAnonAfter - rep.ServerAnonBefore) / n
 		}
-		fmt.Fprintf(stderr, "server RSS %d -> %d bytes: %d bytes per signed-in client\n", rep.ServerRSSBefore, rep.ServerRSSAfter, rep.BytesPerClient)
+		fmt.Fprintf(stderr, "server RSS %d -> %d bytes: %d bytes per signed-in client (anonymous memory only: %d)\n", rep.ServerRSSBefore, rep.ServerRSSAfter, rep.BytesPerClient, rep.AnonBytesPerClient)
 	}
 
 	// Phase 4: messages both ways in every conversation at the target rate.
@@ -255,8 +308,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}()
 		}
 		start := time.Now()
+		tool0, srv0 := selfCPU(), procCPU(o.pid)
 		<-mctx.Done()
 		elapsed := time.Since(start)
+		rep.ToolMsgCPU, rep.ServerMsgCPU = selfCPU()-tool0, procCPU(o.pid)-srv0
+		rep.MsgSeconds = elapsed.Seconds()
 		cancel()
 		swg.Wait()
 		// Let the last ACKs arrive (up to 10 s), then stop the readers.
@@ -290,6 +346,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(lat) > 0 {
 			rep.MaxUs = float64(lat[len(lat)-1].Microseconds())
 		}
+		fmt.Fprintf(stderr, "CPU while sending: load tool %.2fs, server %.2fs over %.1fs\n", rep.ToolMsgCPU, rep.ServerMsgCPU, rep.MsgSeconds)
 		fmt.Fprintf(stderr, "messages: sent %d acked %d naked %d received %d at %.0f/s; RTT p50 %.0fus p90 %.0fus p99 %.0fus p99.9 %.0fus max %.0fus\n",
 			rep.Sent, rep.Acked, rep.Naked, rep.Received, rep.AchievedRate, rep.P50us, rep.P90us, rep.P99us, rep.P999us, rep.MaxUs)
 	}
@@ -472,13 +529,21 @@ func outstanding(ss []*sender) int {
 }
 
 // rss returns a process's resident set size in bytes, or 0.
-func rss(pid int) int64 {
+func rss(pid int) int64 { return statusKB(pid, "VmRSS:") }
+
+// anonRSS returns the anonymous part of a process's resident set (heap,
+// stacks: what the process itself allocated, without the pages of its
+// binary and files it touched), or 0.
+func anonRSS(pid int) int64 { return statusKB(pid, "RssAnon:") }
+
+// statusKB reads one kB field of /proc/PID/status as bytes.
+func statusKB(pid int, field string) int64 {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, field); ok {
 			f := strings.Fields(v)
 			if len(f) >= 1 {
 				n, _ := strconv.ParseInt(f[0], 10, 64)

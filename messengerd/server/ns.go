@@ -174,7 +174,8 @@ func (s *Server) serveNS(c *conn, ver msnp.Command, dispatch bool) *user {
 				// Counted as signed in before USR OK goes out, so a client
 				// that sees OK and opens its next connection at once finds
 				// its address's pending count already down.
-				s.signedIn(c.Conn)
+				s.signedIn(c)
+				s.release.note()
 				u, err := s.signIn(c, email, cmd.TrID)
 				if err != nil {
 					s.cfg.Log.Error("sign-in failed", "account", email, "err", err)
@@ -231,6 +232,7 @@ func (s *Server) signIn(c *conn, email string, trID int) (*user, error) {
 		}
 	}
 	now := time.Now()
+	c.touch(now)
 	u.chl = newChallenge()
 	u.chlSent = now
 	u.nextChl = now.Add(s.cfg.ChallengeInterval)
@@ -300,29 +302,6 @@ func (s *Server) signOut(u *user) {
 	s.cfg.Log.Info("signed out", "account", u.email)
 }
 
-// runSession serves a signed-in notification session. The long-lived
-// goroutine only waits for input (a shallow stack that stays at the 2 KiB
-// minimum); each command is read and handled on a short-lived goroutine.
-func (s *Server) runSession(u *user) {
-	defer s.signOut(u)
-	c := u.c
-	for {
-		c.r.Release()
-		if c.r.Buffered() == 0 {
-			c.armRead(s.cfg.IdleTimeout)
-			if err := c.r.Wait(); err != nil {
-				s.logReadErr(c, err)
-				return
-			}
-		}
-		var ok bool
-		offload(func() { ok = s.nextCommand(u) })
-		if !ok {
-			return
-		}
-	}
-}
-
 // nextCommand reads and handles one command; false ends the session.
 func (s *Server) nextCommand(u *user) bool {
 	cmd, err := u.c.read(s.cfg.IdleTimeout)
@@ -330,6 +309,7 @@ func (s *Server) nextCommand(u *user) bool {
 		s.logReadErr(u.c, err)
 		return false
 	}
+	u.c.touch(time.Now())
 	return s.nsCommand(u, cmd)
 }
 

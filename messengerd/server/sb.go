@@ -53,7 +53,7 @@ func (s *Server) serveSB(c *conn, first msnp.Command) {
 		s.mu.Lock()
 		s.sbs[sb.id] = sb
 		s.mu.Unlock()
-		s.signedIn(c.Conn)
+		s.signedIn(c)
 		if c.send(msnp.New("USR", first.TrID, "OK", email, msnp.EncodeName(m.name))) != nil {
 			s.leave(sb, m)
 			return
@@ -71,7 +71,7 @@ func (s *Server) serveSB(c *conn, first msnp.Command) {
 			c.sendErr(msnp.CodeSwitchboardFailed, first.TrID)
 			return
 		}
-		s.signedIn(c.Conn)
+		s.signedIn(c)
 	}
 	defer s.leave(sb, m)
 	for {

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/oemkit/messenger/messengerd/passport"
@@ -109,6 +110,11 @@ type Server struct {
 
 	refusing chan struct{} // bounds the connections being refused at a time (256)
 
+	pollOnce sync.Once
+	poll     *poller // nil: idle sessions keep a goroutine (see park.go)
+
+	release releaser // returns the memory of a sign-in burst (release.go)
+
 	nconns atomic.Int64
 	nextSB atomic.Uint32
 	wg     sync.WaitGroup
@@ -184,7 +190,8 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 			go s.refuse(c)
 			continue
 		}
-		switch s.track(c) {
+		cc := s.newConn(c)
+		switch s.track(cc) {
 		case trackClosed:
 			c.Close()
 			continue
@@ -194,21 +201,18 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 		}
 		s.wg.Add(1)
 		go func() {
-			defer s.wg.Done()
-			u := s.handle(c, dispatch)
+			u := s.handle(cc, dispatch)
 			if u == nil {
-				s.untrack(c)
+				s.untrack(cc)
+				s.wg.Done()
 				return
 			}
-			// Signed in (serveNS stopped counting it as pending): the session goes on in a fresh goroutine whose
-			// stack holds only the read loop, not the sign-in call chain,
-			// so the runtime can shrink it to a few KiB.
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer s.untrack(c)
-				s.runSession(u)
-			}()
+			// Signed in (serveNS stopped counting it as pending): the
+			// session goes on in a fresh goroutine whose stack holds only
+			// the read loop, not the sign-in call chain. It parks the
+			// session (no goroutine at all) while it is idle; the session
+			// holds its place in s.wg until it ends.
+			go s.runSession(u, false)
 		}()
 	}
 }
@@ -302,6 +306,42 @@ type conn struct {
 	rdl time.Time // read deadline currently set
 
 	cookies int // outstanding switchboard cookies it asked for; guarded by Server.mu
+
+	// Parking (park.go): while parked, no goroutine reads the connection;
+	// the poller calls unpark when input (or EOF) arrives, and Close
+	// unparks it too, so the session always ends through its own loop.
+	pmu        sync.Mutex
+	parked     bool
+	closed     bool
+	registered bool   // added to the poller's epoll set
+	token      uint64 // the poller's name for it
+	u          *user  // the session to resume
+	raw        syscall.RawConn
+	active     atomic.Int64 // unix nanoseconds of the last command (idle timeout while parked)
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	c := &conn{Conn: nc, r: msnp.NewReader(nc), srv: s}
+	c.w = msnp.NewWriter(&deadlineWriter{c: nc, d: s.cfg.WriteTimeout})
+	return c
+}
+
+// Close closes the connection; a parked session is resumed so that its
+// loop sees the closed connection and ends the session.
+func (c *conn) Close() error {
+	c.pmu.Lock()
+	c.closed = true
+	wasParked := c.parked
+	c.parked = false
+	c.pmu.Unlock()
+	if wasParked {
+		c.srv.poll.forget(c)
+	}
+	err := c.Conn.Close()
+	if wasParked {
+		go c.srv.runSession(c.u, true)
+	}
+	return err
 }
 
 // deadlineWriter bounds every write by a deadline between d/2 and d from
@@ -350,12 +390,10 @@ func (c *conn) armRead(timeout time.Duration) {
 
 // handle serves a connection until it ends, or until a notification
 // session is signed in: then it returns the user for runSession.
-func (s *Server) handle(nc net.Conn, dispatch bool) *user {
-	c := &conn{Conn: nc, r: msnp.NewReader(nc), srv: s}
-	c.w = msnp.NewWriter(&deadlineWriter{c: nc, d: s.cfg.WriteTimeout})
+func (s *Server) handle(c *conn, dispatch bool) *user {
 	cmd, err := c.read(s.cfg.AuthTimeout)
 	if err != nil {
-		s.logReadErr(nc, err)
+		s.logReadErr(c, err)
 		return nil
 	}
 	switch cmd.Name {
@@ -416,6 +454,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
+	defer func() {
+		s.pollOnce.Do(func() {}) // no poller from now on
+		if s.poll != nil {
+			s.poll.stop()
+		}
+	}()
 	select {
 	case <-done:
 		return nil
@@ -428,24 +472,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // them, and expires switchboard cookies.
 func (s *Server) housekeeping() {
 	defer s.wg.Done()
-	tick := min(s.cfg.ChallengeInterval, s.cfg.ChallengeTimeout, s.cfg.SBCookieTTL) / 4
+	tick := min(s.cfg.ChallengeInterval, s.cfg.ChallengeTimeout, s.cfg.SBCookieTTL, s.cfg.IdleTimeout) / 4
 	tick = max(tick, 50*time.Millisecond)
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	rt := time.NewTicker(releaseQuiet / 2)
+	defer rt.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
+		case now := <-rt.C:
+			s.release.tick(now)
 		case now := <-t.C:
 			type chlTo struct {
 				u   *user
 				chl string
 			}
 			var chl []chlTo
-			var drop []*user
+			var drop, idle []*user
+			idleBefore := now.Add(-s.cfg.IdleTimeout)
 			s.mu.Lock()
 			for _, u := range s.users {
 				switch {
+				case u.c.idleSince(idleBefore):
+					idle = append(idle, u)
 				case u.chl != "" && now.Sub(u.chlSent) > s.cfg.ChallengeTimeout:
 					drop = append(drop, u)
 				case u.chl == "" && now.After(u.nextChl):
@@ -462,6 +513,10 @@ func (s *Server) housekeeping() {
 			}
 			for _, u := range drop {
 				s.cfg.Log.Info("no answer to challenge", "account", u.email)
+				u.c.Close()
+			}
+			for _, u := range idle {
+				s.cfg.Log.Debug("connection timed out", "account", u.email, "remote", u.c.RemoteAddr())
 				u.c.Close()
 			}
 		}

@@ -112,6 +112,7 @@ func runBoot(ctx context.Context, c *Context, args []string) error {
 		if d, ok := res.Markers[qemu.MarkerReady]; ok {
 			fmt.Fprintf(c.Stdout, "ready: %s\n", d)
 		}
+		bootBreakdown(c.Stdout, res.ToReady-res.ToInit, res.Markers[qemu.MarkerUinit], res.Markers[qemu.MarkerDrivers], res.Markers[qemu.MarkerReady])
 		return nil
 	}
 	// Interactive: run until the user stops it (Ctrl-C) or the timeout.

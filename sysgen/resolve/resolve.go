@@ -8,9 +8,9 @@
 package resolve
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,9 +52,13 @@ type Result struct {
 	// Catalog is the catalog the design was resolved over.
 	Catalog *feature.Catalog
 
-	byID map[string]*Selected
-	// edges holds every provider<-needer pair already recorded.
-	edges map[[2]string]bool
+	// sel holds the selected items by catalog index (nil: not selected);
+	// added holds them in the order they were added.
+	sel   []*Selected
+	added []*Selected
+	// edges holds every provider<-needer pair already recorded, as catalog
+	// indexes.
+	edges map[[2]int32]bool
 }
 
 // Selected is one item in the resolved design.
@@ -71,18 +75,28 @@ type Selected struct {
 	depth int
 	root  string
 	res   *Result
+	// idx is the item's index in the catalog (its rank in id order); pos
+	// its place in Result.added.
+	idx, pos int32
 }
 
 type edge struct {
-	from string
+	from *Selected
 	// capability is set when the edge is a "needs" edge.
 	capability string
 }
 
 // Lookup returns the selected item with the given id.
 func (r *Result) Lookup(id string) (*Selected, bool) {
-	s, ok := r.byID[id]
-	return s, ok
+	return r.byID(id)
+}
+
+func (r *Result) byID(id string) (*Selected, bool) {
+	i, ok := r.Catalog.Index(id)
+	if !ok || r.sel[i] == nil {
+		return nil, false
+	}
+	return r.sel[i], true
 }
 
 // Bounds on the chains kept and printed per item, so that resolving and
@@ -130,11 +144,10 @@ func (s *Selected) Chains(maxChains, maxLen int) [][]string {
 	return out
 }
 
-// chain returns the shortest chain from a root down to id, then last (if
+// chain returns the shortest chain from a root down to s, then last (if
 // not ""), cut to maxLen ids as Chains describes. It walks at most maxLen
 // parents.
-func (r *Result) chain(id, last string, maxLen int) []string {
-	s := r.byID[id]
+func (r *Result) chain(s *Selected, last string, maxLen int) []string {
 	n := s.depth + 1 // ids from the root to id
 	if last != "" {
 		n++
@@ -153,7 +166,7 @@ func (r *Result) chain(id, last string, maxLen int) []string {
 		if cur.Root || len(cur.parents) == 0 {
 			break
 		}
-		cur = r.byID[cur.parents[0].from]
+		cur = cur.parents[0].from
 	}
 	out := make([]string, 0, len(rev)+2)
 	if cut {
@@ -165,13 +178,10 @@ func (r *Result) chain(id, last string, maxLen int) []string {
 	return out
 }
 
-// chainText is id's shortest chain for error messages, cut to MaxChainLen.
-func (r *Result) chainText(id string) string {
-	return strings.Join(r.chain(id, "", MaxChainLen), " -> ")
+// chainText is s's shortest chain for error messages, cut to MaxChainLen.
+func (r *Result) chainText(s *Selected) string {
+	return strings.Join(r.chain(s, "", MaxChainLen), " -> ")
 }
-
-// rootOf is the flag (or BSP) at the top of id's shortest chain.
-func (r *Result) rootOf(id string) string { return r.byID[id].root }
 
 // IDs returns the selected ids in build order.
 func (r *Result) IDs() []string {
@@ -184,7 +194,6 @@ func (r *Result) IDs() []string {
 
 // Resolve computes the closure of d over the catalog.
 func Resolve(cat *feature.Catalog, d Design) (*Result, error) {
-	ids := cat.IDs()
 	bsp, ok := cat.BSP(d.BSP)
 	if !ok {
 		var names []string
@@ -197,68 +206,83 @@ func Resolve(cat *feature.Catalog, d Design) (*Result, error) {
 	cleared := map[string]bool{}
 	for _, id := range d.Cleared {
 		if _, ok := cat.Lookup(id); !ok {
-			return nil, fmt.Errorf("resolve: %w: %s=%s (clearing an item the catalog does not have: check the spelling or run `sysgen list`)", ErrUnknownItem, id, feature.Suggest(id, ids))
+			return nil, fmt.Errorf("resolve: %w: %s=%s (clearing an item the catalog does not have: check the spelling or run `sysgen list`)", ErrUnknownItem, id, feature.Suggest(id, cat.IDs()))
 		}
 		cleared[id] = true
 	}
-	var roots []string
+	var roots []int
 	for _, id := range sortedUnique(d.Set) {
-		it, ok := cat.Lookup(id)
+		i, ok := cat.Index(id)
 		if !ok {
-			return nil, fmt.Errorf("resolve: %w: %s is not in the catalog%s; run `sysgen list` to see the items", ErrUnknownItem, id, feature.Suggest(id, ids))
+			return nil, fmt.Errorf("resolve: %w: %s is not in the catalog%s; run `sysgen list` to see the items", ErrUnknownItem, id, feature.Suggest(id, cat.IDs()))
 		}
+		it := cat.Items[i]
 		if it.Kind == feature.KindBSP {
 			return nil, fmt.Errorf("resolve: %w: %s is a board support package: select it with --bsp %s, not as a flag", ErrBSP, id, it.BSP.Name)
 		}
 		if cleared[id] {
 			return nil, fmt.Errorf("resolve: %w: %s is both set and cleared; keep one", ErrConflict, id)
 		}
-		roots = append(roots, id)
+		roots = append(roots, i)
 	}
 
-	r := &Result{BSP: bsp, Catalog: cat, byID: map[string]*Selected{}, edges: map[[2]string]bool{}}
-	var queue, fresh []string
-	add := func(id string, from edge, root bool) {
-		s, ok := r.byID[id]
-		if !ok {
-			it, _ := cat.Lookup(id)
-			s = &Selected{Item: it, res: r, root: id}
-			if !root {
-				p := r.byID[from.from]
-				s.depth, s.root = p.depth+1, p.root
+	r := &Result{BSP: bsp, Catalog: cat, sel: make([]*Selected, len(cat.Items)), edges: map[[2]int32]bool{}}
+	// Selected structs come from one block per resolution, not one
+	// allocation each.
+	// The same for the first two parents of each item.
+	var block []Selected
+	var edges []edge
+	add := func(idx int, from edge, root bool) {
+		s := r.sel[idx]
+		if s == nil {
+			if len(block) == 0 {
+				n := min(max(len(r.added), 64), 1<<16)
+				block = make([]Selected, n)
+				edges = make([]edge, 2*n)
 			}
-			r.byID[id] = s
-			queue = append(queue, id)
-			fresh = append(fresh, id)
+			s = &block[0]
+			block = block[1:]
+			it := cat.Items[idx]
+			*s = Selected{Item: it, res: r, root: it.ID, idx: int32(idx), pos: int32(len(r.added))}
+			if !root {
+				s.depth, s.root = from.from.depth+1, from.from.root
+			}
+			s.parents = edges[:0:2]
+			edges = edges[2:]
+			r.sel[idx] = s
+			r.added = append(r.added, s)
 		}
 		if root {
 			s.Root = true
 		} else {
 			s.parents = append(s.parents, from)
 			if from.capability != "" {
-				r.edges[[2]string{id, from.from}] = true
+				r.edges[[2]int32{s.idx, from.from.idx}] = true
 			}
 		}
 	}
-	add(bsp.ID, edge{}, true)
-	for _, id := range roots {
-		add(id, edge{}, true)
+	index := func(id string) int {
+		i, _ := cat.Index(id) // feature.New checked every reference
+		return i
+	}
+	add(index(bsp.ID), edge{}, true)
+	for _, i := range roots {
+		add(i, edge{}, true)
 	}
 	providers := providerIndex(cat)
-	needers := map[string][]string{} // capability -> needers already satisfied
-	for len(queue) > 0 {
+	needers := map[string][]*Selected{} // capability -> needers already satisfied
+	for head, fresh := 0, 0; head < len(r.added); {
 		// Breadth first over requires, then satisfy capabilities of the
 		// whole frontier, so chains are shortest. Each pass looks only at
 		// the items added since the last one.
-		for len(queue) > 0 {
-			id := queue[0]
-			queue = queue[1:]
-			for _, req := range r.byID[id].Item.Requires {
-				add(req, edge{from: id}, false)
+		for ; head < len(r.added); head++ {
+			s := r.added[head]
+			for _, req := range cat.RequiresIndex(int(s.idx)) {
+				add(int(req), edge{from: s}, false)
 			}
 		}
-		batch := fresh
-		fresh = nil
+		batch := r.added[fresh:]
+		fresh = len(r.added)
 		if err := r.satisfyNeeds(batch, needers, providers, cleared, add); err != nil {
 			return nil, err
 		}
@@ -288,37 +312,38 @@ func providerIndex(cat *feature.Catalog) map[string][]*feature.Item {
 // them; for every capability a new item needs without a selected provider,
 // the one provider the board can run is added. needers records the needers
 // handled so far, by capability.
-func (r *Result) satisfyNeeds(batch []string, needers map[string][]string, providers map[string][]*feature.Item, cleared map[string]bool, add func(string, edge, bool)) error {
-	// Deterministic: visit items sorted by id.
-	ids := append([]string(nil), batch...)
-	sort.Strings(ids)
-	for _, p := range ids {
-		for _, c := range r.byID[p].Item.Provides {
+func (r *Result) satisfyNeeds(batch []*Selected, needers map[string][]*Selected, providers map[string][]*feature.Item, cleared map[string]bool, add func(int, edge, bool)) error {
+	// Deterministic: visit items sorted by id (catalog index).
+	sel := slices.Clone(batch)
+	slices.SortFunc(sel, func(a, b *Selected) int { return int(a.idx - b.idx) })
+	for _, p := range sel {
+		for _, c := range p.Item.Provides {
 			for _, n := range needers[c] {
 				r.link(p, n, c)
 			}
 		}
 	}
-	for _, id := range ids {
-		if len(r.byID[id].Item.Needs) == 0 {
+	for _, s := range sel {
+		if len(s.Item.Needs) == 0 {
 			continue
 		}
-		s := r.byID[id]
+		id := s.Item.ID
 		for _, c := range s.Item.Needs {
-			var have []string
+			var have []*Selected
 			for _, p := range providers[c] {
-				if _, ok := r.byID[p.ID]; ok {
-					have = append(have, p.ID)
+				if ps, ok := r.byID(p.ID); ok {
+					have = append(have, ps)
 				}
 			}
-			needers[c] = append(needers[c], id)
+			needers[c] = append(needers[c], s)
 			if len(have) > 0 {
 				for _, p := range have {
-					r.link(p, id, c)
+					r.link(p, s, c)
 				}
 				continue
 			}
-			var fit, unfit []string
+			var fit []*feature.Item
+			var unfit []string
 			for _, p := range providers[c] {
 				if cleared[p.ID] {
 					unfit = append(unfit, p.ID+" (cleared)")
@@ -328,24 +353,29 @@ func (r *Result) satisfyNeeds(batch []string, needers map[string][]string, provi
 					unfit = append(unfit, fmt.Sprintf("%s (needs hardware %s)", p.ID, miss))
 					continue
 				}
-				fit = append(fit, p.ID)
+				fit = append(fit, p)
 			}
 			switch len(fit) {
 			case 1:
-				add(fit[0], edge{from: id, capability: c}, false)
+				i, _ := r.Catalog.Index(fit[0].ID)
+				add(i, edge{from: s, capability: c}, false)
 			case 0:
 				msg := fmt.Sprintf("%s needs %q, which nothing on BSP %s provides (chain: %s)",
-					id, c, r.BSP.BSP.Name, r.chainText(id))
+					id, c, r.BSP.BSP.Name, r.chainText(s))
 				if len(unfit) > 0 {
 					msg += fmt.Sprintf("; catalog providers that cannot be used here: %s", strings.Join(unfit, ", "))
 				} else {
 					msg += fmt.Sprintf("; no catalog item provides it: add a driver or feature with provides = [%q]", c)
 				}
-				msg += fmt.Sprintf("; board hardware: %s. Pick a BSP that has it (--bsp) or drop %s", hardwareList(r.BSP), r.rootOf(id))
+				msg += fmt.Sprintf("; board hardware: %s. Pick a BSP that has it (--bsp) or drop %s", hardwareList(r.BSP), s.root)
 				return fmt.Errorf("resolve: %w: %s", ErrUnprovided, msg)
 			default:
+				var ids []string
+				for _, p := range fit {
+					ids = append(ids, p.ID)
+				}
 				return fmt.Errorf("resolve: %w: %s needs %q and %s all provide it on BSP %s: select one with SYSGEN_<NAME>=1",
-					ErrAmbiguous, id, c, strings.Join(fit, ", "), r.BSP.BSP.Name)
+					ErrAmbiguous, id, c, strings.Join(ids, ", "), r.BSP.BSP.Name)
 			}
 		}
 	}
@@ -354,12 +384,13 @@ func (r *Result) satisfyNeeds(batch []string, needers map[string][]string, provi
 
 // link records that provider p is in the design for needer n's capability
 // c, once per pair.
-func (r *Result) link(p, n, c string) {
-	if p == n || r.edges[[2]string{p, n}] {
+func (r *Result) link(p, n *Selected, c string) {
+	k := [2]int32{p.idx, n.idx}
+	if p == n || r.edges[k] {
 		return
 	}
-	r.edges[[2]string{p, n}] = true
-	r.byID[p].parents = append(r.byID[p].parents, edge{from: n, capability: c})
+	r.edges[k] = true
+	p.parents = append(p.parents, edge{from: n, capability: c})
 }
 
 func missingHardware(it *feature.Item, bsp *feature.Item) string {
@@ -389,18 +420,18 @@ func (r *Result) check(cleared map[string]bool) error {
 	var errs []error
 	for _, s := range r.Items {
 		id := s.Item.ID
-		if cleared[id] {
+		if len(cleared) > 0 && cleared[id] {
 			errs = append(errs, fmt.Errorf("resolve: %w: %s is cleared but the design needs it (chain: %s); remove the clear (%s=) or drop %s",
-				ErrCleared, id, chain(id), id, r.rootOf(id)))
+				ErrCleared, id, chain(s), id, s.root))
 		}
 		if miss := missingHardware(s.Item, r.BSP); miss != "" {
 			errs = append(errs, fmt.Errorf("resolve: %w: %s needs hardware %q but BSP %s has only %s (chain: %s); pick another BSP or drop %s",
-				ErrHardware, id, miss, r.BSP.BSP.Name, hardwareList(r.BSP), chain(id), r.rootOf(id)))
+				ErrHardware, id, miss, r.BSP.BSP.Name, hardwareList(r.BSP), chain(s), s.root))
 		}
 		for _, c := range s.Item.Conflicts {
-			if o, ok := r.byID[c]; ok && (id < c || !contains(o.Item.Conflicts, id)) {
+			if o, ok := r.byID(c); ok && (id < c || !contains(o.Item.Conflicts, id)) {
 				errs = append(errs, fmt.Errorf("resolve: %w: %s conflicts with %s, they cannot be in one design (why %s: %s; why %s: %s); drop one of the flags that bring them in",
-					ErrConflict, id, c, id, chain(id), c, chain(c)))
+					ErrConflict, id, c, id, chain(s), c, chain(o)))
 			}
 		}
 	}
@@ -418,59 +449,75 @@ func contains(list []string, s string) bool {
 
 // order sorts r.Items topologically (requires, after and needs edges;
 // dependencies first), ties broken by id, and reports a cycle if any.
+// Items are numbered by their place in r.added; the edges are kept in one
+// flat array (counted, then filled), so the sort touches no map.
 func (r *Result) order() error {
-	indeg := make(map[string]int, len(r.byID))
-	out := make(map[string][]string, len(r.byID))
-	addEdge := func(before, after string) {
-		out[before] = append(out[before], after)
-		indeg[after]++
-	}
-	for id, s := range r.byID {
-		if _, ok := indeg[id]; !ok {
-			indeg[id] = 0
-		}
-		for _, dep := range s.Item.Requires {
-			addEdge(dep, id)
-		}
-		for _, dep := range s.Item.After {
-			if _, ok := r.byID[dep]; ok {
-				addEdge(dep, id)
+	n := len(r.added)
+	indeg := make([]int32, n)
+	start := make([]int32, n+1) // out-edges of item i: succ[start[i]:start[i+1]]
+	each := func(visit func(before, after int32)) {
+		for _, s := range r.added {
+			for _, dep := range r.Catalog.RequiresIndex(int(s.idx)) {
+				visit(r.sel[dep].pos, s.pos)
 			}
-		}
-		for _, e := range s.parents {
-			if e.capability != "" {
-				addEdge(id, e.from) // provider before needer
+			for _, dep := range r.Catalog.AfterIndex(int(s.idx)) {
+				if d := r.sel[dep]; d != nil {
+					visit(d.pos, s.pos)
+				}
+			}
+			for _, e := range s.parents {
+				if e.capability != "" {
+					visit(s.pos, e.from.pos) // provider before needer
+				}
 			}
 		}
 	}
-	h := &idHeap{}
-	for id, n := range indeg {
-		if n == 0 {
-			heap.Push(h, id)
+	each(func(before, after int32) { start[before+1]++; indeg[after]++ })
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	succ := make([]int32, start[n])
+	fill := slices.Clone(start[:n])
+	each(func(before, after int32) { succ[fill[before]] = after; fill[before]++ })
+
+	// A min-heap of ready items by catalog index (= id order).
+	var h idxHeap
+	for i, d := range indeg {
+		if d == 0 {
+			h.push(r.added[i].idx)
 		}
 	}
-	r.Items = r.Items[:0]
-	for h.Len() > 0 {
-		id := heap.Pop(h).(string)
-		r.Items = append(r.Items, r.byID[id])
-		for _, next := range out[id] {
+	r.Items = make([]*Selected, 0, n)
+	for len(h) > 0 {
+		s := r.sel[h.pop()]
+		r.Items = append(r.Items, s)
+		i := s.pos
+		for _, next := range succ[start[i]:start[i+1]] {
 			indeg[next]--
 			if indeg[next] == 0 {
-				heap.Push(h, next)
+				h.push(r.added[next].idx)
 			}
 		}
 	}
-	if len(r.Items) == len(r.byID) {
+	if len(r.Items) == n {
 		return nil
 	}
-	var left []string
-	for id, n := range indeg {
-		if n > 0 {
-			left = append(left, id)
+	// The cycle is printed by id, over the items left.
+	out := map[string][]string{}
+	left := map[string]int{}
+	var names []string
+	for i, d := range indeg {
+		if d > 0 {
+			id := r.added[i].Item.ID
+			left[id] = int(d)
+			names = append(names, id)
+			for _, next := range succ[start[i]:start[i+1]] {
+				out[id] = append(out[id], r.added[next].Item.ID)
+			}
 		}
 	}
-	sort.Strings(left)
-	cycle := findCycle(left, out, indeg)
+	sort.Strings(names)
+	cycle := findCycle(names, out, left)
 	// Edges run from a dependency to its dependent; print the cycle in
 	// "requires" direction.
 	for i, j := 0, len(cycle)-1; i < j; i, j = i+1, j-1 {
@@ -506,16 +553,43 @@ func findCycle(left []string, out map[string][]string, indeg map[string]int) []s
 	}
 }
 
-type idHeap []string
+// idxHeap is a min-heap of catalog indexes (so of ids in order).
+type idxHeap []int32
 
-func (h idHeap) Len() int           { return len(h) }
-func (h idHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *idHeap) Push(x any)        { *h = append(*h, x.(string)) }
-func (h *idHeap) Pop() any {
-	old := *h
-	v := old[len(old)-1]
-	*h = old[:len(old)-1]
+func (h *idxHeap) push(v int32) {
+	*h = append(*h, v)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p] <= a[i] {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *idxHeap) pop() int32 {
+	a := *h
+	v := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a = a[:last]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(a) && a[l] < a[m] {
+			m = l
+		}
+		if l+1 < len(a) && a[l+1] < a[m] {
+			m = l + 1
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
 	return v
 }
 

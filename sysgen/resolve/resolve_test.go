@@ -402,6 +402,7 @@ func BenchmarkResolveGenerated(b *testing.B) {
 			_ = roots
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := cpuTime()
 			for b.Loop() {
 				r, err := Resolve(cat, d)
 				if err != nil {
@@ -411,6 +412,7 @@ func BenchmarkResolveGenerated(b *testing.B) {
 					b.Fatalf("resolved %d items, want %d", len(r.Items), n+1)
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
