@@ -127,10 +127,7 @@ func NormalizeEmail(email string) (string, error) {
 }
 
 func hashPassword(password string, salt []byte, iter int) ([]byte, error) {
-	if iter < 1 {
-		return pbkdf2.Key(sha256.New, password, salt, iter, 32) // its error
-	}
-	return pbkdf2SHA256(password, salt, iter, 32), nil
+	return pbkdf2.Key(sha256.New, password, salt, iter, 32)
 }
 
 // AddUser creates an account with the given password and friendly name
