@@ -95,11 +95,14 @@ func FindPCM(devRoot string, capture bool) []string {
 	return m
 }
 
-// nodesPresent reports whether every PCM in /sys/class/sound has its
-// /dev/snd node.
+// nodesPresent reports whether every PCM and control device in
+// /sys/class/sound has its /dev/snd node.
 func nodesPresent(sysRoot, devRoot string) bool {
 	m, _ := filepath.Glob(filepath.Join(sysRoot, "class", "sound", "pcmC*D*"))
-	for _, p := range m {
+	// The mixer is set through the card's control node, which devtmpfs
+	// may create after the PCM nodes.
+	c, _ := filepath.Glob(filepath.Join(sysRoot, "class", "sound", "controlC*"))
+	for _, p := range append(m, c...) {
 		if _, err := os.Stat(filepath.Join(devRoot, "snd", filepath.Base(p))); err != nil {
 			return false
 		}

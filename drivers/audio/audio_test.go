@@ -79,17 +79,20 @@ func TestDriverInit(t *testing.T) {
 			for _, n := range []string{"pcmC0D0p", "pcmC0D0c", "controlC0"} {
 				os.MkdirAll(filepath.Join(root, "class", "sound", n), 0o755)
 			}
-			for _, n := range []string{"pcmC0D0p", "controlC0"} {
-				os.WriteFile(filepath.Join(dev, "snd", n), nil, 0o644)
-			}
+			os.WriteFile(filepath.Join(dev, "snd", "pcmC0D0p"), nil, 0o644)
 			go func() {
 				time.Sleep(100 * time.Millisecond) // simulated devtmpfs delay, not synchronisation
 				os.WriteFile(filepath.Join(dev, "snd", "pcmC0D0c"), nil, 0o644)
+				time.Sleep(100 * time.Millisecond)
+				os.WriteFile(filepath.Join(dev, "snd", "controlC0"), nil, 0o644)
 			}()
 			return names, nil
 		}, Mixer: func(card int) ([]string, error) {
 			if card != 0 {
 				t.Errorf("Mixer(card %d), want card 0", card)
+			}
+			if _, err := os.Stat(filepath.Join(dev, "snd", "controlC0")); err != nil {
+				t.Errorf("Mixer called before the control node appeared: %v", err)
 			}
 			return []string{"Master Playback Switch"}, nil
 		}}
