@@ -101,6 +101,9 @@ func FromImage(dir string, k *image.Kernel, fwDir string) (Spec, error) {
 	return s, nil
 }
 
+// ImageName is the SD card image's file name in a built image folder.
+const ImageName = "sdcard.img"
+
 // KernelPackage is the kernel package an image manifest names, as
 // image.FetchKernel takes it.
 func KernelPackage(m *image.Manifest) image.KernelPackage {

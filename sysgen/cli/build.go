@@ -11,6 +11,7 @@ import (
 
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/qemu"
+	"github.com/oemkit/messenger/image/sdcard"
 	"github.com/oemkit/messenger/sysgen/design"
 )
 
@@ -68,6 +69,16 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 	}
 	if d := res.Manifest.Disk; d != nil {
 		fmt.Fprintf(c.Stdout, "disk image %s: %s, GPT (%d partitions), written in %.2fs\n", filepath.Join(*out, d.File), humanBytes(d.Size), len(d.Layout.Partitions), res.Times.Disk.Seconds())
+	}
+	if _, ok := sdcard.Boards[r.BSP.BSP.Name]; ok {
+		// A board that boots from an SD card gets the card image too.
+		t := time.Now()
+		card := filepath.Join(dir, sdcard.ImageName)
+		lay, err := sdcard.WriteImage(ctx, dir, card, sdcard.FirmwareDir)
+		if err != nil {
+			return fmt.Errorf("sysgen build: the image folder %s is built, but its SD card image is not: %w", *out, err)
+		}
+		fmt.Fprintf(c.Stdout, "SD card image %s: %d MiB, MBR (%d partitions), written in %.2fs\n", filepath.Join(*out, sdcard.ImageName), lay.Size>>20, len(lay.Partitions), time.Since(t).Seconds())
 	}
 	fmt.Fprintf(c.Stdout, "built %s image for BSP %s in %s (%.1fs): kernel %s + initramfs %s (%s) = %s of %s budget\n",
 		r.BSP.BSP.Arch, r.BSP.BSP.Name, *out, time.Since(start).Seconds(),
