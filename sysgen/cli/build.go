@@ -9,10 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemkit/messenger/feature/settings"
+	upd "github.com/oemkit/messenger/feature/update"
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/qemu"
 	"github.com/oemkit/messenger/image/sdcard"
 	"github.com/oemkit/messenger/sysgen/design"
+	"github.com/oemkit/messenger/sysgen/resolve"
 )
 
 func init() {
@@ -51,6 +54,9 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 		return err
 	}
 	spec.Compression = *compression
+	if err := checkUpdateKey(r, spec.Settings); err != nil {
+		return err
+	}
 	dir := *out
 	if !filepath.IsAbs(dir) && c.Dir != "" {
 		dir = filepath.Join(c.Dir, dir)
@@ -240,4 +246,24 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// checkUpdateKey refuses a design with SYSGEN_UPDATE whose update.public_key
+// is missing or malformed: such a device would refuse every update.
+func checkUpdateKey(r *resolve.Result, merged []byte) error {
+	if _, ok := r.Lookup("SYSGEN_UPDATE"); !ok {
+		return nil
+	}
+	f, err := settings.Parse("the merged settings", merged)
+	if err != nil {
+		return err
+	}
+	key, err := f.Text("update.public_key")
+	if err == nil {
+		_, err = upd.ParsePublicKey(key)
+	}
+	if err != nil {
+		return fmt.Errorf("sysgen build: SYSGEN_UPDATE is in the design, but its devices could take no update: %w (sysgen keygen -o oem.key prints the line)", err)
+	}
+	return nil
 }

@@ -106,6 +106,14 @@ func ParseFile(path string, data []byte) (*File, error) {
 		}
 		return nil, fmt.Errorf("design: %s: %v", path, err)
 	}
+	// The decoder leaves a table field empty, without an error, when the
+	// file gives it another type (flags = ["SYSGEN_X"]).
+	for _, key := range []string{"flags", "settings"} {
+		if typ := md.Type(key); md.IsDefined(key) && typ != "" && typ != "Hash" {
+			example := map[string]string{"flags": "SYSGEN_MESSENGER = true", "settings": `"msmsgs.server" = "messenger.example:1863"`}[key]
+			return nil, fmt.Errorf("design: %s:%d: %s must be a table, not %s: write a [%s] section with lines like %s", path, feature.KeyLine(data, []string{key}), key, strings.ToLower(typ), key, example)
+		}
+	}
 	for _, k := range md.Undecoded() {
 		if len(k) > 2 && k[0] == "settings" {
 			return nil, fmt.Errorf("design: %s:%d: setting %q is a table: settings are flat dotted keys, e.g. \"net.tcp_keepalive_time\" = \"60s\"", path, feature.KeyLine(data, k[:2]), k[1])

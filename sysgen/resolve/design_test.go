@@ -63,3 +63,20 @@ func TestDesignLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestDesignTablesHaveTableType: flags or settings given as another type
+// are refused with the line, not read as an empty design.
+func TestDesignTablesHaveTableType(t *testing.T) {
+	for _, tc := range []struct{ doc, want string }{
+		{"bsp = \"qemu-x86_64\"\nflags = [\"SYSGEN_MESSENGER\"]\n", "osdesign.toml:2: flags must be a table, not array: write a [flags] section"},
+		{"settings = 3\n", "osdesign.toml:1: settings must be a table, not integer: write a [settings] section"},
+	} {
+		_, err := ParseFile("osdesign.toml", []byte(tc.doc))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseFile(%q) = %v, want an error containing %q", tc.doc, err, tc.want)
+		}
+	}
+	if _, err := ParseFile("osdesign.toml", []byte("[flags]\nSYSGEN_MESSENGER = true\n[settings]\n\"a.b\" = 1\n")); err != nil {
+		t.Errorf("valid design refused: %v", err)
+	}
+}
