@@ -47,6 +47,13 @@ commands:
   hangup [ID]                       end a call at any stage
   dtmf ID DIGITS | mute ID on|off   send keypad digits in a call; stop or resume sending audio
   calls                             print calls as JSON
+  picture FILE|URL                  decode a picture (imaging service): format, size, frames, time
+  page [-width PX] URL              open a page in the browser control host and describe it as JSON
+  status sip: | status set STATUS sip:
+                                    the SIP account's state / set the status it shows
+  wait-signin sip: | contacts sip:  wait for the SIP account's sign-in / print its contacts
+  add sip:URI | remove sip:URI      watch / stop watching a SIP contact's presence
+  send sip:URI TEXT...              send an instant message on the SIP account
 `,
 	"flag.server":         "dispatch server `host:port` (setting msmsgs.server)",
 	"flag.nexus":          "Passport nexus `URL` (setting msmsgs.nexus)",
