@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/oemkit/messenger/drivers/inittime"
 	"github.com/oemkit/messenger/drivers/kmod"
 	"github.com/oemkit/messenger/drivers/rng"
 	"github.com/oemkit/messenger/internal/fsutil"
@@ -21,6 +22,7 @@ import (
 // Init binds the NIC: false with ErrNoHardware when there is none
 // (skipped); an error when modules, link or DHCP failed.
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
 	open := d.Modules
 	if open == nil {
 		open = func() (Modules, error) { return kmod.Open() }
