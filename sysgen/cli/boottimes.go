@@ -65,7 +65,12 @@ func bootBreakdown(w io.Writer, afterInit time.Duration, start, drivers, ready s
 			}
 			sort.Strings(names)
 			for _, name := range names {
-				fmt.Fprintf(w, "      %s  driver %s Init\n", ms(drv.InitMS[name]), name)
+				// "network/dhcp" is a step inside the network driver's Init.
+				label := "driver " + name + " Init"
+				if strings.Contains(name, "/") {
+					label = "  " + name
+				}
+				fmt.Fprintf(w, "      %s  %s\n", ms(drv.InitMS[name]), label)
 			}
 		}
 	}
