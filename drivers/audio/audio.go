@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/oemkit/messenger/drivers/audio/alsa"
+	"github.com/oemkit/messenger/drivers/inittime"
 	"github.com/oemkit/messenger/drivers/sysfs"
 	"github.com/oemkit/messenger/drivers/virtio"
 	"periph.io/x/conn/v3/driver/driverreg"
@@ -190,6 +191,7 @@ func (d *Driver) After() []string { return nil }
 // none (skipped), an error when loading the modules or finding the PCM
 // failed.
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
 	load := d.Load
 	if load == nil {
 		load = loadModules

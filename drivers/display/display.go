@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/oemkit/messenger/drivers/inittime"
 	"periph.io/x/conn/v3/driver/driverreg"
 
 	"github.com/oemkit/messenger/drivers/sysfs"
@@ -89,6 +90,7 @@ func (d *Driver) After() []string { return nil }
 // Init binds the first display controller and waits for its framebuffer.
 // It is skipped on a board without one.
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
 	load := d.Load
 	if load == nil {
 		load = loadModules

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/oemkit/messenger/drivers/inittime"
 	"periph.io/x/conn/v3/driver/driverreg"
 
 	"github.com/oemkit/messenger/drivers/sysfs"
@@ -76,6 +77,7 @@ func (d *Driver) After() []string { return nil }
 // Init loads evdev (and virtio_input when the board has virtio input
 // devices) and waits until there are as many event nodes as devices.
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
 	load := d.Load
 	if load == nil {
 		load = loadModules

@@ -11,7 +11,7 @@ import (
 	"github.com/oemkit/messenger/drivers/virtio"
 	"github.com/oemkit/messenger/feature/settings"
 
-	_ "github.com/oemkit/messenger/drivers/rng" // registers "rng", which this driver runs after
+	_ "github.com/oemkit/messenger/drivers/rng" // registers "rng", which seeds the pool DHCP waits for
 )
 
 // Modules loads kernel modules and matches modaliases; kmod.Index
@@ -61,9 +61,11 @@ func (d *Driver) String() string { return "network" }
 // Prerequisites returns nil.
 func (d *Driver) Prerequisites() []string { return nil }
 
-// After returns "rng": the DHCP client needs the kernel random pool, which
-// the rng driver seeds from virtio-rng.
-func (d *Driver) After() []string { return []string{"rng"} }
+// After returns nil: the driver binds alongside the others. The DHCP client
+// needs the kernel random pool, which the rng driver seeds from virtio-rng;
+// Init waits for the pool itself just before DHCP, so the NIC's modules
+// load and the link comes up while the rng, audio and storage drivers bind.
+func (d *Driver) After() []string { return nil }
 
 // modulesFor returns the modules to load for a NIC.
 func modulesFor(n NIC, m Modules) ([]string, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/oemkit/messenger/drivers/inittime"
 	"github.com/oemkit/messenger/drivers/kmod"
 	"github.com/oemkit/messenger/drivers/rng"
 	"github.com/oemkit/messenger/internal/fsutil"
@@ -21,6 +22,8 @@ import (
 // Init binds the NIC: false with ErrNoHardware when there is none
 // (skipped); an error when modules, link or DHCP failed.
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
+	step := time.Now()
 	open := d.Modules
 	if open == nil {
 		open = func() (Modules, error) { return kmod.Open() }
@@ -48,6 +51,8 @@ func (d *Driver) Init() (bool, error) {
 		}
 		loaded = append(loaded, did...)
 	}
+	inittime.Since("network/modules", step)
+	step = time.Now()
 	if err := linkUp("lo"); err != nil {
 		return true, err
 	}
@@ -77,11 +82,16 @@ func (d *Driver) Init() (bool, error) {
 		}
 		links = append(links, l)
 	}
+	inittime.Since("network/interface", step)
+	step = time.Now()
 	// The DHCP client takes its transaction ID from getrandom(2), which
 	// blocks (uncancellably) until the kernel random pool is ready.
 	if !rng.WaitReady(rng.PoolReady, d.DHCPTimeout) {
 		return true, fmt.Errorf("network: the kernel random pool is not initialised after %v, so DHCP cannot start: %w", d.DHCPTimeout, rng.ErrNotSeeded)
 	}
+	inittime.Since("network/random-pool", step)
+	step = time.Now()
+	defer inittime.Since("network/dhcp", step)
 	ctx, cancel := context.WithTimeout(context.Background(), d.DHCPTimeout)
 	defer cancel()
 	cfg := dhclient.Config{Timeout: 3 * time.Second, Retries: 4, LogLevel: dhclient.LogInfo,

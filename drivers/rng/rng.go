@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/oemkit/messenger/drivers/inittime"
 	"github.com/oemkit/messenger/drivers/sysfs"
 	"github.com/oemkit/messenger/drivers/virtio"
 	"periph.io/x/conn/v3/driver/driverreg"
@@ -82,6 +83,7 @@ func (d *Driver) After() []string { return nil }
 // skipped when there is no device (with ErrNotSeeded as the reason if the
 // pool is not ready either).
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
 	ready := d.Ready
 	if ready == nil {
 		ready = poolReady

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/oemkit/messenger/drivers/inittime"
 	"github.com/oemkit/messenger/drivers/sysfs"
 	"github.com/oemkit/messenger/drivers/virtio"
 	"periph.io/x/conn/v3/driver/driverreg"
@@ -76,6 +77,7 @@ var ErrNoNode = errors.New("storage: the disk is bound but no /dev/vd* node appe
 // Init loads the block and file system modules and waits for the disk's
 // node. It is skipped when the board has no virtio disk.
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
 	load := d.Load
 	if load == nil {
 		load = loadModules

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 	"periph.io/x/conn/v3/driver/driverreg"
 
+	"github.com/oemkit/messenger/drivers/inittime"
 	"github.com/oemkit/messenger/feature/settings"
 )
 
@@ -59,6 +60,8 @@ type driverReport struct {
 	Failed  map[string]string `json:"failed"`
 	Error   string            `json:"error,omitempty"`
 	TookMS  int64             `json:"took_ms"`
+	// InitMS is each driver's own Init time (drivers/inittime).
+	InitMS map[string]int64 `json:"init_ms,omitempty"`
 }
 
 func loadDrivers() driverReport {
@@ -80,6 +83,10 @@ func loadDrivers() driverReport {
 		}
 	}
 	r.TookMS = time.Since(start).Milliseconds()
+	r.InitMS = map[string]int64{}
+	for name, d := range inittime.All() {
+		r.InitMS[name] = d.Milliseconds()
+	}
 	return r
 }
 

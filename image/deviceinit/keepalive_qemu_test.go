@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,8 +54,15 @@ SYSGEN_SHELL = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(drv.Payload, `"network":`) {
-		t.Errorf("the network driver failed: %s %s", marker.Drivers, drv.Payload)
+	var rep struct {
+		Loaded []string          `json:"loaded"`
+		Failed map[string]string `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(drv.Payload), &rep); err != nil {
+		t.Fatalf("%s %s: %v", marker.Drivers, drv.Payload, err)
+	}
+	if _, failed := rep.Failed["network"]; failed || !slices.Contains(rep.Loaded, "network") {
+		t.Errorf("the network driver did not bind: %s %s", marker.Drivers, drv.Payload)
 	}
 	if err := v.ExpectString(ctx, "SERVICE console-shell: started", 0); err != nil {
 		t.Fatal(err)

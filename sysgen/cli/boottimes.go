@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 )
@@ -22,6 +23,7 @@ func bootBreakdown(w io.Writer, afterInit time.Duration, start, drivers, ready s
 		Skipped map[string]string `json:"skipped"`
 		Failed  map[string]string `json:"failed"`
 		TookMS  int64             `json:"took_ms"`
+		InitMS  map[string]int64  `json:"init_ms"`
 	}
 	var rd struct {
 		UptimeMS int64 `json:"uptime_ms"`
@@ -56,5 +58,20 @@ func bootBreakdown(w io.Writer, afterInit time.Duration, start, drivers, ready s
 			}
 		}
 		fmt.Fprintln(w, line)
+		if p.Name == "drivers" {
+			names := make([]string, 0, len(drv.InitMS))
+			for name := range drv.InitMS {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				// "network/dhcp" is a step inside the network driver's Init.
+				label := "driver " + name + " Init"
+				if strings.Contains(name, "/") {
+					label = "  " + name
+				}
+				fmt.Fprintf(w, "      %s  %s\n", ms(drv.InitMS[name]), label)
+			}
+		}
 	}
 }

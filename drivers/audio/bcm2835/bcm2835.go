@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oemkit/messenger/drivers/inittime"
 	"periph.io/x/conn/v3/driver/driverreg"
 )
 
@@ -123,6 +124,7 @@ func (d *Driver) After() []string { return nil }
 
 // Init loads the modules and waits for a playback PCM node.
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
 	devs, err := Find(d.SysRoot)
 	if err != nil {
 		return true, err

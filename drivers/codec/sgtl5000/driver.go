@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/oemkit/messenger/drivers/i2cdev"
+	"github.com/oemkit/messenger/drivers/inittime"
 	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/i2c"
 )
@@ -48,6 +50,7 @@ func (d *Driver) After() []string { return nil }
 // when no bus or no codec answers, an error when a codec answered but could
 // not be set up.
 func (d *Driver) Init() (bool, error) {
+	defer inittime.Since(d.String(), time.Now())
 	open := d.Open
 	if open == nil {
 		open = func(n int) (i2c.BusCloser, error) { return i2cdev.Open(d.DevRoot, n) }
