@@ -219,7 +219,7 @@ commands:
 	"win.start-loading": "Opening %s...",
 	"win.start-failed":  "The page could not be shown: %s",
 	"win.start-no-url":  "No start page: set window.start_page or msmsgs.gateway in the device settings.",
-	"win.no-browser":    "The start page needs the browser control host (SYSGEN_SHDOCVW), which this design does not hold.",
+	"win.no-browser":    "The browser control host (SYSGEN_SHDOCVW) is not in this design.",
 
 	// Log lines.
 	"log.signin-failed": "sign-in stopped",
