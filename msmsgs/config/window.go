@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net"
 	"net/url"
 
@@ -19,19 +20,26 @@ type Window struct {
 // Without a settings file (a host run) every field is ""; a setting of
 // the wrong type is an error.
 func WindowSettings() (Window, error) {
-	var w Window
 	f, err := settings.Device()
 	if err != nil {
 		return Window{}, nil
 	}
-	if w.FB, err = f.Text("window.fb"); err != nil {
-		return Window{}, err
-	}
-	if w.Font, err = f.Text("window.font"); err != nil {
-		return Window{}, err
-	}
-	if w.StartPage, err = f.Text("window.start_page"); err != nil {
-		return Window{}, err
+	return windowSettings(f)
+}
+
+func windowSettings(f *settings.File) (Window, error) {
+	var w Window
+	// A setting without a default the design leaves unset is absent
+	// from the file: that is "", not an error.
+	for _, x := range []struct {
+		key string
+		dst *string
+	}{{"window.fb", &w.FB}, {"window.font", &w.Font}, {"window.start_page", &w.StartPage}} {
+		v, err := f.Text(x.key)
+		if err != nil && !errors.Is(err, settings.ErrUnset) {
+			return Window{}, err
+		}
+		*x.dst = v
 	}
 	return w, nil
 }
