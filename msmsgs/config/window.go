@@ -31,15 +31,16 @@ func windowSettings(f *settings.File) (Window, error) {
 	var w Window
 	// A setting without a default the design leaves unset is absent
 	// from the file: that is "", not an error.
-	for _, x := range []struct {
-		key string
-		dst *string
-	}{{"window.fb", &w.FB}, {"window.font", &w.Font}, {"window.start_page", &w.StartPage}} {
-		v, err := f.Text(x.key)
-		if err != nil && !errors.Is(err, settings.ErrUnset) {
-			return Window{}, err
-		}
-		*x.dst = v
+	unset := func(err error) bool { return err == nil || errors.Is(err, settings.ErrUnset) }
+	var err error
+	if w.FB, err = f.Text("window.fb"); !unset(err) {
+		return Window{}, err
+	}
+	if w.Font, err = f.Text("window.font"); !unset(err) {
+		return Window{}, err
+	}
+	if w.StartPage, err = f.Text("window.start_page"); !unset(err) {
+		return Window{}, err
 	}
 	return w, nil
 }
