@@ -78,7 +78,7 @@ func runSession(ctx context.Context, cmd string, args []string, stdin io.Reader,
 		return consoleError(err, enc)
 	}
 	if cmd == "daemon" {
-		err = runDaemon(ctx, d, s.Ctl, l, log)
+		err = runDaemon(ctx, d, s, l, log)
 	} else {
 		out := consoleWriter(stdout, enc)
 		err = console.Run(ctx, d, stdin, out, console.IsTerminal(stdout))
@@ -90,7 +90,8 @@ func runSession(ctx context.Context, cmd string, args []string, stdin io.Reader,
 }
 
 // runDaemon signs in and serves the control socket until ctx ends.
-func runDaemon(ctx context.Context, d *msdaemon.Daemon, ctl string, l *msgslang.Catalog, log *slog.Logger) error {
+func runDaemon(ctx context.Context, d *msdaemon.Daemon, s *config.Settings, l *msgslang.Catalog, log *slog.Logger) error {
+	ctl := s.Ctl
 	ln, err := msdaemon.Listen(ctl, l)
 	if err != nil {
 		return err
@@ -106,7 +107,7 @@ func runDaemon(ctx context.Context, d *msdaemon.Daemon, ctl string, l *msgslang.
 		}
 	}()
 	log.Info(l.Text("log.ctl"), "path", ctl, "account", d.Client().Account())
-	startWindow(ctx, ctl, l, log)
+	startWindow(ctx, ctl, s, l, log)
 	err = d.Serve(ctx, ln)
 	cancel()
 	wg.Wait()

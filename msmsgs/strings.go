@@ -221,6 +221,12 @@ commands:
 	"win.ft-done":       "%q: received (%s)",
 	"win.ft-failed":     "%q: transfer failed: %s",
 	"win.ft-cancelled":  "%q: cancelled",
+	"win.start-title":   "Windows Messenger - Start page",
+	"win.hint-start":    "Tab: next link  Enter: open  Backspace: back  Up/Down: scroll  Esc: contacts",
+	"win.start-loading": "Opening %s...",
+	"win.start-failed":  "The page could not be shown: %s",
+	"win.start-no-url":  "No start page: set window.start_page or msmsgs.gateway in the device settings.",
+	"win.no-browser":    "The browser control host (SYSGEN_SHDOCVW) is not in this design.",
 
 	// Log lines.
 	"log.signin-failed": "sign-in stopped",

@@ -4,6 +4,12 @@
 // status with status icons, the user's own name and status, conversations
 // with history, typing indicator, animated emoticons and file offers with
 // progress, and a status menu; everything is reachable from the keyboard.
+// F5 shows the service's start page (setting window.start_page, default
+// /start/ on the service's HTTP address) in a browser control host pane
+// (feature/browserhost, SYSGEN_SHDOCVW; build tag sysgen_shdocvw) fetched
+// with the daemon's WinInet client; Tab, Shift-Tab, Enter, Up, Down and
+// Backspace go to the pane, Esc back to the contacts. A design without
+// SYSGEN_SHDOCVW links no browser code and says so in one line.
 //
 // The window is a client of the msmsgs daemon like `msmsgs ctl` and the
 // console: it reads the daemon's event stream and sends ctl commands over

@@ -17,6 +17,9 @@ const (
 	ScreenSignIn Screen = iota
 	ScreenContacts
 	ScreenConversation
+	// ScreenStartPage shows the service's start page in a browser
+	// control host pane (F5; Esc returns to the contacts).
+	ScreenStartPage
 )
 
 // Limits on what the model keeps, so a chatty peer cannot grow the window.
@@ -79,6 +82,9 @@ type Model struct {
 	StatusMenu bool
 	MenuSel    int
 	Scroll     int // conversation lines scrolled back
+	// StartOpens counts the F5 presses: each one (re)opens the start
+	// page; the window's start page pane follows it.
+	StartOpens int
 
 	lastTyping time.Time
 }
@@ -348,6 +354,8 @@ const (
 	KeyF3
 	KeyF4
 	KeyTab
+	KeyShiftTab
+	KeyF5
 )
 
 // Key is one key press.
@@ -393,7 +401,17 @@ func (m *Model) Key(k Key, now time.Time) [][]string {
 		}
 		return nil
 	}
+	if k.Code == KeyF5 && m.Screen != ScreenSignIn {
+		m.Screen = ScreenStartPage
+		m.StartOpens++
+		return nil
+	}
 	switch m.Screen {
+	case ScreenStartPage:
+		// The pane takes the other keys (the window hands them to it).
+		if k.Code == KeyEsc {
+			m.Screen = ScreenContacts
+		}
 	case ScreenContacts:
 		n := len(m.Rows())
 		switch k.Code {
@@ -416,7 +434,7 @@ func (m *Model) Key(k Key, now time.Time) [][]string {
 		}
 	case ScreenConversation:
 		switch k.Code {
-		case KeyEsc, KeyTab:
+		case KeyEsc, KeyTab, KeyShiftTab:
 			m.Screen = ScreenContacts
 			m.reselect(m.Peer)
 		case KeyBackspace:

@@ -51,6 +51,7 @@ type labInfo struct {
 	Addr  string `json:"addr"`
 	Guest string `json:"guest"`
 	HTTPS string `json:"https"`
+	HTTP  string `json:"http"`
 	Nexus string `json:"nexus"`
 	CA    string `json:"ca"`
 }
@@ -67,7 +68,7 @@ func startLab(t *testing.T, bin string) labInfo {
 		}
 	}
 	c := exec.Command(filepath.Join(bin, "messengerd"), "serve", "-data", data,
-		"-addr", "127.0.0.1:0", "-guest-addr", "127.0.0.1:0", "-https", "127.0.0.1:0")
+		"-addr", "127.0.0.1:0", "-guest-addr", "127.0.0.1:0", "-https", "127.0.0.1:0", "-http", "127.0.0.1:0")
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
 	stdout, _ := c.StdoutPipe()
@@ -201,6 +202,7 @@ func TestQEMUWindow(t *testing.T) {
 	work := t.TempDir()
 	_, guestPort, _ := net.SplitHostPort(lab.Guest)
 	_, httpsPort, _ := net.SplitHostPort(lab.HTTPS)
+	_, httpPort, _ := net.SplitHostPort(lab.HTTP)
 	design := filepath.Join(work, "osdesign.toml")
 	os.WriteFile(design, []byte(fmt.Sprintf(`bsp = "qemu-x86_64"
 locales = ["en-US"]
@@ -209,13 +211,17 @@ certificates = [%q]
 SYSGEN_MESSENGER = true
 SYSGEN_MESSENGER_WINDOW = true
 SYSGEN_SHELL = true
+SYSGEN_SHDOCVW = true
+SYSGEN_WININET = true
+SYSGEN_IMAGING = true
 [settings]
 "msmsgs.server" = "10.0.2.2:%s"
 "msmsgs.nexus" = "https://10.0.2.2:%s/rdr/pprdr.asp"
 "msmsgs.account" = %q
 "msmsgs.password" = %q
 "msmsgs.ca_file" = "/etc/ssl/certs/device/ca.pem"
-`, lab.CA, guestPort, httpsPort, deviceAccount, devicePass)), 0o600)
+"window.start_page" = "http://10.0.2.2:%s/start/"
+`, lab.CA, guestPort, httpsPort, deviceAccount, devicePass, httpPort)), 0o600)
 	dir := filepath.Join(work, "img")
 	var out, errb bytes.Buffer
 	c := &cli.Context{Args: []string{"build", "--design", design, "-o", dir}, Dir: root, Stdout: &out, Stderr: &errb}
@@ -320,4 +326,36 @@ SYSGEN_SHELL = true
 	last := waitFrame(ctx, t, vm, "conversation", time.Minute)
 	t.Logf("MEASURE window in the msmsgs process: RSS %d KB at frame %d; render %.1f ms, blit %.1f ms (%dx%d, TCG)",
 		last.RSSKB, last.Frame, last.RenderMS, last.BlitMS, last.Width, last.Height)
+
+	// F5 shows the lab service's start page (messengerd -http /start/)
+	// through the browser control host, fetched by the daemon's WinInet.
+	t0 := time.Now()
+	if err := mon.SendKey(ctx, "f5"); err != nil {
+		t.Fatal(err)
+	}
+	waitFrame(ctx, t, vm, "startpage", time.Minute)
+	var page *image.RGBA
+	deadline = time.Now().Add(90 * time.Second)
+	for {
+		img, err := mon.ScreenDump(filepath.Join(work, "start.ppm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := img.Bounds()
+		// The page's first heading: black text across the pane's top.
+		if count(img, image.Rect(0, 24, b.Dx(), 100), color.RGBA{0, 0, 0, 255}) > 300 {
+			page = img
+			break
+		}
+		if time.Now().After(deadline) {
+			saveScreen(t, "qemu-startpage-failed", img)
+			t.Fatalf("no start page in the pane after 90 s\nconsole tail:\n%s", qemu.Tail(vm.Console(), 40))
+		}
+		time.Sleep(2 * time.Second)
+	}
+	t.Logf("MEASURE start page shown %d ms after F5 (screen dumps every 2 s)", time.Since(t0).Milliseconds())
+	saveScreen(t, "qemu-startpage", page)
+	if n := count(page, image.Rect(0, 0, page.Bounds().Dx(), 24), color.RGBA{10, 36, 106, 255}); n < page.Bounds().Dx()*24/2 {
+		t.Errorf("start page title bar: %d pixels of the title colour, want most of the top 24 rows", n)
+	}
 }

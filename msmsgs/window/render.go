@@ -57,6 +57,9 @@ type Renderer struct {
 	// Epoch is when animations started; frames are picked by the time
 	// since then.
 	Epoch time.Time
+	// Start is the start page pane (nil: none, as without
+	// SYSGEN_SHDOCVW).
+	Start *StartPage
 }
 
 // Render draws m as it is at now into dst, and reports whether something
@@ -75,6 +78,10 @@ func (r *Renderer) Render(dst *image.RGBA, m *Model, now time.Time) (animated bo
 		r.hint(dst, r.Text("win.hint-contacts"))
 	case ScreenConversation:
 		animated = r.conversation(dst, m, now)
+	case ScreenStartPage:
+		r.titleBar(dst, r.Text("win.start-title"))
+		r.startPage(dst, startPageArea(b))
+		r.hint(dst, r.Text("win.hint-start"))
 	}
 	if m.StatusMenu {
 		r.statusMenu(dst, m)
@@ -485,4 +492,31 @@ func (r *Renderer) ContactAt(m *Model, b image.Rectangle, p image.Point) (int, b
 		}
 	}
 	return 0, false
+}
+
+// startPage draws the start page pane into area, or one line saying why
+// there is none.
+func (r *Renderer) startPage(dst *image.RGBA, area image.Rectangle) {
+	line := func(s string, c color.RGBA) {
+		text(dst, r.Fonts.Regular, area.Min.X+pad, area.Min.Y+18, s, c, area.Dx()-2*pad)
+	}
+	switch {
+	case !r.Start.InDesign():
+		line(r.Text("win.no-browser"), colDim)
+		return
+	case r.Start.URL == "":
+		line(r.Text("win.start-no-url"), colDim)
+		return
+	}
+	st := r.Start.draw(dst, area)
+	if st.busy && !st.drawn {
+		line(r.Text("win.start-loading", r.Start.URL), colDim)
+		return
+	}
+	if st.err != nil {
+		bar := image.Rect(area.Min.X, area.Min.Y, area.Max.X, area.Min.Y+hintH+6)
+		fill(dst, bar, colHint)
+		fill(dst, image.Rect(bar.Min.X, bar.Max.Y-1, bar.Max.X, bar.Max.Y), colLine)
+		text(dst, r.Fonts.Regular, bar.Min.X+pad, bar.Min.Y+17, r.Text("win.start-failed", st.err.Error()), colNotice, bar.Dx()-2*pad)
+	}
 }

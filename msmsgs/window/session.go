@@ -9,6 +9,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -35,6 +36,10 @@ type Options struct {
 	Decoder Decoder
 	Log     *slog.Logger
 	Console io.Writer // where FrameMarker lines go; nil: none
+	// StartPage is the start page URL (F5); Web is the HTTP client it is
+	// fetched with (nil: WinInet without a proxy).
+	StartPage string
+	Web       *http.Client
 }
 
 // ctlCall sends one request to the daemon and returns its result.
@@ -119,9 +124,15 @@ func events(ctx context.Context, sock string, out chan<- client.Event, log *slog
 	}
 }
 
-// keyFor maps an input press to a window key.
-func keyFor(p input.Press) (Key, bool) {
+// keyF5 is F5's key code (linux/input-event-codes.h).
+const keyF5 = 63
+
+// keyFor maps an input press to a window key; shift says whether a Shift
+// key is down (for Shift-Tab).
+func keyFor(p input.Press, shift bool) (Key, bool) {
 	switch p.Code {
+	case keyF5:
+		return Key{Code: KeyF5}, true
 	case input.KeyUp:
 		return Key{Code: KeyUp}, true
 	case input.KeyDown:
@@ -133,6 +144,9 @@ func keyFor(p input.Press) (Key, bool) {
 	case input.KeyBackspace:
 		return Key{Code: KeyBackspace}, true
 	case input.KeyTab:
+		if shift {
+			return Key{Code: KeyShiftTab}, true
+		}
 		return Key{Code: KeyTab}, true
 	case input.KeyPageUp:
 		return Key{Code: KeyPageUp}, true
@@ -161,6 +175,8 @@ func ScreenName(m *Model) string {
 		return "contacts"
 	case ScreenConversation:
 		return "conversation"
+	case ScreenStartPage:
+		return "startpage"
 	}
 	return "signin"
 }
@@ -220,7 +236,12 @@ func Run(ctx context.Context, o Options) error {
 	for _, e := range pics.Errors {
 		o.Log.Warn("window: picture shown as text", "err", e)
 	}
-	r := &Renderer{Fonts: fonts, Pics: pics, Text: o.Texts, Epoch: start}
+	fallback := o.Font
+	if fallback == "" {
+		fallback = startPageFont
+	}
+	r := &Renderer{Fonts: fonts, Pics: pics, Text: o.Texts, Epoch: start,
+		Start: NewStartPage(o.Web, o.StartPage, fb.Size.X, fallback)}
 	img := image.NewRGBA(image.Rectangle{Max: fb.Size})
 	m := NewModel("")
 
@@ -239,6 +260,33 @@ func Run(ctx context.Context, o Options) error {
 		}()
 	}
 	call([]string{"status"})
+	// The start page pane's work runs in order on one goroutine (the
+	// browser host is not safe for concurrent use) and redraws when done.
+	paneWork := make(chan func(), 8)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case f := <-paneWork:
+				f()
+				select {
+				case done <- func(*Model) {}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	pane := func(f func()) {
+		select {
+		case paneWork <- f:
+		default:
+			o.Log.Warn("window: start page busy; key dropped")
+		}
+	}
+	opened := 0
+	var shift bool
 	keys, devs, err := input.Open(ctx, o.DevDir)
 	if err != nil {
 		o.Log.Warn("window: no keyboard; the window only shows", "err", err)
@@ -303,18 +351,38 @@ func Run(ctx context.Context, o Options) error {
 				}
 				continue
 			}
+			if s.Type == input.EvKey && (s.Code == input.KeyLeftShift || s.Code == input.KeyRightShft) {
+				shift = s.Value != 0
+			}
 			p, ok := kb.Feed(s.Event)
 			if !ok {
 				continue
 			}
-			k, ok := keyFor(p)
+			k, ok := keyFor(p, shift)
 			if !ok {
+				continue
+			}
+			dirty = true
+			if m.Screen == ScreenStartPage && !m.StatusMenu && paneKey(k) {
+				viewH := startPageArea(img.Bounds()).Dy()
+				pane(func() {
+					if _, err := r.Start.Key(ctx, k, viewH); err != nil {
+						o.Log.Warn("window: start page", "err", err)
+					}
+				})
 				continue
 			}
 			for _, c := range m.Key(k, time.Now()) {
 				call(c)
 			}
-			dirty = true
+			if m.StartOpens != opened {
+				opened = m.StartOpens
+				pane(func() {
+					if err := r.Start.Open(ctx); err != nil {
+						o.Log.Warn("window: start page", "url", o.StartPage, "err", err)
+					}
+				})
+			}
 		case <-tick:
 			animated = r.Render(img, m, time.Now())
 			if err := fb.Blit(img, img.Bounds()); err != nil {

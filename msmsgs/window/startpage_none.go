@@ -1,0 +1,9 @@
+//go:build !sysgen_shdocvw
+
+package window
+
+import "net/http"
+
+// newPageHost, without SYSGEN_SHDOCVW: no host (the window links no
+// browser code and says the browser host is not in the design).
+func newPageHost(*http.Client, int, string) (pageHost, error) { return nil, nil }
