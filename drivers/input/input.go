@@ -27,29 +27,7 @@ const virtioIDInput = 18
 
 // Find lists virtio input devices under the sysfs root ("/sys").
 func Find(sysRoot string) ([]sysfs.Device, error) {
-	var out []sysfs.Device
-	pci, err := sysfs.Devices(sysRoot, "pci")
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range pci {
-		if d.Vendor == 0x1af4 && d.Device == 0x1052 {
-			out = append(out, d)
-		}
-	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	vio, err := sysfs.Devices(sysRoot, "virtio")
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range vio {
-		if d.Device == virtioIDInput {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return virtio.FindDevices(sysRoot, []uint32{0x1052}, virtioIDInput)
 }
 
 // ErrNoNode is returned when the modules load but no event node appears.

@@ -29,29 +29,16 @@ const virtioIDEntropy = 4
 
 // Find lists virtio-rng devices under the sysfs root ("/sys").
 func Find(sysRoot string) ([]Device, error) {
+	devs, err := virtio.FindDevices(sysRoot, []uint32{0x1005, 0x1044}, virtioIDEntropy)
 	var out []Device
-	pci, err := sysfs.Devices(sysRoot, "pci")
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range pci {
-		if d.Vendor == 0x1af4 && (d.Device == 0x1005 || d.Device == 0x1044) {
-			out = append(out, Device{Device: d, Modules: []string{"virtio_pci", "virtio_rng"}})
+	for _, d := range devs {
+		mods := []string{"virtio_rng"}
+		if d.Bus == "pci" {
+			mods = []string{"virtio_pci", "virtio_rng"}
 		}
+		out = append(out, Device{Device: d, Modules: mods})
 	}
-	if len(out) > 0 {
-		return out, nil // their virtio devices appear once virtio_pci is loaded
-	}
-	vio, err := sysfs.Devices(sysRoot, "virtio")
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range vio {
-		if d.Device == virtioIDEntropy {
-			out = append(out, Device{Device: d, Modules: []string{"virtio_rng"}})
-		}
-	}
-	return out, nil
+	return out, err
 }
 
 // ErrNotSeeded is the reason the driver is skipped when there is no RNG

@@ -25,29 +25,7 @@ const virtioIDBlock = 2
 
 // Find lists virtio block devices under the sysfs root ("/sys").
 func Find(sysRoot string) ([]sysfs.Device, error) {
-	var out []sysfs.Device
-	pci, err := sysfs.Devices(sysRoot, "pci")
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range pci {
-		if d.Vendor == 0x1af4 && (d.Device == 0x1001 || d.Device == 0x1042) {
-			out = append(out, d)
-		}
-	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	vio, err := sysfs.Devices(sysRoot, "virtio")
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range vio {
-		if d.Device == virtioIDBlock {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return virtio.FindDevices(sysRoot, []uint32{0x1001, 0x1042}, virtioIDBlock)
 }
 
 // Driver is the driverreg driver.

@@ -9,6 +9,7 @@ package virtio
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/oemkit/messenger/drivers/sysfs"
@@ -81,4 +82,34 @@ func FindAfterMMIO[T any](sysRoot string, find func(sysRoot string) ([]T, error)
 		return nil, fmt.Errorf("load the virtio-mmio transport: %w", err)
 	}
 	return find(sysRoot)
+}
+
+// FindDevices lists the virtio devices of one kind under sysRoot: the PCI
+// devices with vendor VendorPCI and one of pciDevices (transitional and
+// modern IDs) or, when there are none, the virtio-bus devices of type
+// virtioID (virtio-mmio boards, or PCI ones once virtio_pci is bound).
+func FindDevices(sysRoot string, pciDevices []uint32, virtioID uint32) ([]sysfs.Device, error) {
+	var out []sysfs.Device
+	pci, err := sysfs.Devices(sysRoot, "pci")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range pci {
+		if d.Vendor == VendorPCI && slices.Contains(pciDevices, d.Device) {
+			out = append(out, d)
+		}
+	}
+	if len(out) > 0 {
+		return out, nil // their virtio devices appear once virtio_pci is loaded
+	}
+	vio, err := sysfs.Devices(sysRoot, "virtio")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range vio {
+		if d.Device == virtioID {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
