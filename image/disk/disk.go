@@ -30,16 +30,12 @@
 package disk
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	diskfs "github.com/diskfs/go-diskfs"
@@ -48,6 +44,7 @@ import (
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
 	"github.com/oemkit/messenger/feature/update"
+	"github.com/oemkit/messenger/image/internal/partfs"
 )
 
 // Partition labels; the device finds its partitions by these.
@@ -203,9 +200,9 @@ func Write(file string, s Spec) (*Layout, error) {
 			os.Remove(tmpName)
 		}
 	}()
-	state, err := stateFS(dir, s)
+	state, err := partfs.FormatExt4(dir, "state", strings.ToLower(GUID(s.Board, "state-fs")), s.StateSize, SourceDateEpoch)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("disk: state partition: %w", err)
 	}
 	defer os.Remove(state)
 
@@ -231,8 +228,8 @@ func Write(file string, s Spec) (*Layout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("disk: ESP file system: %w", err)
 	}
-	if err := writeFiles(fs, files); err != nil {
-		return nil, err
+	if err := partfs.WriteFiles(fs, files); err != nil {
+		return nil, fmt.Errorf("disk: ESP %w", err)
 	}
 	closed = true
 	if err := d.Close(); err != nil {
@@ -240,7 +237,7 @@ func Write(file string, s Spec) (*Layout, error) {
 	}
 	// The state file system is mostly zeros: copy only its other blocks
 	// (the image file reads zeros where nothing was written).
-	if err := copySparse(tmpName, state, stStart*sector); err != nil {
+	if err := copyState(tmpName, state, stStart*sector); err != nil {
 		return nil, fmt.Errorf("disk: state partition: %w", err)
 	}
 	if err := os.Chmod(tmpName, 0o644); err != nil {
@@ -251,106 +248,6 @@ func Write(file string, s Spec) (*Layout, error) {
 	}
 	ok = true
 	return layout, nil
-}
-
-// copySparse writes the non-zero 64 KiB blocks of src into the file dst
-// at offset off.
-func copySparse(dst, src string, off int64) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	buf := make([]byte, 64<<10)
-	zero := make([]byte, len(buf))
-	for pos := int64(0); ; pos += int64(len(buf)) {
-		n, rerr := io.ReadFull(in, buf)
-		if n > 0 && !bytes.Equal(buf[:n], zero[:n]) {
-			if _, err := out.WriteAt(buf[:n], off+pos); err != nil {
-				out.Close()
-				return err
-			}
-		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
-		}
-		if rerr != nil {
-			out.Close()
-			return rerr
-		}
-	}
-	return out.Close()
-}
-
-// writeFiles writes files into fs in name order, folders first.
-func writeFiles(fs filesystem.FileSystem, files map[string][]byte) error {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	made := map[string]bool{"/": true}
-	for _, n := range names {
-		var dirs []string
-		for d := path.Dir(n); !made[d]; d = path.Dir(d) {
-			dirs = append([]string{d}, dirs...)
-		}
-		for _, d := range dirs {
-			if err := fs.Mkdir(d); err != nil {
-				return fmt.Errorf("disk: ESP folder %s: %w", d, err)
-			}
-			made[d] = true
-		}
-		f, err := fs.OpenFile(n, os.O_CREATE|os.O_RDWR)
-		if err != nil {
-			return fmt.Errorf("disk: ESP file %s: %w", n, err)
-		}
-		if _, err := f.Write(files[n]); err != nil {
-			f.Close()
-			return fmt.Errorf("disk: ESP file %s: %w", n, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("disk: ESP file %s: %w", n, err)
-		}
-	}
-	return nil
-}
-
-// stateFS formats an empty ext4 file system with mkfs.ext4 (e2fsprogs) with
-// a fixed UUID, hash seed and time, and returns its file.
-func stateFS(dir string, s Spec) (string, error) {
-	mkfs, err := exec.LookPath("mkfs.ext4")
-	if err != nil {
-		if mkfs, err = exec.LookPath("/usr/sbin/mkfs.ext4"); err != nil {
-			return "", errors.New("disk: formatting the state partition needs mkfs.ext4: apt-get install e2fsprogs")
-		}
-	}
-	f, err := os.CreateTemp(dir, ".state-*.ext4")
-	if err != nil {
-		return "", fmt.Errorf("disk: state partition: %w", err)
-	}
-	name := f.Name()
-	err = f.Truncate(s.StateSize)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		uuid := strings.ToLower(GUID(s.Board, "state-fs"))
-		cmd := exec.Command(mkfs, "-q", "-F", "-L", "state", "-U", uuid, "-E", "hash_seed="+uuid+",lazy_itable_init=0,lazy_journal_init=0", name)
-		cmd.Env = append(os.Environ(), fmt.Sprintf("E2FSPROGS_FAKE_TIME=%d", SourceDateEpoch), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", SourceDateEpoch))
-		if out, merr := cmd.CombinedOutput(); merr != nil {
-			err = fmt.Errorf("mkfs.ext4: %v: %s", merr, strings.TrimSpace(string(out)))
-		}
-	}
-	if err != nil {
-		os.Remove(name)
-		return "", fmt.Errorf("disk: state partition: %w", err)
-	}
-	return name, nil
 }
 
 // LoaderPackage is the Debian package that ships systemd-boot.
@@ -367,4 +264,18 @@ func Loader() (efi []byte, version string, err error) {
 		version = strings.TrimSpace(string(out))
 	}
 	return efi, version, nil
+}
+
+// copyState copies the state file system into the image file at off,
+// without its zero blocks.
+func copyState(file, state string, off int64) error {
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = partfs.CopyNonZero(f, state, off)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -38,6 +37,7 @@ import (
 	"github.com/diskfs/go-diskfs/disk"
 	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/partition/mbr"
+	"github.com/oemkit/messenger/image/internal/partfs"
 )
 
 // Defaults for the layout.
@@ -242,9 +242,9 @@ func Write(file string, s Spec) (*Layout, error) {
 			os.Remove(tmpName)
 		}
 	}()
-	state, err := stateFS(dir, s.Board, stSectors*sector)
+	state, err := partfs.FormatExt4(dir, "state", stateUUID(s.Board), stSectors*sector, SourceDateEpoch)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sdcard: state partition: %w", err)
 	}
 	defer os.Remove(state)
 
@@ -273,10 +273,12 @@ func Write(file string, s Spec) (*Layout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sdcard: boot file system: %w", err)
 	}
-	for _, n := range names {
-		if err := writeFile(fs, "/"+n, files[n]); err != nil {
-			return nil, err
-		}
+	boot := make(map[string][]byte, len(files))
+	for n, b := range files {
+		boot["/"+n] = b
+	}
+	if err := partfs.WriteFiles(fs, boot); err != nil {
+		return nil, fmt.Errorf("sdcard: boot %w", err)
 	}
 	closed = true
 	if err := d.Close(); err != nil {
@@ -292,21 +294,6 @@ func Write(file string, s Spec) (*Layout, error) {
 	return layout, nil
 }
 
-func writeFile(fs filesystem.FileSystem, name string, b []byte) error {
-	f, err := fs.OpenFile(name, os.O_CREATE|os.O_RDWR)
-	if err != nil {
-		return fmt.Errorf("sdcard: boot file %s: %w", name, err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("sdcard: boot file %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("sdcard: boot file %s: %w", name, err)
-	}
-	return nil
-}
-
 // finish copies the state file system into the image at off, leaving its
 // all-zero blocks as holes (the image file is sparse, reads give zeros),
 // puts the disk signature at byte 440 of the MBR (go-diskfs leaves it
@@ -316,7 +303,7 @@ func finish(file, state string, off int64, sig uint32) error {
 	if err != nil {
 		return fmt.Errorf("sdcard: %w", err)
 	}
-	err = copyNonZero(f, state, off)
+	err = partfs.CopyNonZero(f, state, off)
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], sig)
 	if err == nil {
@@ -335,70 +322,6 @@ func finish(file, state string, off int64, sig uint32) error {
 		return fmt.Errorf("sdcard: %w", err)
 	}
 	return nil
-}
-
-// copyNonZero writes the blocks of src that are not all zero into dst at
-// off; dst reads as zero elsewhere.
-func copyNonZero(dst *os.File, src string, off int64) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("state partition: %w", err)
-	}
-	defer in.Close()
-	buf := make([]byte, 64<<10)
-	zero := make([]byte, len(buf))
-	for pos := int64(0); ; {
-		n, err := io.ReadFull(in, buf)
-		if n > 0 && !bytes.Equal(buf[:n], zero[:n]) {
-			if _, werr := dst.WriteAt(buf[:n], off+pos); werr != nil {
-				return fmt.Errorf("state partition: %w", werr)
-			}
-		}
-		pos += int64(n)
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("state partition: %w", err)
-		}
-	}
-}
-
-// stateFS formats an empty ext4 file system of size bytes with mkfs.ext4
-// (e2fsprogs), with a UUID, hash seed and time fixed by the board name.
-func stateFS(dir, board string, size int64) (string, error) {
-	mkfs, err := exec.LookPath("mkfs.ext4")
-	if err != nil {
-		if mkfs, err = exec.LookPath("/usr/sbin/mkfs.ext4"); err != nil {
-			return "", errors.New("sdcard: formatting the state partition needs mkfs.ext4: apt-get install e2fsprogs")
-		}
-	}
-	f, err := os.CreateTemp(dir, ".state-*.ext4")
-	if err != nil {
-		return "", fmt.Errorf("sdcard: state partition: %w", err)
-	}
-	name := f.Name()
-	err = f.Truncate(size)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		h := sha256.Sum256([]byte("oemkit-sysgen-sdcard-state\x00" + board))
-		u := h[:16]
-		u[6] = u[6]&0x0f | 0x50
-		u[8] = u[8]&0x3f | 0x80
-		uuid := fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
-		cmd := exec.Command(mkfs, "-q", "-F", "-L", "state", "-U", uuid, "-E", "hash_seed="+uuid+",lazy_itable_init=0,lazy_journal_init=0", name)
-		cmd.Env = append(os.Environ(), fmt.Sprintf("E2FSPROGS_FAKE_TIME=%d", SourceDateEpoch), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", SourceDateEpoch))
-		if out, merr := cmd.CombinedOutput(); merr != nil {
-			err = fmt.Errorf("mkfs.ext4: %v: %s", merr, strings.TrimSpace(string(out)))
-		}
-	}
-	if err != nil {
-		os.Remove(name)
-		return "", fmt.Errorf("sdcard: state partition: %w", err)
-	}
-	return name, nil
 }
 
 // ErrNotSDCard is wrapped when a file is not an SD card image this package
@@ -483,4 +406,13 @@ func CheckMBR(b []byte, size int64) error {
 		return fmt.Errorf("%w: partition 1 (%d bytes at %d) does not fit the %d-byte image (truncated?)", ErrNotSDCard, n, start, size)
 	}
 	return nil
+}
+
+// stateUUID is the state file system's UUID, fixed by the board name.
+func stateUUID(board string) string {
+	h := sha256.Sum256([]byte("oemkit-sysgen-sdcard-state\x00" + board))
+	u := h[:16]
+	u[6] = u[6]&0x0f | 0x50
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
