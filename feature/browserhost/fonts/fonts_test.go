@@ -2,6 +2,7 @@ package fonts
 
 import (
 	"errors"
+	"github.com/oemkit/messenger/internal/testenv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,7 +20,7 @@ func TestFallback(t *testing.T) {
 		t.Error("Latin-only set has a glyph for 日")
 	}
 	if _, err := os.Stat(DefaultFallback); err != nil {
-		t.Skipf("no %s (Debian fonts-ipafont-gothic): %v", DefaultFallback, err)
+		testenv.Missing(t, "no %s (apt-get install fonts-ipafont-gothic): %v", DefaultFallback, err)
 	}
 	s, err = New(DefaultFallback)
 	if err != nil || !s.HasFallback() {
