@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oemkit/messenger/feature"
 	"github.com/oemkit/messenger/msmsgs/config"
 )
 
@@ -33,6 +34,7 @@ func TestCatalogKeys(t *testing.T) {
 		}
 		files = append(files, fs...)
 	}
+	settingsKey := declaredSettings(t)
 	re := regexp.MustCompile(`(?:[tT]ext|line)\("([a-z][a-z0-9.-]*[a-z0-9])"`)
 	used := map[string]bool{}
 	for _, f := range files {
@@ -44,7 +46,7 @@ func TestCatalogKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			if settingsKey(m[1]) {
+			if settingsKey[m[1]] {
 				continue // a settings-file key (f.Text("msmsgs.server")), not a string
 			}
 			used[m[1]] = true
@@ -54,8 +56,8 @@ func TestCatalogKeys(t *testing.T) {
 		}
 	}
 	for k := range catalog {
-		if settingsKey(k) {
-			t.Errorf("catalog key %q is in a settings-file namespace, which this check skips", k)
+		if settingsKey[k] {
+			t.Errorf("catalog key %q is also a declared setting, which this check skips: rename the string", k)
 		}
 		if strings.HasPrefix(k, "status.") {
 			continue // looked up as "status." + code
@@ -66,15 +68,20 @@ func TestCatalogKeys(t *testing.T) {
 	}
 }
 
-// settingsKey reports whether key is in a namespace of the design's
-// settings file, which msmsgs reads with the same f.Text("...") form.
-func settingsKey(key string) bool {
-	for _, ns := range []string{"msmsgs.", "sip.", "kerberos.", "rtc.", "window."} {
-		if strings.HasPrefix(key, ns) {
-			return true
+// declaredSettings are the keys the catalog's manifests declare as
+// settings: msmsgs reads them with the same f.Text("...") form as strings.
+func declaredSettings(t *testing.T) map[string]bool {
+	cat, err := feature.Load("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, it := range cat.Items {
+		for k := range it.Settings {
+			keys[k] = true
 		}
 	}
-	return false
+	return keys
 }
 
 // TestNoMissingKeyWarnings: reading the settings (flags registered before
