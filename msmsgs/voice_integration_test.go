@@ -20,16 +20,7 @@ import (
 func voiceSettings(t *testing.T, freq float64) (cfg, recordings string) {
 	t.Helper()
 	dir := t.TempDir()
-	var samples []int16
-	tone := &audio.Tone{Freq: freq, Frames: 150} // 3 s
-	f := make([]int16, audio.FrameSamples)
-	for tone.ReadFrame(f) == nil {
-		samples = append(samples, f...)
-	}
-	wav := filepath.Join(dir, "tone.wav")
-	if err := audio.WriteWAV(wav, samples); err != nil {
-		t.Fatal(err)
-	}
+	wav := toneWAV(t, dir, freq, 150) // 3 s
 	recordings = filepath.Join(dir, "heard")
 	b, _ := json.Marshal(map[string]any{
 		"rtc.sip_port":    json.Number(freePortRange(t, 1)),
@@ -87,18 +78,8 @@ func TestVoiceCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (builds and runs messengerd)")
 	}
-	const alice, bob = "alice@example.com", "bob@example.com"
-	pw := map[string]string{alice: "alice-Pw1", bob: "bob-Pw2"}
-	l := newLab(t, pw)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cfgA, heardA := voiceSettings(t, 1000)
-	cfgB, heardB := voiceSettings(t, 1600)
-	a := voiceDaemon(t, ctx, l, alice, pw[alice], cfgA)
-	b := voiceDaemon(t, ctx, l, bob, pw[bob], cfgB)
-	for _, s := range []string{a, b} {
-		mustCtl(t, ctx, s, "wait-signin", "-timeout", "60s")
-	}
+	const alice, bob = voiceAlice, voiceBob
+	l, ctx, a, b, heardA, heardB := voicePair(t)
 	probes := []float64{1000, 1600, 440}
 
 	// call connects: ringing, offer, answer, connected both sides, stats,
@@ -224,18 +205,8 @@ func TestVoiceSetupTimes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (builds and runs messengerd)")
 	}
-	const alice, bob = "alice@example.com", "bob@example.com"
-	pw := map[string]string{alice: "alice-Pw1", bob: "bob-Pw2"}
-	l := newLab(t, pw)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cfgA, _ := voiceSettings(t, 1000)
-	cfgB, _ := voiceSettings(t, 1600)
-	a := voiceDaemon(t, ctx, l, alice, pw[alice], cfgA)
-	b := voiceDaemon(t, ctx, l, bob, pw[bob], cfgB)
-	for _, s := range []string{a, b} {
-		mustCtl(t, ctx, s, "wait-signin", "-timeout", "60s")
-	}
+	const alice, bob = voiceAlice, voiceBob
+	_, ctx, a, b, _, _ := voicePair(t)
 	const n = 10
 	var wall, setup, sip, answer []time.Duration
 	for i := range n {
@@ -272,4 +243,41 @@ func TestVoiceSetupTimes(t *testing.T) {
 	if wall[n/2] > 150*time.Millisecond {
 		t.Logf("median setup %v is over the 150 ms target", wall[n/2])
 	}
+}
+
+// toneWAV writes frames 20 ms frames of a freq Hz tone to dir/tone.wav.
+func toneWAV(t *testing.T, dir string, freq float64, frames int) string {
+	t.Helper()
+	var samples []int16
+	tone := &audio.Tone{Freq: freq, Frames: frames}
+	f := make([]int16, audio.FrameSamples)
+	for tone.ReadFrame(f) == nil {
+		samples = append(samples, f...)
+	}
+	wav := filepath.Join(dir, "tone.wav")
+	if err := audio.WriteWAV(wav, samples); err != nil {
+		t.Fatal(err)
+	}
+	return wav
+}
+
+const voiceAlice, voiceBob = "alice@example.com", "bob@example.com"
+
+// voicePair starts the lab (returned) and two signed-in voice daemons, alice sending
+// a 1000 Hz tone and bob 1600 Hz; it returns their control sockets and the
+// folders where each records what it heard.
+func voicePair(t *testing.T) (l *lab, ctx context.Context, a, b, heardA, heardB string) {
+	t.Helper()
+	pw := map[string]string{voiceAlice: "alice-Pw1", voiceBob: "bob-Pw2"}
+	l = newLab(t, pw)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	cfgA, heardA := voiceSettings(t, 1000)
+	cfgB, heardB := voiceSettings(t, 1600)
+	a = voiceDaemon(t, ctx, l, voiceAlice, pw[voiceAlice], cfgA)
+	b = voiceDaemon(t, ctx, l, voiceBob, pw[voiceBob], cfgB)
+	for _, s := range []string{a, b} {
+		mustCtl(t, ctx, s, "wait-signin", "-timeout", "60s")
+	}
+	return l, ctx, a, b, heardA, heardB
 }

@@ -254,16 +254,7 @@ func waitForLong(t *testing.T, ctx context.Context, sock, seq, typ string, filte
 func qemuHostVoiceSettings(t *testing.T) (cfg, recordings string) {
 	t.Helper()
 	dir := t.TempDir()
-	var samples []int16
-	tone := &audio.Tone{Freq: hostTone, Frames: 400} // 8 s
-	f := make([]int16, audio.FrameSamples)
-	for tone.ReadFrame(f) == nil {
-		samples = append(samples, f...)
-	}
-	wav := filepath.Join(dir, "tone.wav")
-	if err := audio.WriteWAV(wav, samples); err != nil {
-		t.Fatal(err)
-	}
+	wav := toneWAV(t, dir, hostTone, 400) // 8 s
 	recordings = filepath.Join(dir, "heard")
 	b, _ := json.Marshal(map[string]any{
 		"rtc.sip_port":    freeTCPUDP(t, 1),

@@ -11,6 +11,10 @@ import (
 type callService interface {
 	// start runs with the client (Run); the returned function stops it.
 	start(ctx context.Context) (stop func())
+	// leaving ends the calls of conversation conv, which the user is
+	// leaving, before the switchboard hears of it: the end is the user's
+	// ("conversation closed"), not the peer's hang-up that would race it.
+	leaving(conv string)
 }
 
 // callCommands are the voice control commands; both builds register them

@@ -31,3 +31,5 @@ func newCalls(d *Daemon, _ *config.Settings) (callService, error) {
 }
 
 func (noCalls) start(context.Context) func() { return func() {} }
+
+func (noCalls) leaving(string) {}

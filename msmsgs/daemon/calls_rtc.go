@@ -98,6 +98,8 @@ func (v *calls) start(ctx context.Context) func() {
 	}
 }
 
+func (v *calls) leaving(conv string) { v.m.ConversationEnded(conv) }
+
 // publish puts a voice event on the daemon's stream as a client.Event.
 func (v *calls) publish(e voice.Event) {
 	ce := &client.CallEvent{Call: e.Call, Codec: e.Codec, Remote: e.Remote, SetupNS: int64(e.Setup),

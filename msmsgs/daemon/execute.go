@@ -122,6 +122,7 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 			return nil, errors.New(text("err.no-conv", rest[0]))
 		}
 		if cmd == "leave" {
+			d.calls.leaving(rest[0])
 			cv.Close()
 			return nil, nil
 		}
