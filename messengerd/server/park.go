@@ -1,8 +1,12 @@
 package server
 
 import (
+	"errors"
+	"net"
 	"syscall"
 	"time"
+
+	"github.com/oemkit/messenger/msmsgs/msnp"
 )
 
 // An idle signed-in notification session is parked: its goroutine ends and
@@ -21,7 +25,8 @@ func (s *Server) runSession(u *user, woken bool) {
 	for {
 		c.r.Release()
 		if c.r.Buffered() == 0 {
-			if !woken && s.park(c, u) {
+			c.u = u
+			if !woken && s.park(c) {
 				return
 			}
 			woken = false
@@ -42,8 +47,9 @@ func (s *Server) runSession(u *user, woken bool) {
 	s.wg.Done()
 }
 
-// park hands c to the poller; false means the caller keeps reading.
-func (s *Server) park(c *conn, u *user) bool {
+// park hands c to the poller (c.u or c.sb and c.sbm say what to resume);
+// false means the caller keeps reading.
+func (s *Server) park(c *conn) bool {
 	s.pollOnce.Do(func() {
 		p, err := newPoller()
 		if err != nil {
@@ -71,7 +77,6 @@ func (s *Server) park(c *conn, u *user) bool {
 	if c.closed {
 		return false
 	}
-	c.u = u
 	if !s.poll.park(c) {
 		return false
 	}
@@ -89,7 +94,68 @@ func (c *conn) unpark() {
 	c.parked = false
 	c.pmu.Unlock()
 	c.srv.poll.forget(c)
-	go c.srv.runSession(c.u, true)
+	go c.resume()
+}
+
+// errParkNow is waitInput's answer when housekeeping asked the connection
+// to park while it waited.
+var errParkNow = errors.New("park now")
+
+// waitInput waits until the connection has input (a switchboard session
+// between commands). When housekeeping interrupts the wait (requestPark),
+// it returns errParkNow with a fresh, empty command reader: the old one
+// holds the deadline error, and no input was lost, since none was
+// buffered.
+func (c *conn) waitInput() error {
+	c.pmu.Lock()
+	c.waiting = true
+	c.pmu.Unlock()
+	err := c.r.Wait()
+	c.pmu.Lock()
+	c.waiting = false
+	req := c.parkReq
+	c.parkReq = false
+	c.pmu.Unlock()
+	if !req {
+		return err
+	}
+	c.rdl = time.Time{} // the next read sets the deadline afresh
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && c.r.Buffered() == 0 {
+		c.r = msnp.NewReader(c.Conn)
+		return errParkNow
+	}
+	return err
+}
+
+// requestPark interrupts the input wait of an idle switchboard session so
+// that it parks (housekeeping, for sessions without a command for a tick).
+func (c *conn) requestPark() {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.waiting && !c.parkReq && !c.closed && !c.parked {
+		c.parkReq = true
+		c.Conn.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// idleSwitchboards returns the switchboard connections silent since before
+// idle (to close) and those silent since before park (to park). Caller
+// holds s.mu.
+func (s *Server) idleSwitchboards(idle, park time.Time) (closeIdle, toPark []*conn) {
+	for _, sb := range s.sbs {
+		sb.mu.Lock()
+		for _, m := range sb.members {
+			switch c := m.c; {
+			case c.idleSince(idle):
+				closeIdle = append(closeIdle, c)
+			case c.idleSince(park):
+				toPark = append(toPark, c)
+			}
+		}
+		sb.mu.Unlock()
+	}
+	return closeIdle, toPark
 }
 
 // touch records that a command arrived (for the idle timeout).

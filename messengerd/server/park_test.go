@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"runtime"
 	"testing"
 	"time"
@@ -75,4 +77,98 @@ func TestParkedIdleTimeout(t *testing.T) {
 			t.Errorf("%d users still signed in after the idle timeout", u)
 		}
 	}
+}
+
+// parkedCount is how many connections the poller holds parked.
+func (s *Server) parkedCount() int {
+	if s.poll == nil {
+		return 0
+	}
+	s.poll.mu.Lock()
+	defer s.poll.mu.Unlock()
+	return len(s.poll.parked)
+}
+
+// TestParkedSwitchboard: a conversation idle for a housekeeping tick is
+// parked (both switchboard connections leave their goroutines), messages
+// in either direction wake it and arrive in full, and a parked
+// switchboard connection past the idle timeout is closed, its peer told BYE.
+func TestParkedSwitchboard(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("parking uses epoll (Linux)")
+	}
+	lb := startLab(t, t.TempDir(), func(c *Config) {
+		c.SBCookieTTL = 400 * time.Millisecond // housekeeping tick 100ms
+		c.IdleTimeout = 3 * time.Second
+	})
+	lb.addUser("alice@lab.test", pw, "Alice")
+	lb.addUser("bob@lab.test", pw, "Bob")
+	alice := lb.signIn("alice@lab.test", pw, msnp.StatusOnline)
+	bob := lb.signIn("bob@lab.test", pw, msnp.StatusOnline)
+	ctx := context.Background()
+	xfr := must(t)(alice.Call("XFR", "SB"))
+	sa, err := labclient.Dial(ctx, xfr.Arg(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sa.Close()
+	must(t)(sa.Call("USR", "alice@lab.test", xfr.Arg(3)))
+	must(t)(sa.Call("CAL", "bob@lab.test"))
+	rng := must(t)(bob.Expect("RNG", msnp.NoTrID))
+	sb, err := labclient.Dial(ctx, rng.Arg(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	aid, _ := sb.Send("ANS", "bob@lab.test", rng.Arg(3), rng.Arg(0))
+	must(t)(sb.Expect("ANS", aid))
+	must(t)(sa.Expect("JOI", msnp.NoTrID))
+
+	waitParked := func(want int) {
+		t.Helper()
+		for range 100 {
+			if lb.srv.parkedCount() >= want {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("%d connections parked, want %d (2 notification + 2 switchboard)", lb.srv.parkedCount(), want)
+	}
+	for round := range 3 {
+		waitParked(4)
+		// A message larger than the reader's first buffer, both ways.
+		body := strings.Repeat(fmt.Sprintf("round %d ", round), 100)
+		text, _ := msnp.NewTextMessage(body).Bytes()
+		id, _ := sa.SendMsg(msnp.AckFull, text)
+		got := must(t)(sb.Expect("MSG", msnp.NoTrID))
+		if m, err := msnp.ParseMessage(got.Payload); err != nil || string(m.Body) != body {
+			t.Fatalf("round %d: bob got %q (%v)", round, got.Payload, err)
+		}
+		must(t)(sa.Expect("ACK", id))
+		waitParked(4)
+		id, _ = sb.SendMsg(msnp.AckFull, text)
+		if got := must(t)(sa.Expect("MSG", msnp.NoTrID)); got.Arg(0) != "bob@lab.test" {
+			t.Fatalf("alice got %v", got)
+		}
+		must(t)(sb.Expect("ACK", id))
+	}
+	// Bob keeps talking (his connection stays active), Alice stays silent
+	// past the idle timeout: hers is closed while parked, Bob hears BYE.
+	start := time.Now()
+	for time.Since(start) < 6*time.Second {
+		if lb.srv.Stats().Switchboards == 0 {
+			t.Fatal("switchboard gone while bob is still in it")
+		}
+		text, _ := msnp.NewTextMessage("ping").Bytes()
+		sb.SendMsg(msnp.AckNone, text)
+		cmd, err := sb.Read()
+		if err == nil && cmd.Name == "BYE" {
+			if cmd.Arg(0) != "alice@lab.test" {
+				t.Fatalf("BYE %v, want alice", cmd)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("alice's idle switchboard connection was not closed")
 }

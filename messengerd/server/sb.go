@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"time"
 	"sync"
 
 	"github.com/oemkit/messenger/messengerd/store"
@@ -33,11 +34,13 @@ func (s *Server) currentName(email string) string {
 	return email
 }
 
-func (s *Server) serveSB(c *conn, first msnp.Command) {
+// serveSB answers a switchboard connection's USR or ANS; true means the
+// session goes on (sbLoop) and ends the connection itself.
+func (s *Server) serveSB(c *conn, first msnp.Command) bool {
 	email, code := checkAccountName(first.Arg(0))
 	if code != 0 {
 		c.sendErr(msnp.CodeAuthFailed, first.TrID)
-		return
+		return false
 	}
 	ck := s.takeCookie(first.Arg(1), email)
 	m := &member{c: c, email: email, name: s.currentName(email)}
@@ -47,7 +50,7 @@ func (s *Server) serveSB(c *conn, first msnp.Command) {
 	case "USR":
 		if ck == nil || ck.session != 0 {
 			c.sendErr(msnp.CodeAuthFailed, first.TrID)
-			return
+			return false
 		}
 		sb = &switchboard{id: s.nextSB.Add(1), members: []*member{m}}
 		s.mu.Lock()
@@ -56,47 +59,85 @@ func (s *Server) serveSB(c *conn, first msnp.Command) {
 		s.signedIn(c)
 		if c.send(msnp.New("USR", first.TrID, "OK", email, msnp.EncodeName(m.name))) != nil {
 			s.leave(sb, m)
-			return
+			return false
 		}
 	case "ANS":
 		id, err := strconv.ParseUint(first.Arg(2), 10, 32)
 		if ck == nil || err != nil || ck.session != uint32(id) {
 			c.sendErr(msnp.CodeAuthFailed, first.TrID)
-			return
+			return false
 		}
 		s.mu.Lock()
 		sb = s.sbs[uint32(id)]
 		s.mu.Unlock()
 		if sb == nil || !s.join(sb, m, first.TrID) {
 			c.sendErr(msnp.CodeSwitchboardFailed, first.TrID)
-			return
+			return false
 		}
 		s.signedIn(c)
 	}
-	defer s.leave(sb, m)
+	c.sb, c.sbm = sb, m
+	c.touch(time.Now())
+	s.sbLoop(c)
+	return true
+}
+
+// sbLoop serves a joined switchboard connection until it ends, or until it
+// is parked: busy connections keep their goroutine, waiting in Read, and
+// housekeeping asks those idle for a tick to park (requestPark), so that a
+// held but silent conversation holds no goroutine stack. A parked
+// connection runs sbLoop again on a fresh goroutine when input comes.
+func (s *Server) sbLoop(c *conn) {
+	sb, m := c.sb, c.sbm
 	for {
 		c.r.Release()
+		if c.r.Buffered() == 0 {
+			c.armRead(s.cfg.IdleTimeout)
+			switch err := c.waitInput(); {
+			case err == errParkNow:
+				if s.park(c) {
+					return
+				}
+			case err != nil:
+				s.logReadErr(c, err)
+				s.endSB(c)
+				return
+			}
+		}
 		cmd, err := c.read(s.cfg.IdleTimeout)
 		if err != nil {
 			s.logReadErr(c, err)
-			return
+			break
 		}
+		c.touch(time.Now())
+		ok := true
 		switch cmd.Name {
 		case "MSG":
-			if !s.sbMessage(sb, m, cmd) {
-				return
-			}
+			ok = s.sbMessage(sb, m, cmd)
 		case "CAL":
 			s.call(sb, m, cmd)
 		case "OUT":
-			return
+			ok = false
 		default:
 			if cmd.TrID == msnp.NoTrID {
-				return
+				ok = false
+				break
 			}
 			c.sendErr(msnp.CodeSyntax, cmd.TrID)
 		}
+		if !ok {
+			break
+		}
 	}
+	s.endSB(c)
+}
+
+// endSB ends a switchboard connection's session (its goroutine held its
+// place in s.wg from accept on).
+func (s *Server) endSB(c *conn) {
+	s.leave(c.sb, c.sbm)
+	s.untrack(c)
+	s.wg.Done()
 }
 
 // join adds m to sb, sending IRO and ANS OK to m and JOI to the others.

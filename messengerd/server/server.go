@@ -201,7 +201,10 @@ func (s *Server) serve(l net.Listener, dispatch bool) error {
 		}
 		s.wg.Add(1)
 		go func() {
-			u := s.handle(cc, dispatch)
+			u, kept := s.handle(cc, dispatch)
+			if kept {
+				return // a switchboard session, ended by sbLoop
+			}
 			if u == nil {
 				s.untrack(cc)
 				s.wg.Done()
@@ -315,7 +318,11 @@ type conn struct {
 	closed     bool
 	registered bool   // added to the poller's epoll set
 	token      uint64 // the poller's name for it
-	u          *user  // the session to resume
+	u          *user  // the notification session to resume, or
+	sb         *switchboard
+	sbm        *member // the switchboard session to resume
+	waiting    bool    // a switchboard session waits for input (requestPark may interrupt it)
+	parkReq    bool    // housekeeping asked it to park
 	raw        syscall.RawConn
 	active     atomic.Int64 // unix nanoseconds of the last command (idle timeout while parked)
 }
@@ -339,9 +346,18 @@ func (c *conn) Close() error {
 	}
 	err := c.Conn.Close()
 	if wasParked {
-		go c.srv.runSession(c.u, true)
+		go c.resume()
 	}
 	return err
+}
+
+// resume goes on with a session that was parked.
+func (c *conn) resume() {
+	if c.sbm != nil {
+		c.srv.sbLoop(c)
+		return
+	}
+	c.srv.runSession(c.u, true)
 }
 
 // deadlineWriter bounds every write by a deadline between d/2 and d from
@@ -389,22 +405,23 @@ func (c *conn) armRead(timeout time.Duration) {
 }
 
 // handle serves a connection until it ends, or until a notification
-// session is signed in: then it returns the user for runSession.
-func (s *Server) handle(c *conn, dispatch bool) *user {
+// session is signed in: then it returns the user for runSession. kept
+// means a switchboard session took the connection over (sbLoop ends it).
+func (s *Server) handle(c *conn, dispatch bool) (u *user, kept bool) {
 	cmd, err := c.read(s.cfg.AuthTimeout)
 	if err != nil {
 		s.logReadErr(c, err)
-		return nil
+		return nil, false
 	}
 	switch cmd.Name {
 	case "VER":
-		return s.serveNS(c, cmd, dispatch)
+		return s.serveNS(c, cmd, dispatch), false
 	case "USR", "ANS":
-		s.serveSB(c, cmd)
+		return nil, s.serveSB(c, cmd)
 	default:
 		c.sendErr(msnp.CodeSyntax, max(cmd.TrID, 0))
 	}
-	return nil
+	return nil, false
 }
 
 func (s *Server) logReadErr(c net.Conn, err error) {
@@ -507,7 +524,15 @@ func (s *Server) housekeeping() {
 				}
 			}
 			s.expireCookies(now)
+			sbIdle, sbPark := s.idleSwitchboards(idleBefore, now.Add(-tick))
 			s.mu.Unlock()
+			for _, c := range sbPark {
+				c.requestPark()
+			}
+			for _, c := range sbIdle {
+				s.cfg.Log.Debug("connection timed out", "remote", c.RemoteAddr())
+				c.Close()
+			}
 			for _, x := range chl {
 				x.u.c.send(msnp.New("CHL", 0, x.chl))
 			}
