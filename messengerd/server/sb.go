@@ -2,8 +2,8 @@ package server
 
 import (
 	"strconv"
-	"time"
 	"sync"
+	"time"
 
 	"github.com/oemkit/messenger/messengerd/store"
 	"github.com/oemkit/messenger/msmsgs/msnp"
