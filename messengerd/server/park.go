@@ -130,13 +130,16 @@ func (c *conn) waitInput() error {
 
 // requestPark interrupts the input wait of an idle switchboard session so
 // that it parks (housekeeping, for sessions without a command for a tick).
-func (c *conn) requestPark() {
+// It reports whether it asked.
+func (c *conn) requestPark() bool {
 	c.pmu.Lock()
 	defer c.pmu.Unlock()
 	if c.waiting && !c.parkReq && !c.closed && !c.parked {
 		c.parkReq = true
 		c.Conn.SetReadDeadline(time.Unix(1, 0))
+		return true
 	}
+	return false
 }
 
 // idleSwitchboards returns the switchboard connections silent since before

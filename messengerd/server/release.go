@@ -9,19 +9,21 @@ import (
 // A burst of sign-ins (TLS handshakes, password hashes, the sign-in call
 // chain's stacks) leaves the heap much larger than what the signed-in
 // sessions hold once it is over; the Go runtime gives that memory back to
-// the system only slowly. When at least releaseBurst sign-ins were followed
-// by releaseQuiet without one, housekeeping returns the free memory at
-// once: a service holding 2,000 idle clients then holds their sessions, not
-// the garbage of signing them in.
+// the system only slowly. The same goes for the goroutine stacks of
+// switchboard sessions that park when a conversation falls silent. When at
+// least releaseBurst such events (sign-ins, switchboard parks) were
+// followed by releaseQuiet without one, housekeeping returns the free
+// memory at once: a service holding 2,000 idle clients then holds their
+// sessions, not the garbage of signing them in.
 const (
-	releaseBurst = 256
+	releaseBurst = 128
 	releaseQuiet = time.Second
 )
 
 // releaser decides when to return free memory; its methods are called
 // from sign-in (note) and housekeeping (tick) only.
 type releaser struct {
-	signIns atomic.Int64 // sign-ins since the process started
+	signIns atomic.Int64 // events (sign-ins, parks) since the process started
 
 	seen       int64     // signIns at the last tick
 	burst      int64     // sign-ins since the last release
@@ -30,6 +32,9 @@ type releaser struct {
 }
 
 func (r *releaser) note() { r.signIns.Add(1) }
+
+// noteN counts n events at once.
+func (r *releaser) noteN(n int) { r.signIns.Add(int64(n)) }
 
 // tick is called by housekeeping; true when it released memory.
 func (r *releaser) tick(now time.Time) bool {

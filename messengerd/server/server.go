@@ -526,9 +526,13 @@ func (s *Server) housekeeping() {
 			s.expireCookies(now)
 			sbIdle, sbPark := s.idleSwitchboards(idleBefore, now.Add(-tick))
 			s.mu.Unlock()
+			parks := 0
 			for _, c := range sbPark {
-				c.requestPark()
+				if c.requestPark() {
+					parks++
+				}
 			}
+			s.release.noteN(parks)
 			for _, c := range sbIdle {
 				s.cfg.Log.Debug("connection timed out", "remote", c.RemoteAddr())
 				c.Close()
