@@ -188,6 +188,10 @@ func (s *Server) leave(sb *switchboard, m *member) {
 	}
 }
 
+// relayBufs hold the relayed MSG while it is written to the other
+// participants (the writes are synchronous), so relaying allocates nothing.
+var relayBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 // sbMessage relays a MSG to the other participants and acknowledges it per
 // the ack mode: U none, N NAK on failure, A and D ACK or NAK.
 func (s *Server) sbMessage(sb *switchboard, m *member, cmd msnp.Command) bool {
@@ -196,8 +200,11 @@ func (s *Server) sbMessage(sb *switchboard, m *member, cmd msnp.Command) bool {
 		m.c.sendErr(msnp.CodeSyntax, max(cmd.TrID, 0))
 		return cmd.TrID != msnp.NoTrID
 	}
-	out, err := msnp.AppendCommand(nil, msnp.Command{Name: "MSG", TrID: msnp.NoTrID,
+	bp := relayBufs.Get().(*[]byte)
+	defer relayBufs.Put(bp)
+	out, err := msnp.AppendCommand((*bp)[:0], msnp.Command{Name: "MSG", TrID: msnp.NoTrID,
 		Args: []string{m.email, m.enc}, Payload: cmd.Payload})
+	*bp = out[:0]
 	if err != nil {
 		m.c.sendErr(msnp.CodeSyntax, cmd.TrID)
 		return true
