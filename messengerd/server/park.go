@@ -15,6 +15,8 @@ import (
 // clients then hold ten thousand sockets and small structs, not ten
 // thousand goroutine stacks. The idle timeout of a parked session is
 // enforced by housekeeping from conn.active, not by a per-connection timer.
+// Switchboard connections park only once silent for a housekeeping tick
+// (sbLoop, requestPark): a busy conversation pays nothing per message.
 // Where there is no poller, the session's goroutine waits in Read.
 
 // runSession serves a signed-in notification session until it parks or
