@@ -13,7 +13,8 @@
 //
 //	magic      "SYSGEN-UPDATE-1\n" (16 bytes)
 //	header len uint32 (at most MaxHeader)
-//	header     JSON (Header): board, command line, files with size and sha256
+//	header     JSON (Header): board, command line, version, files with size
+//	           and sha256
 //	signature  64 bytes: ed25519 over magic, header length and header
 //	payload    the files' bytes, in the header's order
 package update
@@ -65,6 +66,9 @@ type Header struct {
 	Cmdline string `json:"cmdline"`
 	// Image is the sha256 of the image's manifest.json, naming the build.
 	Image string `json:"image"`
+	// Version is the image's update.version (see CheckVersion); signed
+	// with the rest of the header.
+	Version string `json:"version,omitempty"`
 	Files []File `json:"files"`
 }
 
@@ -182,6 +186,9 @@ func Read(r io.Reader, pub ed25519.PublicKey, board string, max int64) (*Bundle,
 	}
 	if board != "" && h.Board != board {
 		return nil, fmt.Errorf("%w: it is for %q and this device is %q; build the image with --bsp %s", ErrBoard, h.Board, board, board)
+	}
+	if _, err := ParseVersion(h.Version); err != nil {
+		return nil, fmt.Errorf("%w: signed header: %v", ErrFormat, err)
 	}
 	if len(h.Files) == 0 || len(h.Files) > maxFiles {
 		return nil, fmt.Errorf("%w: %d files (1 to %d allowed)", ErrFormat, len(h.Files), maxFiles)

@@ -99,6 +99,7 @@ SYSGEN_UPDATE = true
 "msmsgs.ca_file" = "/etc/ssl/certs/device/ca.pem"
 "update.public_key" = %q
 "update.health_timeout" = %q
+"update.version" = "2"
 `, l.CA, guestPort, httpsPort, account, pass, update.FormatPublicKey(pub), health)
 }
 
@@ -298,6 +299,25 @@ func TestUpdateUnderOVMF(t *testing.T) {
 		}
 	})
 
+	t.Run("downgrade refused", func(t *testing.T) {
+		b, err := makeBundleVersion(good, priv, "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post(url+"/update", "application/octet-stream", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "the bundle is version 1 and the running system is version 2") {
+			t.Errorf("older bundle: %s %q, want 409 naming both versions", resp.Status, body)
+		}
+		if got := entries(run(t, "ls /boot/efi/loader/entries")); got != "sysgen-0001-a.conf" {
+			t.Errorf("loader entries after the refused downgrade = %q, want only slot A's", got)
+		}
+	})
+
 	t.Run("power cut while writing", func(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { _, err := sysgenUpdate(ctx, root, keyFile, url, good); done <- err }()
@@ -374,6 +394,12 @@ func entries(ls string) string {
 
 // makeBundle signs an image folder as sysgen update does.
 func makeBundle(dir string, key ed25519.PrivateKey) ([]byte, error) {
+	return makeBundleVersion(dir, key, "2")
+}
+
+// makeBundleVersion signs an image folder with the given version in the
+// signed header.
+func makeBundleVersion(dir string, key ed25519.PrivateKey, version string) ([]byte, error) {
 	m, err := image.ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -385,6 +411,6 @@ func makeBundle(dir string, key ed25519.PrivateKey) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	err = update.Sign(&buf, key, update.Header{Board: m.BSP, Cmdline: m.Cmdline}, files)
+	err = update.Sign(&buf, key, update.Header{Board: m.BSP, Cmdline: m.Cmdline, Version: version}, files)
 	return buf.Bytes(), err
 }
