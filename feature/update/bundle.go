@@ -69,7 +69,7 @@ type Header struct {
 	// Version is the image's update.version (see CheckVersion); signed
 	// with the rest of the header.
 	Version string `json:"version,omitempty"`
-	Files []File `json:"files"`
+	Files   []File `json:"files"`
 }
 
 // File is one payload file.
