@@ -200,7 +200,7 @@ func TestUpdateUnderOVMF(t *testing.T) {
 	imagetest.Kernel(t, "qemu-x86_64")
 	root := imagetest.Root(t)
 	work := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 14*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 22*time.Minute)
 	defer cancel()
 
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -214,6 +214,11 @@ func TestUpdateUnderOVMF(t *testing.T) {
 	l := startLab(t, root, work)
 	good := build(t, ctx, root, work, "good", design(l, pub, password, "90s"))
 	bad := build(t, ctx, root, work, "bad", design(l, pub, "wrong password", "30s"))
+	// A trial boot of this one hangs its init before the health check: only
+	// the hardware watchdog (30s + 20s, never kicked) gets it out.
+	hang := build(t, ctx, root, work, "hang", design(l, pub, password, "30s")+`"update.test_hang_trial" = true
+"watchdog.timeout" = "20s"
+`)
 	m, err := image.ReadManifest(good)
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +267,9 @@ func TestUpdateUnderOVMF(t *testing.T) {
 	}
 	t.Logf("boot to ready: UEFI (OVMF, systemd-boot, bzImage) %.1fs; -kernel (PVH) %.1fs", ready.At.Seconds(), kres.ToReady.Seconds())
 	wantSlot(t, nextSlot(t, ctx, v, time.Minute), "a", "good")
+	if wd := nextWatchdog(t, ctx, v); wd.State != "kicked" || wd.TimeoutS != 30 {
+		t.Errorf("DEVICE-WATCHDOG on A = %+v, want kicked with the 30s default", wd)
+	}
 	if !strings.Contains(ready.Payload, `"state":"/dev/vda2 on /var/lib (ext4)"`) {
 		t.Errorf("DEVICE-READY %s: want the state partition /dev/vda2 mounted", ready.Payload)
 	}
@@ -351,6 +359,42 @@ func TestUpdateUnderOVMF(t *testing.T) {
 		}
 	})
 
+	t.Run("hung trial is reset by the watchdog", func(t *testing.T) {
+		if err := v.ExpectString(ctx, "update: listening", 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := sysgenUpdate(ctx, root, keyFile, url, hang); err != nil {
+			t.Fatalf("sysgen update (hanging B): %v\n%s", err, out)
+		}
+		wantSlot(t, nextSlot(t, ctx, v, 4*time.Minute), "b", "trial")
+		if wd := nextWatchdog(t, ctx, v); wd.State != "trial" || wd.TimeoutS != 50 {
+			t.Errorf("DEVICE-WATCHDOG on the trial = %+v, want trial with 30s + 20s", wd)
+		}
+		if err := v.ExpectString(ctx, "this trial boot hangs before its health check", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		hungAt := time.Now()
+		mark := len(con.String())
+		s := nextSlot(t, ctx, v, 5*time.Minute)
+		took := time.Since(hungAt)
+		wantSlot(t, s, "a", "good")
+		if s.RolledBackFrom != "b" {
+			t.Errorf("DEVICE-SLOT after the watchdog reset = %+v, want rolled_back_from b", s)
+		}
+		after := con.String()[mark:]
+		// Nothing but the watchdog restarted it: no panic, no reboot by
+		// the guest, and not before the timer ran out.
+		for _, bad := range []string{"Kernel panic", "reboot: Restarting", "DEVICE-SLOT {\"slot\":\"b\""} {
+			if strings.Contains(after, bad) {
+				t.Errorf("console after the hang has %q: the trial was not ended by the watchdog", bad)
+			}
+		}
+		if took < 45*time.Second {
+			t.Errorf("back in A %.1fs after the hang, before the 50s watchdog could fire", took.Seconds())
+		}
+		t.Logf("hung trial: back in slot A %.1fs after the init hung (watchdog 50s, then firmware, loader and A's boot)", took.Seconds())
+	})
+
 	t.Run("update to B signs in", func(t *testing.T) {
 		if err := v.ExpectString(ctx, "update: listening", 2*time.Minute); err != nil {
 			t.Fatal(err)
@@ -378,6 +422,28 @@ func TestUpdateUnderOVMF(t *testing.T) {
 			t.Errorf("loader entries after B's trial = %q, want A's and B's, both without a counter", got)
 		}
 	})
+}
+
+type watchdogLine struct {
+	State    string `json:"state"`
+	TimeoutS int    `json:"timeout_s"`
+	Error    string `json:"error"`
+}
+
+var watchdogRE = regexp.MustCompile(`DEVICE-WATCHDOG (\{[^\n]*\})`)
+
+// nextWatchdog waits for the next DEVICE-WATCHDOG line.
+func nextWatchdog(t *testing.T, ctx context.Context, v *qemu.VM) watchdogLine {
+	t.Helper()
+	m, err := v.Expect(ctx, watchdogRE, time.Minute)
+	if err != nil {
+		t.Fatalf("waiting for DEVICE-WATCHDOG: %v", err)
+	}
+	var w watchdogLine
+	if err := json.Unmarshal([]byte(m[1]), &w); err != nil {
+		t.Fatalf("DEVICE-WATCHDOG %q: %v", m[1], err)
+	}
+	return w
 }
 
 // entries picks the loader entry names out of ls output (services log to

@@ -57,6 +57,7 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 	if err := checkUpdateKey(r, spec.Settings); err != nil {
 		return err
 	}
+	warnNoWatchdog(c.Stderr, r)
 	dir := *out
 	if !filepath.IsAbs(dir) && c.Dir != "" {
 		dir = filepath.Join(c.Dir, dir)
