@@ -85,6 +85,9 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("sysgen build: the image folder %s is built, but its SD card image is not: %w", *out, err)
 		}
+		if err := sdcard.Record(dir, card, sdcard.FirmwareDir, lay); err != nil {
+			return fmt.Errorf("sysgen build: the SD card image %s is written, but not in the folder's manifest and SBOM: %w", card, err)
+		}
 		fmt.Fprintf(c.Stdout, "SD card image %s: %d MiB, MBR (%d partitions), written in %.2fs\n", filepath.Join(*out, sdcard.ImageName), lay.Size>>20, len(lay.Partitions), time.Since(t).Seconds())
 	}
 	fmt.Fprintf(c.Stdout, "built %s image for BSP %s in %s (%.1fs): kernel %s + initramfs %s (%s) = %s of %s budget\n",
