@@ -46,9 +46,9 @@ func TestRecord(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, image.SBOMFile))
 	var bom struct {
 		Components []struct {
-			Ref        string `json:"bom-ref"`
-			Name       string `json:"name"`
-			Hashes     []struct{ Content string } `json:"hashes"`
+			Ref        string                         `json:"bom-ref"`
+			Name       string                         `json:"name"`
+			Hashes     []struct{ Content string }     `json:"hashes"`
 			Properties []struct{ Name, Value string } `json:"properties"`
 		} `json:"components"`
 		Dependencies []struct {
