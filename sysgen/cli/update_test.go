@@ -6,11 +6,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
