@@ -277,5 +277,10 @@ func checkUpdateKey(r *resolve.Result, merged []byte) error {
 	if err != nil {
 		return fmt.Errorf("sysgen build: SYSGEN_UPDATE is in the design, but its devices could take no update: %w (sysgen keygen -o oem.key prints the line)", err)
 	}
+	if v, err := f.Text("update.version"); err == nil {
+		if _, err := upd.ParseVersion(v); err != nil {
+			return fmt.Errorf("sysgen build: %w (update.version in the design)", err)
+		}
+	}
 	return nil
 }
