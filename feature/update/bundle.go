@@ -8,6 +8,11 @@
 // loader entry one boot try and reboots. The new system marks itself good
 // (blesses its entry) only after its health checks pass; otherwise the
 // loader's boot counter runs out and the next boot is the old slot again.
+// A trial that hangs instead is reset by the hardware watchdog
+// (SYSGEN_WATCHDOG), which the device init does not kick until the health
+// check passes. A bundle whose signed version (update.version) is older
+// than the running system's, or than the other slot's good system, is
+// refused (ErrDowngrade, version.go) unless update.allow_downgrade is set.
 //
 // Bundle format (all integers big-endian):
 //
