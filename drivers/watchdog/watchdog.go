@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/oemkit/messenger/drivers/inittime"
@@ -68,14 +69,36 @@ var ErrNoWatchdog = errors.New("watchdog: no hardware watchdog on this board (kn
 // appeared.
 var ErrNoDevice = errors.New("watchdog: the timer is bound but no /dev/watchdog appeared (the kernel needs CONFIG_WATCHDOG_CORE)")
 
+// DefaultBootTimeout is how long the timer runs from the driver's bind
+// until the device init takes it over (Armed): the rest of the drivers,
+// the state partition, the self-test. A boot that hangs there is reset.
+const DefaultBootTimeout = 5 * time.Minute
+
 // Driver is the driverreg driver.
 type Driver struct {
 	SysRoot string // "/sys"
 	DevDir  string // "/dev"
 	// Timeout bounds the wait for the device node.
 	Timeout time.Duration
+	// BootTimeout is the timer's first timeout (DefaultBootTimeout).
+	BootTimeout time.Duration
 	// Load loads modules with their closure; nil uses kmod.
 	Load func(names ...string) ([]string, error)
+	// Arm starts the timer; nil uses Open.
+	Arm func(path string, timeout time.Duration) (*Dev, error)
+}
+
+var (
+	armedMu sync.Mutex
+	armed   *Dev
+)
+
+// Armed is the watchdog the driver started at bind, or nil (no timer, or
+// it could not be started). Whoever takes it over must kick it.
+func Armed() *Dev {
+	armedMu.Lock()
+	defer armedMu.Unlock()
+	return armed
 }
 
 // String returns "watchdog".
@@ -87,9 +110,10 @@ func (d *Driver) Prerequisites() []string { return nil }
 // After returns nil.
 func (d *Driver) After() []string { return nil }
 
-// Init loads the timer's module and waits for its device node. It is
-// skipped (ErrNoWatchdog) on a board without a known timer. The timer is
-// not started: Open does that.
+// Init loads the timer's module, waits for its device node and starts the
+// timer with BootTimeout (Armed returns it), so that from here on a boot
+// that hangs before the device init takes the timer over is reset. It is
+// skipped (ErrNoWatchdog) on a board without a known timer.
 func (d *Driver) Init() (bool, error) {
 	defer inittime.Since(d.String(), time.Now())
 	load := d.Load
@@ -111,13 +135,31 @@ func (d *Driver) Init() (bool, error) {
 	deadline := time.Now().Add(d.Timeout)
 	for {
 		if _, err := os.Stat(node); err == nil {
-			return true, nil
+			break
 		}
 		if time.Now().After(deadline) {
 			return true, fmt.Errorf("%w after %v (%s)", ErrNoDevice, d.Timeout, b.Device)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	arm := d.Arm
+	if arm == nil {
+		arm = Open
+	}
+	boot := d.BootTimeout
+	if boot <= 0 {
+		boot = DefaultBootTimeout
+	}
+	dev, err := arm(node, boot)
+	if dev != nil {
+		armedMu.Lock()
+		armed = dev
+		armedMu.Unlock()
+	}
+	if err != nil {
+		return true, fmt.Errorf("watchdog: start %s (%s): %w", node, b.Timer.Name, err)
+	}
+	return true, nil
 }
 
 // Path is the kernel's first watchdog device.
@@ -148,5 +190,5 @@ func Seconds(d time.Duration) int {
 }
 
 func init() {
-	driverreg.MustRegister(&Driver{SysRoot: "/sys", DevDir: "/dev", Timeout: 5 * time.Second})
+	driverreg.MustRegister(&Driver{SysRoot: "/sys", DevDir: "/dev", Timeout: 5 * time.Second, BootTimeout: DefaultBootTimeout})
 }

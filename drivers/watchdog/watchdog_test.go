@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,10 +27,15 @@ func TestInitBindsI6300ESB(t *testing.T) {
 	pciTree(t, root, "0000:00:01.0", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00")
 	pciTree(t, root, "0000:00:05.0", "pci:v00008086d000025ABsv00001AF4sd00001100bc08sc80i00")
 	var loaded []string
+	var armedWith string
+	want := &Dev{timeout: 300 * time.Second}
 	d := &Driver{SysRoot: root, DevDir: dev, Timeout: 2 * time.Second, Load: func(names ...string) ([]string, error) {
 		loaded = append(loaded, names...)
 		os.WriteFile(filepath.Join(dev, "watchdog"), nil, 0o600) // the kernel creates it
 		return names, nil
+	}, Arm: func(p string, timeout time.Duration) (*Dev, error) {
+		armedWith = fmt.Sprintf("%s %v", filepath.Base(p), timeout)
+		return want, nil
 	}}
 	ok, err := d.Init()
 	if !ok || err != nil {
@@ -37,6 +43,9 @@ func TestInitBindsI6300ESB(t *testing.T) {
 	}
 	if !slices.Equal(loaded, []string{"i6300esb"}) {
 		t.Errorf("loaded %v, want [i6300esb]", loaded)
+	}
+	if armedWith != "watchdog 5m0s" || Armed() != want {
+		t.Errorf("Init armed %q (Armed() = %p), want watchdog 5m0s with the default boot timeout (%p)", armedWith, Armed(), want)
 	}
 }
 

@@ -36,15 +36,21 @@ type watchGuard struct {
 	once   sync.Once
 }
 
-// startWatchdog arms /dev/watchdog when the watchdog driver bound one.
+// startWatchdog takes over the watchdog the driver started at bind (with
+// its boot timeout), when there is one.
 // trial == 0: the system is healthy, the watchdog runs with
 // watchdog.timeout and is kicked from now on. trial > 0: a trial boot with
 // that long to pass its health check; the watchdog runs with trial plus
 // watchdog.timeout and is not kicked until healthy is called, so a trial
 // that hangs is reset. It returns nil when there is no watchdog.
 func startWatchdog(con console, set *settings.File, trial time.Duration) *watchGuard {
-	if _, err := os.Stat(watchdog.Path); err != nil {
-		con.emit(MarkerWatchdog, watchdogReport{State: "none", Error: "no " + watchdog.Path + ": " + watchdog.ErrNoWatchdog.Error()})
+	dev := watchdog.Armed()
+	if dev == nil {
+		why := watchdog.ErrNoWatchdog.Error()
+		if _, err := os.Stat(watchdog.Path); err == nil {
+			why = "the watchdog driver could not start " + watchdog.Path + " (see DEVICE-DRIVERS)"
+		}
+		con.emit(MarkerWatchdog, watchdogReport{State: "none", Error: why})
 		return nil
 	}
 	normal := 30 * time.Second
@@ -57,13 +63,8 @@ func startWatchdog(con console, set *settings.File, trial time.Duration) *watchG
 	if trial > 0 {
 		timeout = trial + normal
 	}
-	dev, err := watchdog.Open(watchdog.Path, timeout)
-	if dev == nil {
-		con.emit(MarkerWatchdog, watchdogReport{Device: watchdog.Path, State: "error", Error: err.Error()})
-		return nil
-	}
 	g := &watchGuard{con: con, dev: dev, normal: normal}
-	if err != nil {
+	if err := dev.SetTimeout(timeout); err != nil {
 		con.emit(MarkerWatchdog, watchdogReport{Device: watchdog.Path, State: "error", Error: err.Error()})
 	}
 	if trial > 0 {
