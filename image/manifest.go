@@ -59,6 +59,35 @@ type Manifest struct {
 	// Disk is the flashable disk image, when the board boots by UEFI
 	// and the build host has systemd-boot.
 	Disk *ManifestDisk `json:"disk,omitempty"`
+	// SDCard is the SD card image, when the board boots from one (sysgen
+	// build writes it after the rest of the folder and RecordSDCard adds
+	// it here).
+	SDCard *ManifestSDCard `json:"sdcard,omitempty"`
+}
+
+// ManifestSDCard describes the SD card image: the file, its MBR
+// partitions, the boot partition's files and the GPU firmware package
+// they came from.
+type ManifestSDCard struct {
+	File   string `json:"file"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Partitions is the number of MBR partitions (boot, state).
+	Partitions int `json:"partitions"`
+	// BootFiles are the boot partition's files with their sha256.
+	BootFiles []ManifestFileHash `json:"boot_files"`
+	// Firmware is the Debian package of the GPU firmware on the card.
+	FirmwarePackage string `json:"firmware_package"`
+	FirmwareVersion string `json:"firmware_version,omitempty"`
+	// FirmwareFiles name the boot files that are the package's.
+	FirmwareFiles []string `json:"firmware_files"`
+}
+
+// ManifestFileHash is a file with its size and sha256.
+type ManifestFileHash struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // ManifestDisk describes the disk image: its GPT layout and the boot

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -158,4 +159,128 @@ func goModules(pkgs []goPackage) []goModule {
 	}
 	sort.Slice(mods, func(i, j int) bool { return mods[i].Path < mods[j].Path })
 	return mods
+}
+
+// RecordSDCard adds the SD card image written into the image folder dir
+// after the build (sysgen build --bsp rpi3) to the folder's manifest.json
+// and SBOM: the manifest gets card (file, size, sha256, boot files), the
+// SBOM a component for the GPU firmware package on the card, with the
+// card's and each firmware file's hash. Both files are replaced
+// atomically; recording the same card again replaces the entries. The
+// manifest.json on the card itself is the one from before (it cannot hold
+// its own card's hash).
+func RecordSDCard(dir string, card *ManifestSDCard) error {
+	if card == nil || card.File == "" || card.File != filepath.Base(card.File) {
+		return fmt.Errorf("image: record SD card: want a plain file name in %s", dir)
+	}
+	man, err := ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	man.SDCard = card
+	mb, err := marshalJSON(man)
+	if err != nil {
+		return fmt.Errorf("image: manifest: %w", err)
+	}
+	sb, err := os.ReadFile(filepath.Join(dir, SBOMFile))
+	if err != nil {
+		return fmt.Errorf("image: %s has no SBOM (rebuild it with sysgen build): %w", dir, err)
+	}
+	bom := new(cdx.BOM)
+	if err := cdx.NewBOMDecoder(bytes.NewReader(sb), cdx.BOMFileFormatJSON).Decode(bom); err != nil {
+		return fmt.Errorf("image: %s: %w (rebuild the image)", filepath.Join(dir, SBOMFile), err)
+	}
+	addCardComponent(bom, man, card)
+	var buf bytes.Buffer
+	if err := cdx.NewBOMEncoder(&buf, cdx.BOMFileFormatJSON).SetPretty(true).Encode(bom); err != nil {
+		return fmt.Errorf("image: sbom: %w", err)
+	}
+	// The SBOM first: a manifest naming the card is only there once the
+	// SBOM lists it too.
+	if err := writeFileAtomic(filepath.Join(dir, SBOMFile), buf.Bytes()); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, ManifestFile), mb)
+}
+
+// addCardComponent puts the card's firmware component into bom, in place
+// of an earlier one, and lists it among the image's dependencies.
+func addCardComponent(bom *cdx.BOM, man *Manifest, card *ManifestSDCard) {
+	version := card.FirmwareVersion
+	purl := fmt.Sprintf("pkg:deb/debian/%s?arch=%s", card.FirmwarePackage, man.Kernel.Arch)
+	if version != "" {
+		purl = fmt.Sprintf("pkg:deb/debian/%s@%s?arch=%s", card.FirmwarePackage, version, man.Kernel.Arch)
+	}
+	props := []cdx.Property{
+		{Name: "sysgen:sdcard_image", Value: card.File},
+		{Name: "sysgen:sdcard_sha256", Value: card.SHA256},
+		{Name: "sysgen:sdcard_size", Value: fmt.Sprint(card.Size)},
+	}
+	fw := map[string]bool{}
+	for _, n := range card.FirmwareFiles {
+		fw[n] = true
+	}
+	for _, f := range card.BootFiles {
+		if fw[f.Name] {
+			props = append(props, cdx.Property{Name: "sysgen:file:" + f.Name, Value: "sha256:" + f.SHA256})
+		}
+	}
+	c := cdx.Component{
+		BOMRef: "sdcard-firmware", Type: cdx.ComponentTypeFirmware, Name: card.FirmwarePackage, Version: version,
+		Supplier: &cdx.OrganizationalEntity{Name: "Debian"}, PackageURL: purl,
+		Hashes: &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: card.SHA256}},
+		// Debian's raspi-firmware: the Broadcom firmware licence (see
+		// LICENCE.broadcom on the card).
+		Licenses:   &cdx.Licenses{{License: &cdx.License{Name: "LicenseRef-Broadcom-raspi-firmware"}}},
+		Properties: &props,
+	}
+	var comps []cdx.Component
+	if bom.Components != nil {
+		for _, o := range *bom.Components {
+			if o.BOMRef != c.BOMRef {
+				comps = append(comps, o)
+			}
+		}
+	}
+	comps = append(comps, c)
+	bom.Components = &comps
+	if bom.Dependencies != nil {
+		for i, d := range *bom.Dependencies {
+			if d.Ref != "image" || d.Dependencies == nil {
+				continue
+			}
+			deps := *d.Dependencies
+			if !slices.Contains(deps, c.BOMRef) {
+				deps = append(deps, c.BOMRef)
+			}
+			(*bom.Dependencies)[i].Dependencies = &deps
+		}
+	}
+}
+
+// writeFileAtomic writes name by a rename from a temp file beside it.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return fmt.Errorf("image: %w", err)
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("image: write %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("image: write %s: %w", name, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("image: %w", err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("image: %w", err)
+	}
+	return nil
 }

@@ -8,12 +8,18 @@
 // loader entry one boot try and reboots. The new system marks itself good
 // (blesses its entry) only after its health checks pass; otherwise the
 // loader's boot counter runs out and the next boot is the old slot again.
+// A trial that hangs instead is reset by the hardware watchdog
+// (SYSGEN_WATCHDOG), which the device init does not kick until the health
+// check passes. A bundle whose signed version (update.version) is older
+// than the running system's, or than the other slot's good system, is
+// refused (ErrDowngrade, version.go) unless update.allow_downgrade is set.
 //
 // Bundle format (all integers big-endian):
 //
 //	magic      "SYSGEN-UPDATE-1\n" (16 bytes)
 //	header len uint32 (at most MaxHeader)
-//	header     JSON (Header): board, command line, files with size and sha256
+//	header     JSON (Header): board, command line, version, files with size
+//	           and sha256
 //	signature  64 bytes: ed25519 over magic, header length and header
 //	payload    the files' bytes, in the header's order
 package update
@@ -65,7 +71,10 @@ type Header struct {
 	Cmdline string `json:"cmdline"`
 	// Image is the sha256 of the image's manifest.json, naming the build.
 	Image string `json:"image"`
-	Files []File `json:"files"`
+	// Version is the image's update.version (see CheckVersion); signed
+	// with the rest of the header.
+	Version string `json:"version,omitempty"`
+	Files   []File `json:"files"`
 }
 
 // File is one payload file.
@@ -182,6 +191,9 @@ func Read(r io.Reader, pub ed25519.PublicKey, board string, max int64) (*Bundle,
 	}
 	if board != "" && h.Board != board {
 		return nil, fmt.Errorf("%w: it is for %q and this device is %q; build the image with --bsp %s", ErrBoard, h.Board, board, board)
+	}
+	if _, err := ParseVersion(h.Version); err != nil {
+		return nil, fmt.Errorf("%w: signed header: %v", ErrFormat, err)
 	}
 	if len(h.Files) == 0 || len(h.Files) > maxFiles {
 		return nil, fmt.Errorf("%w: %d files (1 to %d allowed)", ErrFormat, len(h.Files), maxFiles)

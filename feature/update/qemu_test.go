@@ -99,6 +99,7 @@ SYSGEN_UPDATE = true
 "msmsgs.ca_file" = "/etc/ssl/certs/device/ca.pem"
 "update.public_key" = %q
 "update.health_timeout" = %q
+"update.version" = "2"
 `, l.CA, guestPort, httpsPort, account, pass, update.FormatPublicKey(pub), health)
 }
 
@@ -199,7 +200,7 @@ func TestUpdateUnderOVMF(t *testing.T) {
 	imagetest.Kernel(t, "qemu-x86_64")
 	root := imagetest.Root(t)
 	work := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 14*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 22*time.Minute)
 	defer cancel()
 
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -213,6 +214,11 @@ func TestUpdateUnderOVMF(t *testing.T) {
 	l := startLab(t, root, work)
 	good := build(t, ctx, root, work, "good", design(l, pub, password, "90s"))
 	bad := build(t, ctx, root, work, "bad", design(l, pub, "wrong password", "30s"))
+	// A trial boot of this one hangs its init before the health check: only
+	// the hardware watchdog (30s + 20s, never kicked) gets it out.
+	hang := build(t, ctx, root, work, "hang", design(l, pub, password, "30s")+`"update.test_hang_trial" = true
+"watchdog.timeout" = "20s"
+`)
 	m, err := image.ReadManifest(good)
 	if err != nil {
 		t.Fatal(err)
@@ -261,6 +267,9 @@ func TestUpdateUnderOVMF(t *testing.T) {
 	}
 	t.Logf("boot to ready: UEFI (OVMF, systemd-boot, bzImage) %.1fs; -kernel (PVH) %.1fs", ready.At.Seconds(), kres.ToReady.Seconds())
 	wantSlot(t, nextSlot(t, ctx, v, time.Minute), "a", "good")
+	if wd := nextWatchdog(t, ctx, v); wd.State != "kicked" || wd.TimeoutS != 30 {
+		t.Errorf("DEVICE-WATCHDOG on A = %+v, want kicked with the 30s default", wd)
+	}
 	if !strings.Contains(ready.Payload, `"state":"/dev/vda2 on /var/lib (ext4)"`) {
 		t.Errorf("DEVICE-READY %s: want the state partition /dev/vda2 mounted", ready.Payload)
 	}
@@ -298,6 +307,25 @@ func TestUpdateUnderOVMF(t *testing.T) {
 		}
 	})
 
+	t.Run("downgrade refused", func(t *testing.T) {
+		b, err := makeBundleVersion(good, priv, "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post(url+"/update", "application/octet-stream", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "the bundle is version 1 and the running system is version 2") {
+			t.Errorf("older bundle: %s %q, want 409 naming both versions", resp.Status, body)
+		}
+		if got := entries(run(t, "ls /boot/efi/loader/entries")); got != "sysgen-0001-a.conf" {
+			t.Errorf("loader entries after the refused downgrade = %q, want only slot A's", got)
+		}
+	})
+
 	t.Run("power cut while writing", func(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { _, err := sysgenUpdate(ctx, root, keyFile, url, good); done <- err }()
@@ -331,6 +359,42 @@ func TestUpdateUnderOVMF(t *testing.T) {
 		}
 	})
 
+	t.Run("hung trial is reset by the watchdog", func(t *testing.T) {
+		if err := v.ExpectString(ctx, "update: listening", 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := sysgenUpdate(ctx, root, keyFile, url, hang); err != nil {
+			t.Fatalf("sysgen update (hanging B): %v\n%s", err, out)
+		}
+		wantSlot(t, nextSlot(t, ctx, v, 4*time.Minute), "b", "trial")
+		if wd := nextWatchdog(t, ctx, v); wd.State != "trial" || wd.TimeoutS != 50 {
+			t.Errorf("DEVICE-WATCHDOG on the trial = %+v, want trial with 30s + 20s", wd)
+		}
+		if err := v.ExpectString(ctx, "this trial boot hangs before its health check", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		hungAt := time.Now()
+		mark := len(con.String())
+		s := nextSlot(t, ctx, v, 5*time.Minute)
+		took := time.Since(hungAt)
+		wantSlot(t, s, "a", "good")
+		if s.RolledBackFrom != "b" {
+			t.Errorf("DEVICE-SLOT after the watchdog reset = %+v, want rolled_back_from b", s)
+		}
+		after := con.String()[mark:]
+		// Nothing but the watchdog restarted it: no panic, no reboot by
+		// the guest, and not before the timer ran out.
+		for _, bad := range []string{"Kernel panic", "reboot: Restarting", "DEVICE-SLOT {\"slot\":\"b\""} {
+			if strings.Contains(after, bad) {
+				t.Errorf("console after the hang has %q: the trial was not ended by the watchdog", bad)
+			}
+		}
+		if took < 45*time.Second {
+			t.Errorf("back in A %.1fs after the hang, before the 50s watchdog could fire", took.Seconds())
+		}
+		t.Logf("hung trial: back in slot A %.1fs after the init hung (watchdog 50s, then firmware, loader and A's boot)", took.Seconds())
+	})
+
 	t.Run("update to B signs in", func(t *testing.T) {
 		if err := v.ExpectString(ctx, "update: listening", 2*time.Minute); err != nil {
 			t.Fatal(err)
@@ -360,6 +424,28 @@ func TestUpdateUnderOVMF(t *testing.T) {
 	})
 }
 
+type watchdogLine struct {
+	State    string `json:"state"`
+	TimeoutS int    `json:"timeout_s"`
+	Error    string `json:"error"`
+}
+
+var watchdogRE = regexp.MustCompile(`DEVICE-WATCHDOG (\{[^\n]*\})`)
+
+// nextWatchdog waits for the next DEVICE-WATCHDOG line.
+func nextWatchdog(t *testing.T, ctx context.Context, v *qemu.VM) watchdogLine {
+	t.Helper()
+	m, err := v.Expect(ctx, watchdogRE, time.Minute)
+	if err != nil {
+		t.Fatalf("waiting for DEVICE-WATCHDOG: %v", err)
+	}
+	var w watchdogLine
+	if err := json.Unmarshal([]byte(m[1]), &w); err != nil {
+		t.Fatalf("DEVICE-WATCHDOG %q: %v", m[1], err)
+	}
+	return w
+}
+
 // entries picks the loader entry names out of ls output (services log to
 // the same console).
 func entries(ls string) string {
@@ -374,6 +460,12 @@ func entries(ls string) string {
 
 // makeBundle signs an image folder as sysgen update does.
 func makeBundle(dir string, key ed25519.PrivateKey) ([]byte, error) {
+	return makeBundleVersion(dir, key, "2")
+}
+
+// makeBundleVersion signs an image folder with the given version in the
+// signed header.
+func makeBundleVersion(dir string, key ed25519.PrivateKey, version string) ([]byte, error) {
 	m, err := image.ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -385,6 +477,6 @@ func makeBundle(dir string, key ed25519.PrivateKey) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	err = update.Sign(&buf, key, update.Header{Board: m.BSP, Cmdline: m.Cmdline}, files)
+	err = update.Sign(&buf, key, update.Header{Board: m.BSP, Cmdline: m.Cmdline, Version: version}, files)
 	return buf.Bytes(), err
 }

@@ -25,6 +25,10 @@ type Service struct {
 	// ESP is where the EFI system partition is mounted; Running the slot
 	// the system booted from.
 	ESP, Running string
+	// Version is the running system's update.version; AllowDowngrade its
+	// update.allow_downgrade (CheckVersion).
+	Version        string
+	AllowDowngrade bool
 	// Reboot restarts the device once an update is written (after the
 	// answer is sent).
 	Reboot func()
@@ -38,6 +42,7 @@ type Service struct {
 type Status struct {
 	Board   string  `json:"board"`
 	Running string  `json:"running"`
+	Version string  `json:"version"`
 	Entries []Entry `json:"entries"`
 	Error   string  `json:"error,omitempty"`
 }
@@ -46,7 +51,7 @@ type Status struct {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/status":
-		st := Status{Board: s.Board, Running: s.Running}
+		st := Status{Board: s.Board, Running: s.Running, Version: VersionText(s.Version)}
 		ents, err := Entries(s.ESP)
 		if err != nil {
 			st.Error = err.Error()
@@ -91,7 +96,20 @@ func (s *Service) update(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), code)
 		return
 	}
-	s.log(fmt.Sprintf("bundle verified: image %.12s for %s, %d files, received in %v", b.Header.Image, b.Header.Board, len(b.Files), time.Since(start).Round(time.Millisecond)))
+	other, err := OtherVersion(s.ESP, s.Running)
+	if err == nil {
+		err = CheckVersion(b.Header.Version, s.Version, other, s.AllowDowngrade)
+	}
+	if err != nil {
+		s.log("refused: " + err.Error())
+		code := http.StatusInternalServerError
+		if errors.Is(err, ErrDowngrade) {
+			code = http.StatusConflict
+		}
+		http.Error(w, err.Error(), code)
+		return
+	}
+	s.log(fmt.Sprintf("bundle verified: image %.12s version %s for %s, %d files, received in %v", b.Header.Image, VersionText(b.Header.Version), b.Header.Board, len(b.Files), time.Since(start).Round(time.Millisecond)))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	fl, _ := w.(http.Flusher)

@@ -209,6 +209,9 @@ func Install(esp, running string, b *Bundle, progress func(string)) (Entry, erro
 	if _, ok := b.Files[FileManifest]; !ok {
 		os.Remove(filepath.Join(dir, FileManifest))
 	}
+	if err := writeSynced(filepath.Join(dir, VersionFile), []byte(VersionText(b.Header.Version)+"\n")); err != nil {
+		return Entry{}, fmt.Errorf("update: write slot %s: %w (the running slot %s still boots; free space on the ESP or try again)", target, err, running)
+	}
 	if err := syncDir(dir); err != nil {
 		return Entry{}, err
 	}

@@ -47,6 +47,7 @@ func checkSlot(ctx context.Context, con console, drv driverReport, set *settings
 	cmdline, _ := os.ReadFile("/proc/cmdline")
 	slot := update.SlotOf(string(cmdline))
 	if slot == "" || set == nil {
+		startWatchdog(con, set, 0)
 		return
 	}
 	rep := slotReport{Slot: slot, State: "error"}
@@ -65,6 +66,7 @@ func checkSlot(ctx context.Context, con console, drv driverReport, set *settings
 	if err != nil {
 		rep.Error = err.Error()
 		con.emit(MarkerSlot, rep)
+		startWatchdog(con, set, 0)
 		return
 	}
 	rep.Generation = me.Generation
@@ -78,6 +80,7 @@ func checkSlot(ctx context.Context, con console, drv driverReport, set *settings
 			}
 		}
 		con.emit(MarkerSlot, rep)
+		startWatchdog(con, set, 0)
 		return
 	}
 	rep.State = "trial"
@@ -85,6 +88,15 @@ func checkSlot(ctx context.Context, con console, drv driverReport, set *settings
 	timeout, err := set.Duration("update.health_timeout")
 	if err != nil || timeout <= 0 {
 		timeout = 3 * time.Minute
+	}
+	// The watchdog is not kicked until the health check passes: a trial
+	// that hangs from here on is reset, and the loader boots the old slot.
+	wd := startWatchdog(con, set, timeout)
+	if hang, _ := set.Bool("update.test_hang_trial"); hang {
+		fmt.Fprintf(con.w, "deviceinit: update.test_hang_trial is set: this trial boot hangs before its health check (test only)\n")
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	go func() {
 		start := time.Now()
@@ -99,6 +111,7 @@ func checkSlot(ctx context.Context, con console, drv driverReport, set *settings
 					rep.State = "good"
 				}
 				con.emit(MarkerSlot, rep)
+				wd.healthy()
 				return
 			}
 		}

@@ -8,5 +8,8 @@ import (
 	"github.com/oemkit/messenger/feature/settings"
 )
 
-// checkSlot does nothing without SYSGEN_UPDATE.
-func checkSlot(context.Context, console, driverReport, *settings.File, []service) {}
+// checkSlot only arms the watchdog (when the design has one) without
+// SYSGEN_UPDATE.
+func checkSlot(_ context.Context, con console, _ driverReport, set *settings.File, _ []service) {
+	startWatchdog(con, set, 0)
+}

@@ -220,16 +220,20 @@ func Write(file string, s Spec) (*Layout, error) {
 	if err := d.Partition(table); err != nil {
 		return nil, fmt.Errorf("disk: partition table: %w", err)
 	}
-	// go-diskfs stamps FAT entries with SOURCE_DATE_EPOCH when it is set.
-	if os.Getenv("SOURCE_DATE_EPOCH") == "" {
-		os.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(SourceDateEpoch))
-	}
-	fs, err := d.CreateFilesystem(disk.FilesystemSpec{Partition: 1, FSType: filesystem.TypeFat32, VolumeLabel: "ESP", Reproducible: true})
+	// go-diskfs stamps FAT entries only from SOURCE_DATE_EPOCH: WithEpoch
+	// sets it for this write alone.
+	err = partfs.WithEpoch(SourceDateEpoch, func() error {
+		fs, err := d.CreateFilesystem(disk.FilesystemSpec{Partition: 1, FSType: filesystem.TypeFat32, VolumeLabel: "ESP", Reproducible: true})
+		if err != nil {
+			return fmt.Errorf("disk: ESP file system: %w", err)
+		}
+		if err := partfs.WriteFiles(fs, files); err != nil {
+			return fmt.Errorf("disk: ESP %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("disk: ESP file system: %w", err)
-	}
-	if err := partfs.WriteFiles(fs, files); err != nil {
-		return nil, fmt.Errorf("disk: ESP %w", err)
+		return nil, err
 	}
 	closed = true
 	if err := d.Close(); err != nil {

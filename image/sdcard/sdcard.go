@@ -265,20 +265,24 @@ func Write(file string, s Spec) (*Layout, error) {
 	if err := d.Partition(table); err != nil {
 		return nil, fmt.Errorf("sdcard: partition table: %w", err)
 	}
-	// go-diskfs stamps FAT entries with SOURCE_DATE_EPOCH when it is set.
-	if os.Getenv("SOURCE_DATE_EPOCH") == "" {
-		os.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(SourceDateEpoch))
-	}
-	fs, err := d.CreateFilesystem(disk.FilesystemSpec{Partition: BootPartition, FSType: filesystem.TypeFat32, VolumeLabel: "BOOT", Reproducible: true})
-	if err != nil {
-		return nil, fmt.Errorf("sdcard: boot file system: %w", err)
-	}
 	boot := make(map[string][]byte, len(files))
 	for n, b := range files {
 		boot["/"+n] = b
 	}
-	if err := partfs.WriteFiles(fs, boot); err != nil {
-		return nil, fmt.Errorf("sdcard: boot %w", err)
+	// go-diskfs stamps FAT entries only from SOURCE_DATE_EPOCH: WithEpoch
+	// sets it for this write alone.
+	err = partfs.WithEpoch(SourceDateEpoch, func() error {
+		fs, err := d.CreateFilesystem(disk.FilesystemSpec{Partition: BootPartition, FSType: filesystem.TypeFat32, VolumeLabel: "BOOT", Reproducible: true})
+		if err != nil {
+			return fmt.Errorf("sdcard: boot file system: %w", err)
+		}
+		if err := partfs.WriteFiles(fs, boot); err != nil {
+			return fmt.Errorf("sdcard: boot %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	closed = true
 	if err := d.Close(); err != nil {

@@ -57,6 +57,7 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 	if err := checkUpdateKey(r, spec.Settings); err != nil {
 		return err
 	}
+	warnNoWatchdog(c.Stderr, r)
 	dir := *out
 	if !filepath.IsAbs(dir) && c.Dir != "" {
 		dir = filepath.Join(c.Dir, dir)
@@ -84,6 +85,9 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("sysgen build: the image folder %s is built, but its SD card image is not: %w", *out, err)
 		}
+		if err := sdcard.Record(dir, card, sdcard.FirmwareDir, lay); err != nil {
+			return fmt.Errorf("sysgen build: the SD card image %s is written, but not in the folder's manifest and SBOM: %w", card, err)
+		}
 		fmt.Fprintf(c.Stdout, "SD card image %s: %d MiB, MBR (%d partitions), written in %.2fs\n", filepath.Join(*out, sdcard.ImageName), lay.Size>>20, len(lay.Partitions), time.Since(t).Seconds())
 	}
 	fmt.Fprintf(c.Stdout, "built %s image for BSP %s in %s (%.1fs): kernel %s + initramfs %s (%s) = %s of %s budget\n",
@@ -94,9 +98,10 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 }
 
 func runBoot(ctx context.Context, c *Context, args []string) error {
-	fs, _ := c.flags("boot", "boot [--check] [--timeout 3m] [--wav FILE] [--append ARG]... DIR", nil)
+	fs, _ := c.flags("boot", "boot [--check] [--uefi] [--timeout 3m] [--wav FILE] [--append ARG]... DIR", nil)
 	check := fs.Bool("check", false, "wait until the device reports ready, then stop it: exit 0, or 1 with the console's last lines")
-	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the device")
+	uefi := fs.Bool("uefi", false, "boot the flashable disk image (disk.img) under OVMF as the board boots its storage (firmware, systemd-boot, slot A), on a copy so the image stays as built; needs apt-get install ovmf")
+	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the device (with --uefi at least 5m is used unless set)")
 	wav := fs.String("wav", "", "write the device's audio output to this WAV file")
 	var appendArgs multiFlag
 	fs.Var(&appendArgs, "append", "add to the kernel command line (repeatable)")
@@ -112,9 +117,16 @@ func runBoot(ctx context.Context, c *Context, args []string) error {
 		dir = filepath.Join(c.Dir, dir)
 	}
 	opts := qemu.Options{WAV: *wav, Append: appendArgs, Console: c.Stdout, Timeout: *timeout}
+	boot := qemu.Boot
+	if *uefi {
+		boot = qemu.BootDisk
+		if !flagSet(fs, "timeout") {
+			opts.Timeout = 5 * time.Minute
+		}
+	}
 	if *check {
 		opts.Console = nil
-		res, err := qemu.Boot(ctx, dir, opts)
+		res, err := boot(ctx, dir, opts)
 		if err != nil {
 			if res != nil {
 				fmt.Fprintf(c.Stderr, "console (last lines):\n%s\n", qemu.Tail(res.Console, 30))
@@ -134,7 +146,7 @@ func runBoot(ctx context.Context, c *Context, args []string) error {
 	}
 	// Interactive: run until the user stops it (Ctrl-C) or the timeout.
 	opts.WaitExit = true
-	_, err = qemu.Boot(ctx, dir, opts)
+	_, err = boot(ctx, dir, opts)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -264,6 +276,11 @@ func checkUpdateKey(r *resolve.Result, merged []byte) error {
 	}
 	if err != nil {
 		return fmt.Errorf("sysgen build: SYSGEN_UPDATE is in the design, but its devices could take no update: %w (sysgen keygen -o oem.key prints the line)", err)
+	}
+	if v, err := f.Text("update.version"); err == nil {
+		if _, err := upd.ParseVersion(v); err != nil {
+			return fmt.Errorf("sysgen build: %w (update.version in the design)", err)
+		}
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oemkit/messenger/feature/settings"
 	upd "github.com/oemkit/messenger/feature/update"
 	"github.com/oemkit/messenger/image"
 )
@@ -61,7 +62,7 @@ func runUpdate(ctx context.Context, c *Context, args []string) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usageErr("sysgen update: device URL %q: want http://HOST:PORT (the update service listens on update.listen, port 8470 by default)", dev)
 	}
-	bundle, m, err := makeBundle(dir, key)
+	bundle, m, version, err := makeBundle(dir, key)
 	if err != nil {
 		return err
 	}
@@ -81,9 +82,9 @@ func runUpdate(ctx context.Context, c *Context, args []string) error {
 	if st.Board != m.BSP {
 		return fmt.Errorf("sysgen update: the device at %s is a %s and the image is for %s: build the image with --bsp %s", u.Host, st.Board, m.BSP, st.Board)
 	}
-	fmt.Fprintf(c.Stdout, "device %s (%s) runs slot %s\n", u.Host, st.Board, st.Running)
+	fmt.Fprintf(c.Stdout, "device %s (%s) runs slot %s, version %s\n", u.Host, st.Board, st.Running, upd.VersionText(st.Version))
 	u.Path = base + "/update"
-	fmt.Fprintf(c.Stdout, "sending the %s image (%s signed bundle) to %s\n", m.BSP, humanBytes(int64(len(bundle))), u.Host)
+	fmt.Fprintf(c.Stdout, "sending the %s image, version %s (%s signed bundle) to %s\n", m.BSP, upd.VersionText(version), humanBytes(int64(len(bundle))), u.Host)
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(bundle))
 	if err != nil {
@@ -155,11 +156,36 @@ func getStatus(ctx context.Context, url string) (*upd.Status, error) {
 	return &st, nil
 }
 
+// imageVersion reads update.version from the settings file inside the
+// image folder's initramfs: the version the device checks downgrades by.
+func imageVersion(dir string) (string, error) {
+	files, err := image.ReadInitramfs(dir)
+	if err != nil {
+		return "", fmt.Errorf("sysgen update: %w", err)
+	}
+	b, ok := files[settings.Path]
+	if !ok {
+		return "", fmt.Errorf("sysgen update: the image in %s has no %s: it was not built with SYSGEN_UPDATE", dir, settings.Path)
+	}
+	f, err := settings.Parse(settings.Path, b)
+	if err != nil {
+		return "", fmt.Errorf("sysgen update: %w", err)
+	}
+	v, err := f.Text("update.version")
+	if err != nil && !settings.IsUnset(err) {
+		return "", fmt.Errorf("sysgen update: %w", err)
+	}
+	if _, err := upd.ParseVersion(v); err != nil {
+		return "", fmt.Errorf("sysgen update: %w (update.version in the design)", err)
+	}
+	return v, nil
+}
+
 // makeBundle signs the image folder's files into a bundle.
-func makeBundle(dir string, key []byte) ([]byte, *image.Manifest, error) {
+func makeBundle(dir string, key []byte) ([]byte, *image.Manifest, string, error) {
 	m, err := image.ReadManifest(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sysgen update: %w", err)
+		return nil, nil, "", fmt.Errorf("sysgen update: %w", err)
 	}
 	files := map[string][]byte{}
 	for name, f := range map[string]string{upd.FileKernel: m.Kernel.File, upd.FileInitrd: m.Initramfs, upd.FileManifest: image.ManifestFile} {
@@ -169,21 +195,25 @@ func makeBundle(dir string, key []byte) ([]byte, *image.Manifest, error) {
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("sysgen update: image folder %s: %w (rebuild it with sysgen build -o %s)", dir, err, dir)
+			return nil, nil, "", fmt.Errorf("sysgen update: image folder %s: %w (rebuild it with sysgen build -o %s)", dir, err, dir)
 		}
 		files[name] = b
 	}
 	if want := m.Kernel.SHA256; want != "" {
 		sum := sha256.Sum256(files[upd.FileKernel])
 		if hex.EncodeToString(sum[:]) != want {
-			return nil, nil, fmt.Errorf("sysgen update: %s does not match the sha256 in its manifest: the image folder is damaged; rebuild it with sysgen build -o %s", m.Kernel.File, dir)
+			return nil, nil, "", fmt.Errorf("sysgen update: %s does not match the sha256 in its manifest: the image folder is damaged; rebuild it with sysgen build -o %s", m.Kernel.File, dir)
 		}
+	}
+	version, err := imageVersion(dir)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	msum := sha256.Sum256(files[upd.FileManifest])
 	var buf bytes.Buffer
-	h := upd.Header{Board: m.BSP, Cmdline: m.Cmdline, Image: hex.EncodeToString(msum[:])}
+	h := upd.Header{Board: m.BSP, Cmdline: m.Cmdline, Image: hex.EncodeToString(msum[:]), Version: version}
 	if err := upd.Sign(&buf, key, h, files); err != nil {
-		return nil, nil, fmt.Errorf("sysgen update: %w", err)
+		return nil, nil, "", fmt.Errorf("sysgen update: %w", err)
 	}
-	return buf.Bytes(), m, nil
+	return buf.Bytes(), m, version, nil
 }

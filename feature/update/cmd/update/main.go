@@ -70,6 +70,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
+	version, err := set.Text("update.version")
+	if err != nil && !settings.IsUnset(err) {
+		return fmt.Errorf("update: %w", err)
+	}
+	if _, err := update.ParseVersion(version); err != nil {
+		return fmt.Errorf("%w (update.version of this system)", err)
+	}
+	allowDown, err := set.Bool("update.allow_downgrade")
+	if err != nil && !settings.IsUnset(err) {
+		return fmt.Errorf("update: %w", err)
+	}
 	cmdline, _ := os.ReadFile("/proc/cmdline")
 	running := update.SlotOf(string(cmdline))
 	if running == "" {
@@ -85,6 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	svc := &update.Service{
 		Key: key, Board: man.BSP, ESP: esp, Running: running,
+		Version: version, AllowDowngrade: allowDown,
 		Log: func(s string) { fmt.Fprintln(stdout, "update: "+s) },
 		Reboot: func() {
 			unix.Sync()
@@ -97,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("update: listen on %s (update.listen): %w", listen, err)
 	}
-	fmt.Fprintf(stdout, "update: listening on %s for signed bundles (board %s, running slot %s)\n", l.Addr(), man.BSP, running)
+	fmt.Fprintf(stdout, "update: listening on %s for signed bundles (board %s, running slot %s, version %s)\n", l.Addr(), man.BSP, running, update.VersionText(version))
 	srv := &http.Server{Handler: svc, ReadHeaderTimeout: 30 * time.Second, ReadTimeout: 10 * time.Minute}
 	go func() {
 		<-ctx.Done()
