@@ -606,9 +606,11 @@ func (g *guest) wait(seq, what string) client.Event {
 // cpuSample is the device's uptime and the CPU ticks of its msmsgs
 // daemon (utime + stime of /proc/PID/stat, USER_HZ 100).
 type cpuSample struct {
-	uptime float64
-	ticks  int64
-	ok     bool
+	uptime     float64
+	ticks      int64
+	user, sys  int64 // of ticks
+	busy, idle int64 // the whole device (/proc/stat cpu line): busy is all but idle and iowait
+	ok         bool
 }
 
 var statRe = regexp.MustCompile(`^(\d+) \(msmsgs\) \S+ (?:\S+ ){10}(\d+) (\d+) `)
@@ -618,7 +620,7 @@ func (g *guest) cpu() cpuSample {
 	if g.pid != "" {
 		files = "/proc/" + g.pid + "/stat"
 	}
-	out, rc, err := g.v.Run(g.ctx, "cat /proc/uptime "+files, time.Minute)
+	out, rc, err := g.v.Run(g.ctx, "cat /proc/stat /proc/uptime "+files, time.Minute)
 	// cat exits 1 when a process ended between the glob and its read; the
 	// rest of its output is good.
 	if err != nil || rc != 0 && !strings.Contains(out, "(msmsgs)") {
@@ -630,6 +632,17 @@ func (g *guest) cpu() cpuSample {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
+		if f := strings.Fields(line); len(f) > 5 && f[0] == "cpu" {
+			for i, v := range f[1:] {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				if i == 3 || i == 4 {
+					s.idle += n
+				} else if i < 8 { // user nice system idle iowait irq softirq steal
+					s.busy += n
+				}
+			}
+			continue
+		}
 		if s.uptime == 0 {
 			if f := strings.Fields(line); len(f) == 2 {
 				if u, err := strconv.ParseFloat(f[0], 64); err == nil {
@@ -642,7 +655,7 @@ func (g *guest) cpu() cpuSample {
 			u, _ := strconv.ParseInt(m[2], 10, 64)
 			k, _ := strconv.ParseInt(m[3], 10, 64)
 			if u+k > s.ticks {
-				s.ticks, s.ok = u+k, true
+				s.ticks, s.user, s.sys, s.ok = u+k, u, k, true
 				g.pid = m[1]
 			}
 		}
@@ -657,8 +670,10 @@ func logCPU(t *testing.T, what string, a, b cpuSample) {
 		return
 	}
 	cpu := float64(b.ticks-a.ticks) / 100
-	t.Logf("device CPU %s (TCG): msmsgs used %.2f s of CPU in %.2f s of device time: %.1f%% of one core",
-		what, cpu, b.uptime-a.uptime, 100*cpu/(b.uptime-a.uptime))
+	wall := b.uptime - a.uptime
+	t.Logf("device CPU %s (TCG): msmsgs used %.2f s of CPU in %.2f s of device time: %.1f%% of one core (user %.1f%%, kernel %.1f%%); the whole device was busy %.1f%%",
+		what, cpu, wall, 100*cpu/wall, float64(b.user-a.user)/wall, float64(b.sys-a.sys)/wall,
+		100*float64(b.busy-a.busy)/float64(max(1, b.busy-a.busy+b.idle-a.idle)))
 }
 
 // qemuCPU is the host CPU time of the QEMU process (utime + stime of its
@@ -721,6 +736,13 @@ func logStats(t *testing.T, who string, e client.Event) {
 	if st.Received == 0 {
 		t.Errorf("%s received no RTP packets in the call", who)
 	}
+	if st.CaptureNS == 0 || st.PlayoutNS == 0 {
+		t.Errorf("%s's call-stats has no sound card latency (capture_ns %d, playout_ns %d): the device's audio is its sound card and must be measured", who, st.CaptureNS, st.PlayoutNS)
+		return
+	}
+	ms := func(ns int64) string { return time.Duration(ns).Round(100 * time.Microsecond).String() }
+	t.Logf("%s's audio latency (device clock, in the code path): capture to wire mean %s (max %s), wire to playback mean %s (max %s), target under 60ms each way",
+		who, ms(st.CaptureNS), ms(st.CaptureMaxNS), ms(st.PlayoutNS), ms(st.PlayoutMaxNS))
 }
 
 // lastLines is the last n non-empty lines of console output.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -79,6 +80,9 @@ func (p *PCM) configure(cfg Config) error {
 	ch := hp.Interval(ParamChannels)
 	rt := hp.Interval(ParamRate)
 	rate, channels := Choose(cfg.Rate, cfg.Channels, rt.Min, rt.Max, ch.Min, ch.Max)
+	if cfg.PeriodTime > 0 {
+		cfg.PeriodSize = max(1, int(int64(rate)*int64(cfg.PeriodTime)/int64(time.Second)))
+	}
 
 	set := func(withPeriods bool) (HWParams, error) {
 		var hp HWParams
@@ -115,6 +119,9 @@ func (p *PCM) configure(cfg Config) error {
 		Proto: 2<<16 | 0<<8 | 12}
 	if p.stream == Playback {
 		sw.StartThreshold = uint64(p.bufferSize / 2)
+		if cfg.StartTime > 0 {
+			sw.StartThreshold = uint64(min(p.bufferSize, max(1, int(int64(p.rate)*int64(cfg.StartTime)/int64(time.Second)))))
+		}
 	}
 	if err := p.ioctl(ioctlSWParams, unsafe.Pointer(&sw)); err != nil {
 		p.SWParamsErr = fmt.Errorf("alsa: %s: sw params: %w", p.path, err)
@@ -220,6 +227,18 @@ func (p *PCM) ReadFrames(buf []int16) (int, error) {
 		return 0, nil
 	}
 	return p.transfer(ioctlReadI, buf)
+}
+
+// Delay returns the stream's delay in frames (SNDRV_PCM_IOCTL_DELAY, which
+// syncs the hardware pointer first): for playback, the frames queued ahead
+// of the next one written, so a frame written now is heard after Delay
+// frames; for capture, the frames captured and not yet read.
+func (p *PCM) Delay() (int, error) {
+	var d int64
+	if err := p.ioctl(ioctlDelay, unsafe.Pointer(&d)); err != nil {
+		return 0, fmt.Errorf("alsa: %s: delay: %w", p.path, err)
+	}
+	return int(d), nil
 }
 
 // Drain waits until everything written has been played. The stream can be
