@@ -193,12 +193,13 @@ SYSGEN_SHELL = true
 		mustCtl(t, ctx, b, "answer", offer.Call)
 		hc := waitForLong(t, ctx, b, seqB, client.EventCallConnected, "account="+alice)
 		dc := dev.wait(seqD, "call-connected account="+bob)
-		cpu0, q0 := dev.cpu(), sampleQEMU(pid)
+		cpu0, q0, con0 := dev.cpu(), sampleQEMU(pid), len(v.Console())
 		t.Logf("device -> host: ctl call on the console to the host's call-connected %v (wall clock, with the serial console); device's call-connected: setup %v, SIP INVITE to 200 OK %v (device clock); host's call-connected: codec %s from %s",
 			time.Since(sent).Round(time.Millisecond), time.Duration(dc.SetupNS).Round(time.Microsecond), time.Duration(dc.SIPSetupNS).Round(time.Microsecond), hc.Codec, hc.Remote)
 		time.Sleep(5 * time.Second)
-		q1, cpu1 := sampleQEMU(pid), dev.cpu()
+		q1, cpu1, con1 := sampleQEMU(pid), dev.cpu(), len(v.Console())
 		logQEMU(t, "in a connected call", q0, q1)
+		logFrames(t, "in a connected call", v.Console()[con0:con1])
 		logStats(t, "device", dev.wait(seqD, "call-stats account="+bob))
 		if at, ok := rec.onset(hostTone); ok {
 			t.Logf("host -> device speaker: the host's tone (sent from its call-connected at %s) first played on the device's speaker %v later (upper bound of the device's wire-to-playback latency, with QEMU's and PulseAudio's buffers)",
@@ -721,6 +722,23 @@ func logQEMU(t *testing.T, what string, a, b qemuCPU) {
 	cpu := float64(b.ticks-a.ticks) / 100 // USER_HZ
 	wall := b.at.Sub(a.at).Seconds()
 	t.Logf("QEMU process CPU %s: %.2f s of host CPU in %.2f s: %.1f%% of one host core", what, cpu, wall, 100*cpu/wall)
+}
+
+var frameRe = regexp.MustCompile(`"render_ms":([0-9.]+),"blit_ms":([0-9.]+)`)
+
+// logFrames logs what msmsgs's window (same process, so inside the CPU
+// figure) spent redrawing, from the frame markers it printed on the
+// console.
+func logFrames(t *testing.T, what, console string) {
+	t.Helper()
+	var n int
+	var sum float64
+	for _, m := range frameRe.FindAllStringSubmatch(console, -1) {
+		r, _ := strconv.ParseFloat(m[1], 64)
+		b, _ := strconv.ParseFloat(m[2], 64)
+		n, sum = n+1, sum+r+b
+	}
+	t.Logf("device window %s: %d redraws, %.0f ms rendering and blitting (wall clock, device)", what, n, sum)
 }
 
 // logStats logs a call-stats event.

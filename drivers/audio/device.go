@@ -166,11 +166,15 @@ func (d *Device) fill() error {
 	}
 	for len(d.pending) < d.ch {
 		hwCh := d.pcm.Channels()
-		if cap(d.samples) < d.pcm.PeriodSize()*hwCh {
-			d.samples = make([]int16, d.pcm.PeriodSize()*hwCh)
+		// Read up to four periods: a capture read returns as soon as a
+		// period is there, with whatever else the ring holds, so audio
+		// that arrived in a burst does not wait a period per period.
+		want := max(d.pcm.PeriodSize(), 1) * 4 * hwCh
+		if cap(d.samples) < want {
+			d.samples = make([]int16, want)
 		}
-		buf := d.samples[:max(d.pcm.PeriodSize(), 1)*hwCh]
-		n, err := d.pcm.ReadFrames(buf)
+		buf := d.samples[:want]
+		n, err := d.pcm.ReadAvail(buf)
 		if err != nil {
 			return err
 		}

@@ -42,3 +42,6 @@ func (p *PCM) Stalls() int { return 0 }
 
 // Delay returns the stream's delay in frames.
 func (p *PCM) Delay() (int, error) { return 0, ErrNotLinux }
+
+// ReadAvail captures what the ring holds.
+func (p *PCM) ReadAvail(buf []int16) (int, error) { return 0, ErrNotLinux }

@@ -15,8 +15,9 @@ import (
 
 // Speaker plays voice frames on the first playback PCM.
 type Speaker struct {
-	d     *drvaudio.Device
-	delay time.Duration // of the last frame written
+	d       *drvaudio.Device
+	delay   time.Duration // of the last frame written
+	dropped int
 }
 
 // Microphone captures voice frames from the first capture PCM. It blocks
@@ -49,6 +50,11 @@ const (
 	playbackPeriod = 10 * time.Millisecond
 	playbackRing   = 8 // periods
 	playbackStart  = 2 * audio.FrameMillis * time.Millisecond
+	// playbackHigh bounds the queue: the sound card's clock and the
+	// stream's 20 ms clock drift apart (under emulation by much), and a
+	// ring that filled up would hold 80 ms for the rest of the call. A
+	// frame that finds more than this queued is dropped instead.
+	playbackHigh = 3 * audio.FrameMillis * time.Millisecond
 )
 
 // OpenSpeaker opens playback at 8 kHz mono.
@@ -63,6 +69,13 @@ func OpenSpeaker() (*Speaker, error) {
 
 // WriteFrame plays one frame.
 func (s *Speaker) WriteFrame(f []int16) error {
+	if s.delay > playbackHigh {
+		// The last frame written still waited over playbackHigh: the
+		// ring runs ahead of the card. Skip this one (once) to catch up.
+		s.dropped++
+		s.delay -= time.Duration(len(f)) * time.Second / audio.SampleRate
+		return nil
+	}
 	if err := s.d.WriteFrames(f); err != nil {
 		return err
 	}
@@ -73,6 +86,10 @@ func (s *Speaker) WriteFrame(f []int16) error {
 	}
 	return nil
 }
+
+// Dropped returns the frames skipped because the sound card's queue ran
+// more than 60 ms ahead.
+func (s *Speaker) Dropped() int { return s.dropped }
 
 // PlayoutDelay returns how long after the last WriteFrame its first sample
 // is heard (the sound card's queue ahead of it).
