@@ -141,7 +141,7 @@ SYSGEN_SHELL = true
 	defer consoleLog.Close()
 	// no_timer_check: a TCG guest on a loaded host can fail the kernel's
 	// IO-APIC timer check and panic at boot.
-	v, err := qemu.StartManifest(ctx, m, img, qemu.Options{Console: consoleLog, Append: []string{"no_timer_check"}})
+	v, err := qemu.StartManifest(ctx, m, img, qemu.Options{Console: consoleLog, Append: append([]string{"no_timer_check"}, strings.Fields(os.Getenv("MSMSGS_QEMU_APPEND"))...)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -179,7 +179,12 @@ func (d *Device) fill() error {
 			return err
 		}
 		d.readAt = time.Now()
-		d.readLag, _ = d.pcm.Delay()
+		d.readLag = 0
+		if n*hwCh == len(buf) {
+			// The read may have left audio in the ring (a read that
+			// returned less took all there was): ask how much.
+			d.readLag, _ = d.pcm.Delay()
+		}
 		got := buf[:n*hwCh]
 		if d.conv != nil {
 			if d.out, err = d.conv.Process(d.out[:0], got); err != nil {

@@ -18,6 +18,7 @@ type Speaker struct {
 	d       *drvaudio.Device
 	delay   time.Duration // of the last frame written
 	dropped int
+	writes  int
 }
 
 // Microphone captures voice frames from the first capture PCM. It blocks
@@ -52,9 +53,13 @@ const (
 	playbackStart  = 2 * audio.FrameMillis * time.Millisecond
 	// playbackHigh bounds the queue: the sound card's clock and the
 	// stream's 20 ms clock drift apart (under emulation by much), and a
-	// ring that filled up would hold 80 ms for the rest of the call. A
-	// frame that finds more than this queued is dropped instead.
-	playbackHigh = 3 * audio.FrameMillis * time.Millisecond
+	// ring that filled up would hold 80 ms for the rest of the call. In
+	// step, a frame waits behind one frame (20 ms: the start threshold
+	// less the frame played since); one that would wait behind more than
+	// two is dropped instead.
+	playbackHigh = 2 * audio.FrameMillis * time.Millisecond
+	// delayEvery is how often (in frames) the queue's level is read.
+	delayEvery = 5
 )
 
 // OpenSpeaker opens playback at 8 kHz mono.
@@ -80,15 +85,21 @@ func (s *Speaker) WriteFrame(f []int16) error {
 		return err
 	}
 	// The ring's delay now counts this frame too: its first sample plays
-	// once what was queued before it has.
-	if d, err := s.d.PlaybackDelay(); err == nil {
-		s.delay = max(0, d-time.Duration(len(f))*time.Second/audio.SampleRate)
+	// once what was queued before it has. The queue's level changes
+	// slowly (it is set by the start threshold and drift), so it is read
+	// from the card every delayEvery frames, not on every one: each read
+	// is a system call that syncs the hardware pointer.
+	if s.writes%delayEvery == 0 {
+		if d, err := s.d.PlaybackDelay(); err == nil {
+			s.delay = max(0, d-time.Duration(len(f))*time.Second/audio.SampleRate)
+		}
 	}
+	s.writes++
 	return nil
 }
 
 // Dropped returns the frames skipped because the sound card's queue ran
-// more than 60 ms ahead.
+// more than 40 ms ahead.
 func (s *Speaker) Dropped() int { return s.dropped }
 
 // PlayoutDelay returns how long after the last WriteFrame its first sample
