@@ -141,7 +141,7 @@ SYSGEN_SHELL = true
 	defer consoleLog.Close()
 	// no_timer_check: a TCG guest on a loaded host can fail the kernel's
 	// IO-APIC timer check and panic at boot.
-	v, err := qemu.StartManifest(ctx, m, img, qemu.Options{Console: consoleLog, Append: []string{"no_timer_check"}})
+	v, err := qemu.StartManifest(ctx, m, img, qemu.Options{Console: consoleLog, Append: append([]string{"no_timer_check"}, strings.Fields(os.Getenv("MSMSGS_QEMU_APPEND"))...)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,12 +193,13 @@ SYSGEN_SHELL = true
 		mustCtl(t, ctx, b, "answer", offer.Call)
 		hc := waitForLong(t, ctx, b, seqB, client.EventCallConnected, "account="+alice)
 		dc := dev.wait(seqD, "call-connected account="+bob)
-		cpu0, q0 := dev.cpu(), sampleQEMU(pid)
+		cpu0, q0, con0 := dev.cpu(), sampleQEMU(pid), len(v.Console())
 		t.Logf("device -> host: ctl call on the console to the host's call-connected %v (wall clock, with the serial console); device's call-connected: setup %v, SIP INVITE to 200 OK %v (device clock); host's call-connected: codec %s from %s",
 			time.Since(sent).Round(time.Millisecond), time.Duration(dc.SetupNS).Round(time.Microsecond), time.Duration(dc.SIPSetupNS).Round(time.Microsecond), hc.Codec, hc.Remote)
 		time.Sleep(5 * time.Second)
-		q1, cpu1 := sampleQEMU(pid), dev.cpu()
+		q1, cpu1, con1 := sampleQEMU(pid), dev.cpu(), len(v.Console())
 		logQEMU(t, "in a connected call", q0, q1)
+		logFrames(t, "in a connected call", v.Console()[con0:con1])
 		logStats(t, "device", dev.wait(seqD, "call-stats account="+bob))
 		if at, ok := rec.onset(hostTone); ok {
 			t.Logf("host -> device speaker: the host's tone (sent from its call-connected at %s) first played on the device's speaker %v later (upper bound of the device's wire-to-playback latency, with QEMU's and PulseAudio's buffers)",
@@ -606,9 +607,11 @@ func (g *guest) wait(seq, what string) client.Event {
 // cpuSample is the device's uptime and the CPU ticks of its msmsgs
 // daemon (utime + stime of /proc/PID/stat, USER_HZ 100).
 type cpuSample struct {
-	uptime float64
-	ticks  int64
-	ok     bool
+	uptime     float64
+	ticks      int64
+	user, sys  int64 // of ticks
+	busy, idle int64 // the whole device (/proc/stat cpu line): busy is all but idle and iowait
+	ok         bool
 }
 
 var statRe = regexp.MustCompile(`^(\d+) \(msmsgs\) \S+ (?:\S+ ){10}(\d+) (\d+) `)
@@ -618,7 +621,7 @@ func (g *guest) cpu() cpuSample {
 	if g.pid != "" {
 		files = "/proc/" + g.pid + "/stat"
 	}
-	out, rc, err := g.v.Run(g.ctx, "cat /proc/uptime "+files, time.Minute)
+	out, rc, err := g.v.Run(g.ctx, "cat /proc/stat /proc/uptime "+files, time.Minute)
 	// cat exits 1 when a process ended between the glob and its read; the
 	// rest of its output is good.
 	if err != nil || rc != 0 && !strings.Contains(out, "(msmsgs)") {
@@ -630,6 +633,17 @@ func (g *guest) cpu() cpuSample {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
+		if f := strings.Fields(line); len(f) > 5 && f[0] == "cpu" {
+			for i, v := range f[1:] {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				if i == 3 || i == 4 {
+					s.idle += n
+				} else if i < 8 { // user nice system idle iowait irq softirq steal
+					s.busy += n
+				}
+			}
+			continue
+		}
 		if s.uptime == 0 {
 			if f := strings.Fields(line); len(f) == 2 {
 				if u, err := strconv.ParseFloat(f[0], 64); err == nil {
@@ -642,7 +656,7 @@ func (g *guest) cpu() cpuSample {
 			u, _ := strconv.ParseInt(m[2], 10, 64)
 			k, _ := strconv.ParseInt(m[3], 10, 64)
 			if u+k > s.ticks {
-				s.ticks, s.ok = u+k, true
+				s.ticks, s.user, s.sys, s.ok = u+k, u, k, true
 				g.pid = m[1]
 			}
 		}
@@ -657,8 +671,10 @@ func logCPU(t *testing.T, what string, a, b cpuSample) {
 		return
 	}
 	cpu := float64(b.ticks-a.ticks) / 100
-	t.Logf("device CPU %s (TCG): msmsgs used %.2f s of CPU in %.2f s of device time: %.1f%% of one core",
-		what, cpu, b.uptime-a.uptime, 100*cpu/(b.uptime-a.uptime))
+	wall := b.uptime - a.uptime
+	t.Logf("device CPU %s (TCG): msmsgs used %.2f s of CPU in %.2f s of device time: %.1f%% of one core (user %.1f%%, kernel %.1f%%); the whole device was busy %.1f%%",
+		what, cpu, wall, 100*cpu/wall, float64(b.user-a.user)/wall, float64(b.sys-a.sys)/wall,
+		100*float64(b.busy-a.busy)/float64(max(1, b.busy-a.busy+b.idle-a.idle)))
 }
 
 // qemuCPU is the host CPU time of the QEMU process (utime + stime of its
@@ -708,6 +724,23 @@ func logQEMU(t *testing.T, what string, a, b qemuCPU) {
 	t.Logf("QEMU process CPU %s: %.2f s of host CPU in %.2f s: %.1f%% of one host core", what, cpu, wall, 100*cpu/wall)
 }
 
+var frameRe = regexp.MustCompile(`"render_ms":([0-9.]+),"blit_ms":([0-9.]+)`)
+
+// logFrames logs what msmsgs's window (same process, so inside the CPU
+// figure) spent redrawing, from the frame markers it printed on the
+// console.
+func logFrames(t *testing.T, what, console string) {
+	t.Helper()
+	var n int
+	var sum float64
+	for _, m := range frameRe.FindAllStringSubmatch(console, -1) {
+		r, _ := strconv.ParseFloat(m[1], 64)
+		b, _ := strconv.ParseFloat(m[2], 64)
+		n, sum = n+1, sum+r+b
+	}
+	t.Logf("device window %s: %d redraws, %.0f ms rendering and blitting (wall clock, device)", what, n, sum)
+}
+
 // logStats logs a call-stats event.
 func logStats(t *testing.T, who string, e client.Event) {
 	t.Helper()
@@ -721,6 +754,13 @@ func logStats(t *testing.T, who string, e client.Event) {
 	if st.Received == 0 {
 		t.Errorf("%s received no RTP packets in the call", who)
 	}
+	if st.CaptureNS == 0 || st.PlayoutNS == 0 {
+		t.Errorf("%s's call-stats has no sound card latency (capture_ns %d, playout_ns %d): the device's audio is its sound card and must be measured", who, st.CaptureNS, st.PlayoutNS)
+		return
+	}
+	ms := func(ns int64) string { return time.Duration(ns).Round(100 * time.Microsecond).String() }
+	t.Logf("%s's audio latency (device clock, in the code path): capture to wire mean %s (max %s), wire to playback mean %s (max %s), target under 60ms each way",
+		who, ms(st.CaptureNS), ms(st.CaptureMaxNS), ms(st.PlayoutNS), ms(st.PlayoutMaxNS))
 }
 
 // lastLines is the last n non-empty lines of console output.

@@ -22,34 +22,51 @@ type Device struct {
 	samples  []int16 // scratch: caller samples (playback) or hw samples (capture)
 	out      []int16 // converted samples
 	partial  []byte  // playback: bytes of an incomplete frame
-	pending  []byte  // capture: converted bytes not yet returned
+	pending  []int16 // capture: converted samples not yet returned
+	pbytes   []byte  // capture: bytes of pending not yet returned by Read
+	readAt   time.Time
+	readLag  int // capture: hardware frames still in the ring after the last period read
 }
+
+// Option tunes how a PCM is opened.
+type Option func(*alsa.Config)
+
+// WithPeriod sets the hardware period (the kernel's wakeup interval) in
+// time; a voice call uses its 20 ms frame.
+func WithPeriod(d time.Duration) Option { return func(c *alsa.Config) { c.PeriodTime = d } }
+
+// WithPeriods sets the number of periods in the ring buffer.
+func WithPeriods(n int) Option { return func(c *alsa.Config) { c.Periods = n } }
+
+// WithStart sets how much queued audio starts playback (default half the
+// ring): the playback latency for the rest of the stream.
+func WithStart(d time.Duration) Option { return func(c *alsa.Config) { c.StartTime = d } }
 
 // ErrNoPCM is returned when no PCM device node exists.
 var ErrNoPCM = errors.New("audio: no PCM device")
 
 // OpenPlayback opens the first playback PCM (/dev/snd/pcmC*D*p) for audio
 // at rate Hz with channels channels, converting as the hardware needs.
-func OpenPlayback(rate, channels int) (*Device, error) {
+func OpenPlayback(rate, channels int, opts ...Option) (*Device, error) {
 	p := FindPCM("/dev", false)
 	if len(p) == 0 {
 		return nil, fmt.Errorf("%w for playback in /dev/snd (did the audio driver bind? check driverreg.Init's state)", ErrNoPCM)
 	}
-	return OpenPath(p[0], alsa.Playback, rate, channels)
+	return OpenPath(p[0], alsa.Playback, rate, channels, opts...)
 }
 
 // OpenCapture opens the first capture PCM (/dev/snd/pcmC*D*c) for audio at
 // rate Hz with channels channels, converting as the hardware needs.
-func OpenCapture(rate, channels int) (*Device, error) {
+func OpenCapture(rate, channels int, opts ...Option) (*Device, error) {
 	p := FindPCM("/dev", true)
 	if len(p) == 0 {
 		return nil, fmt.Errorf("%w for capture in /dev/snd (did the audio driver bind? check driverreg.Init's state)", ErrNoPCM)
 	}
-	return OpenPath(p[0], alsa.Capture, rate, channels)
+	return OpenPath(p[0], alsa.Capture, rate, channels, opts...)
 }
 
 // OpenPath opens the PCM device node at path.
-func OpenPath(path string, s alsa.Stream, rate, channels int) (*Device, error) {
+func OpenPath(path string, s alsa.Stream, rate, channels int, opts ...Option) (*Device, error) {
 	if rate <= 0 || channels <= 0 {
 		return nil, fmt.Errorf("audio: open %s: rate %d, channels %d: want positive values", path, rate, channels)
 	}
@@ -60,6 +77,9 @@ func OpenPath(path string, s alsa.Stream, rate, channels int) (*Device, error) {
 		// times), so a codec whose host backend delivers late (QEMU's
 		// under load) does not stop the microphone.
 		cfg.Periods = 16
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	pcm, err := alsa.Open(path, s, cfg)
 	if err != nil {
@@ -127,45 +147,97 @@ func (d *Device) Write(p []byte) (int, error) {
 }
 
 // ReadFrames captures into s (a multiple of the caller's channel count)
-// and returns the number of frames read.
+// and returns the number of frames read. It blocks until at least one
+// frame is available.
 func (d *Device) ReadFrames(s []int16) (int, error) {
-	b := make([]byte, 2*len(s))
-	n, err := d.Read(b)
-	n -= n % (2 * d.ch)
-	bytesToSamples(s[:0], b[:n])
-	return n / (2 * d.ch), err
+	if err := d.fill(); err != nil {
+		return 0, err
+	}
+	n := min(len(s), len(d.pending)) / d.ch * d.ch
+	copy(s, d.pending[:n])
+	d.pending = d.pending[:copy(d.pending, d.pending[n:])]
+	return n / d.ch, nil
+}
+
+// fill reads a period from the hardware when no whole frame is pending.
+func (d *Device) fill() error {
+	if d.stream != alsa.Capture {
+		return fmt.Errorf("audio: read on a playback device")
+	}
+	for len(d.pending) < d.ch {
+		hwCh := d.pcm.Channels()
+		// Read up to four periods: a capture read returns as soon as a
+		// period is there, with whatever else the ring holds, so audio
+		// that arrived in a burst does not wait a period per period.
+		want := max(d.pcm.PeriodSize(), 1) * 4 * hwCh
+		if cap(d.samples) < want {
+			d.samples = make([]int16, want)
+		}
+		buf := d.samples[:want]
+		n, err := d.pcm.ReadAvail(buf)
+		if err != nil {
+			return err
+		}
+		d.readAt = time.Now()
+		d.readLag = 0
+		if n*hwCh == len(buf) {
+			// The read may have left audio in the ring (a read that
+			// returned less took all there was): ask how much.
+			d.readLag, _ = d.pcm.Delay()
+		}
+		got := buf[:n*hwCh]
+		if d.conv != nil {
+			if d.out, err = d.conv.Process(d.out[:0], got); err != nil {
+				return err
+			}
+			got = d.out
+		}
+		d.pending = append(d.pending, got...)
+	}
+	return nil
 }
 
 // Read captures S16_LE interleaved bytes in the caller's format. It blocks
 // until at least one frame is available.
 func (d *Device) Read(p []byte) (int, error) {
-	if d.stream != alsa.Capture {
-		return 0, fmt.Errorf("audio: read on a playback device")
-	}
-	for len(d.pending) < 2*d.ch {
-		hwCh := d.pcm.Channels()
-		if cap(d.samples) < d.pcm.PeriodSize()*hwCh {
-			d.samples = make([]int16, d.pcm.PeriodSize()*hwCh)
-		}
-		buf := d.samples[:max(d.pcm.PeriodSize(), 1)*hwCh]
-		n, err := d.pcm.ReadFrames(buf)
-		if err != nil {
+	if len(d.pbytes) == 0 {
+		if err := d.fill(); err != nil {
 			return 0, err
 		}
-		got := buf[:n*hwCh]
-		if d.conv != nil {
-			if d.out, err = d.conv.Process(d.out[:0], got); err != nil {
-				return 0, err
-			}
-			got = d.out
-		}
-		d.pending = samplesToBytes(d.pending, got)
+		d.pbytes = samplesToBytes(d.pbytes[:0], d.pending)
+		d.pending = d.pending[:0]
 	}
-	n := min(len(p), len(d.pending)/(2*d.ch)*(2*d.ch))
-	n -= n % 2 // whole samples only
-	copy(p, d.pending[:n])
-	d.pending = d.pending[:copy(d.pending, d.pending[n:])]
+	n := min(len(p), len(d.pbytes)/(2*d.ch)*(2*d.ch))
+	copy(p, d.pbytes[:n])
+	d.pbytes = d.pbytes[:copy(d.pbytes, d.pbytes[n:])]
 	return n, nil
+}
+
+// CaptureAge returns, for capture, how long ago the next frame ReadFrames
+// returns was captured by the hardware: the frames pending here and those
+// still in the kernel's ring when the last period was read, plus the time
+// since that read. It is 0 before the first read.
+func (d *Device) CaptureAge() time.Duration {
+	if d.stream != alsa.Capture || d.readAt.IsZero() {
+		return 0
+	}
+	queued := time.Duration(len(d.pending)/d.ch) * time.Second / time.Duration(d.rate)
+	ring := time.Duration(d.readLag) * time.Second / time.Duration(d.pcm.Rate())
+	return queued + ring + time.Since(d.readAt)
+}
+
+// PlaybackDelay returns, for playback, how long until a frame written now
+// is heard: the frames queued in the kernel's ring (snd_pcm_delay; the
+// converter's filter adds about 2 ms more).
+func (d *Device) PlaybackDelay() (time.Duration, error) {
+	if d.stream != alsa.Playback {
+		return 0, fmt.Errorf("audio: playback delay of a capture device")
+	}
+	n, err := d.pcm.Delay()
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(n) * time.Second / time.Duration(d.pcm.Rate()), nil
 }
 
 // Close ends the stream: a playback device plays out what the converter

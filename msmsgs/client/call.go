@@ -33,4 +33,10 @@ type CallStats struct {
 	RTTNS     int64   `json:"rtt_ns"`
 	Sent      uint64  `json:"sent"`
 	Received  uint64  `json:"received"`
+	// Mean and largest audio latencies of this side's sound card, when
+	// its audio is one: capture to wire and wire to playback.
+	CaptureNS    int64 `json:"capture_ns,omitempty"`
+	CaptureMaxNS int64 `json:"capture_max_ns,omitempty"`
+	PlayoutNS    int64 `json:"playout_ns,omitempty"`
+	PlayoutMaxNS int64 `json:"playout_max_ns,omitempty"`
 }

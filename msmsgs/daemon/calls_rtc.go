@@ -106,7 +106,8 @@ func (v *calls) publish(e voice.Event) {
 		SIPSetupNS: int64(e.SIPSetup), Digits: e.Digits}
 	if s := e.Stats; s != nil {
 		ce.Stats = &client.CallStats{Loss: s.Loss, Lost: s.Lost, JitterNS: int64(s.Jitter), Concealed: s.Concealed,
-			RTTNS: int64(s.RTT), Sent: s.Sent, Received: s.Received}
+			RTTNS: int64(s.RTT), Sent: s.Sent, Received: s.Received,
+			CaptureNS: int64(s.Capture), CaptureMaxNS: int64(s.CaptureMax), PlayoutNS: int64(s.Playout), PlayoutMaxNS: int64(s.PlayoutMax)}
 	}
 	if e.Type == voice.EventEnded {
 		v.mu.Lock()

@@ -71,6 +71,15 @@ type Stats struct {
 	Sent      uint64        `json:"sent"`
 	Received  uint64        `json:"received"`
 	DTMF      string        `json:"dtmf,omitempty"` // digits received
+	// Capture and Playout are the call's mean audio latencies on this
+	// side, when its audio is a sound card: capture to wire (a frame's
+	// first sample captured to its RTP packet sent) and wire to playback
+	// (an RTP packet received to its first sample leaving the sound
+	// card's buffer); 0 when not measured.
+	Capture    time.Duration `json:"capture_ns,omitempty"`
+	CaptureMax time.Duration `json:"capture_max_ns,omitempty"`
+	Playout    time.Duration `json:"playout_ns,omitempty"`
+	PlayoutMax time.Duration `json:"playout_max_ns,omitempty"`
 }
 
 // CallInfo describes a call for Calls.
@@ -772,6 +781,9 @@ func (m *Manager) audioFor(c *call) rtc.CallOptions {
 	var ms audio.Source = &muteSource{src: src, muted: &c.muted}
 	if rt, ok := src.(media.RealTimeSource); ok && rt.RealTime() {
 		ms = realTimeMute{ms.(*muteSource)}
+		if ct, ok := src.(media.CaptureTimer); ok {
+			ms = timedMute{realTimeMute{ms.(realTimeMute).muteSource}, ct}
+		}
 	}
 	dtmf := func(d byte) {
 		m.emit(Event{Type: EventDTMF, Call: c.id, Account: c.peer, Conversation: c.conv, Digits: string(d)})
@@ -908,7 +920,8 @@ func (m *Manager) watchCall(c *call, rc *rtc.Call) {
 			s := rc.Stats()
 			m.emit(Event{Type: EventStats, Call: c.id, Account: c.peer, Conversation: c.conv, Codec: c.codec, Stats: &Stats{
 				Loss: s.LossFraction(), Lost: s.Lost, Jitter: s.Jitter, Concealed: s.Buffer.Concealed, RTT: s.RTT,
-				Sent: s.PacketsSent, Received: s.PacketsReceived, DTMF: s.DTMFReceived}})
+				Sent: s.PacketsSent, Received: s.PacketsReceived, DTMF: s.DTMFReceived,
+				Capture: s.Capture.Mean, CaptureMax: s.Capture.Max, Playout: s.Playout.Mean, PlayoutMax: s.Playout.Max}})
 		case <-rc.Done():
 			reason := "ended"
 			switch err := rc.Reason(); {
@@ -981,3 +994,9 @@ func (s *muteSource) ReadFrame(f []int16) error {
 type realTimeMute struct{ *muteSource }
 
 func (realTimeMute) RealTime() bool { return true }
+
+// timedMute keeps a microphone's capture times visible to the stream.
+type timedMute struct {
+	realTimeMute
+	media.CaptureTimer
+}

@@ -47,6 +47,7 @@ var (
 	ioctlHWParams  = ioc(iocRead|iocWrite, 'A', 0x11, unsafe.Sizeof(HWParams{}))
 	ioctlHWFree    = ioc(iocNone, 'A', 0x12, 0)
 	ioctlSWParams  = ioc(iocRead|iocWrite, 'A', 0x13, unsafe.Sizeof(swParams{}))
+	ioctlDelay     = ioc(iocRead, 'A', 0x21, 8) // snd_pcm_sframes_t
 	ioctlPrepare   = ioc(iocNone, 'A', 0x40, 0)
 	ioctlStart     = ioc(iocNone, 'A', 0x42, 0)
 	ioctlDrop      = ioc(iocNone, 'A', 0x43, 0)

@@ -151,10 +151,16 @@ func Choose(rate, channels int, rateMin, rateMax, chMin, chMax uint32) (hwRate, 
 	}
 	preferred := []int{48000, 44100, 96000, 32000, 16000, 22050, 11025, 8000}
 	if rate > 0 {
+		// The smallest exact multiple: the least data to move and convert
+		// (8 kHz voice runs at 16 kHz, not 48 kHz, on QEMU's HDA codec).
+		best := 0
 		for _, r := range preferred {
-			if in(r) && r%rate == 0 {
-				return r, hwChannels
+			if in(r) && r%rate == 0 && (best == 0 || r < best) {
+				best = r
 			}
+		}
+		if best != 0 {
+			return best, hwChannels
 		}
 	}
 	for _, r := range preferred {

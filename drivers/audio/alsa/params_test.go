@@ -98,7 +98,7 @@ func TestChoose(t *testing.T) {
 		rmin, rmax, cmin, cmax uint32
 		wantRate, wantCh       int
 	}{
-		{8000, 1, 16000, 96000, 2, 2, 48000, 2}, // QEMU HDA: 6x, an exact multiple
+		{8000, 1, 16000, 96000, 2, 2, 16000, 2}, // QEMU HDA: 2x, the smallest exact multiple
 		{48000, 2, 16000, 96000, 2, 2, 48000, 2},
 		{44100, 1, 16000, 96000, 2, 2, 44100, 2},
 		{8000, 1, 44100, 44100, 2, 2, 44100, 2},

@@ -3,6 +3,7 @@ package alsa
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Stream is the direction of a PCM.
@@ -28,6 +29,14 @@ type Config struct {
 	Rate, Channels int
 	// PeriodSize in frames (default 1024) and Periods per buffer (default 4).
 	PeriodSize, Periods int
+	// PeriodTime, when set, sizes the period in time instead of frames
+	// (PeriodSize is then PeriodTime at the hardware rate): a voice call
+	// asks for its 20 ms frame so that each capture wakeup is one packet.
+	PeriodTime time.Duration
+	// StartTime is how much queued playback starts the stream; 0 means half
+	// the buffer. Each millisecond queued before the start is a millisecond
+	// of latency for the rest of the stream.
+	StartTime time.Duration
 }
 
 // ErrNoDevice is wrapped when the PCM device node does not exist.

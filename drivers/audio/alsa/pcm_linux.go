@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -13,7 +15,12 @@ import (
 // PCM is an open, configured and prepared PCM stream. Its methods are not
 // safe for concurrent use.
 type PCM struct {
-	fd         int // blocking: the Go runtime poller would make it non-blocking
+	fd int // playback: blocking (DRAIN needs it); capture: non-blocking, waited for through file
+	// file holds a capture PCM's fd in the Go runtime's poller: a read
+	// waits in the poller, not in a blocking ioctl that makes the runtime
+	// hand its processor to another thread (and its monitor wake every
+	// 20 µs) on each period, which is most of a call's CPU under emulation.
+	file       *os.File
 	path       string
 	stream     Stream
 	rate       int
@@ -22,6 +29,7 @@ type PCM struct {
 	bufferSize int
 	xruns      int
 	stalls     int
+	partial    bool    // transfer returns after the first successful ioctl (ReadAvail)
 	pin        []int16 // keeps the buffer handed to the kernel on the heap
 	// SWParamsErr is set when the software parameters (start threshold)
 	// could not be set; the kernel's defaults are used then.
@@ -39,7 +47,11 @@ func Open(path string, s Stream, cfg Config) (*PCM, error) {
 	if cfg.Periods <= 0 {
 		cfg.Periods = 4
 	}
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	flags := unix.O_RDWR | unix.O_CLOEXEC
+	if s == Capture {
+		flags |= unix.O_NONBLOCK
+	}
+	fd, err := unix.Open(path, flags, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s (is the audio driver bound? see /proc/asound/cards)", ErrNoDevice, path)
@@ -50,6 +62,9 @@ func Open(path string, s Stream, cfg Config) (*PCM, error) {
 	if err := p.configure(cfg); err != nil {
 		unix.Close(fd)
 		return nil, err
+	}
+	if s == Capture {
+		p.file = os.NewFile(uintptr(fd), path) // pollable: the fd is non-blocking
 	}
 	return p, nil
 }
@@ -79,6 +94,9 @@ func (p *PCM) configure(cfg Config) error {
 	ch := hp.Interval(ParamChannels)
 	rt := hp.Interval(ParamRate)
 	rate, channels := Choose(cfg.Rate, cfg.Channels, rt.Min, rt.Max, ch.Min, ch.Max)
+	if cfg.PeriodTime > 0 {
+		cfg.PeriodSize = max(1, int(int64(rate)*int64(cfg.PeriodTime)/int64(time.Second)))
+	}
 
 	set := func(withPeriods bool) (HWParams, error) {
 		var hp HWParams
@@ -115,6 +133,9 @@ func (p *PCM) configure(cfg Config) error {
 		Proto: 2<<16 | 0<<8 | 12}
 	if p.stream == Playback {
 		sw.StartThreshold = uint64(p.bufferSize / 2)
+		if cfg.StartTime > 0 {
+			sw.StartThreshold = uint64(min(p.bufferSize, max(1, int(int64(p.rate)*int64(cfg.StartTime)/int64(time.Second)))))
+		}
 	}
 	if err := p.ioctl(ioctlSWParams, unsafe.Pointer(&sw)); err != nil {
 		p.SWParamsErr = fmt.Errorf("alsa: %s: sw params: %w", p.path, err)
@@ -167,12 +188,20 @@ func (p *PCM) transfer(req uintptr, buf []int16) (int, error) {
 	done, stalls := 0, 0
 	for done < frames {
 		x := xferi{Buf: uintptr(unsafe.Pointer(&buf[done*p.channels])), Frames: uint64(frames - done)}
-		err := p.ioctl(req, unsafe.Pointer(&x))
+		var err error
+		if p.file != nil {
+			err = p.pollIoctl(req, &x)
+		} else {
+			err = p.ioctl(req, unsafe.Pointer(&x))
+		}
 		runtime.KeepAlive(buf)
 		switch {
 		case err == nil:
 			done += int(x.Result)
 			stalls = 0
+			if p.partial && done > 0 {
+				return done, nil
+			}
 		case errors.Is(err, unix.EIO) && p.stream == Capture && stalls < maxStalls:
 			stalls++
 			p.stalls++
@@ -196,6 +225,37 @@ func (p *PCM) transfer(req uintptr, buf []int16) (int, error) {
 		}
 	}
 	return done, nil
+}
+
+// stallWait is how long a capture read waits for audio before it counts a
+// stall, as the kernel's blocking read does: max(100 ms, 1.1 buffer times).
+func (p *PCM) stallWait() time.Duration {
+	return max(100*time.Millisecond, time.Duration(p.bufferSize)*time.Second*11/10/time.Duration(max(p.rate, 1)))
+}
+
+// pollIoctl runs a transfer ioctl on the non-blocking capture fd, waiting
+// in the runtime poller while it has nothing (EAGAIN); a wait past
+// stallWait is reported as EIO, the kernel's stall error.
+func (p *PCM) pollIoctl(req uintptr, x *xferi) error {
+	rc, err := p.file.SyscallConn()
+	if err != nil {
+		return err
+	}
+	if err := p.file.SetReadDeadline(time.Now().Add(p.stallWait())); err != nil {
+		return err
+	}
+	var ierr error
+	err = rc.Read(func(uintptr) bool {
+		ierr = p.ioctl(req, unsafe.Pointer(x))
+		return !errors.Is(ierr, unix.EAGAIN)
+	})
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return unix.EIO
+	case err != nil:
+		return err
+	}
+	return ierr
 }
 
 // WriteFrames plays interleaved samples (len a multiple of Channels) and
@@ -222,6 +282,33 @@ func (p *PCM) ReadFrames(buf []int16) (int, error) {
 	return p.transfer(ioctlReadI, buf)
 }
 
+// Delay returns the stream's delay in frames (SNDRV_PCM_IOCTL_DELAY, which
+// syncs the hardware pointer first): for playback, the frames queued ahead
+// of the next one written, so a frame written now is heard after Delay
+// frames; for capture, the frames captured and not yet read.
+func (p *PCM) Delay() (int, error) {
+	var d int64
+	if err := p.ioctl(ioctlDelay, unsafe.Pointer(&d)); err != nil {
+		return 0, fmt.Errorf("alsa: %s: delay: %w", p.path, err)
+	}
+	return int(d), nil
+}
+
+// ReadAvail captures into buf (len a multiple of Channels) what the ring
+// holds, waiting until there is at least one period, and returns the
+// number of frames read.
+func (p *PCM) ReadAvail(buf []int16) (int, error) {
+	if p.stream != Capture {
+		return 0, fmt.Errorf("alsa: %s: read on a playback stream", p.path)
+	}
+	if len(buf) == 0 {
+		return 0, nil
+	}
+	p.partial = true
+	defer func() { p.partial = false }()
+	return p.transfer(ioctlReadI, buf)
+}
+
 // Drain waits until everything written has been played. The stream can be
 // used again afterwards.
 func (p *PCM) Drain() error {
@@ -238,6 +325,12 @@ func (p *PCM) Drain() error {
 // device. Call Drain first to hear the end of a playback.
 func (p *PCM) Close() error {
 	p.ioctl(ioctlDrop, nil)
+	if p.file != nil {
+		if err := p.file.Close(); err != nil {
+			return fmt.Errorf("alsa: %s: close: %w", p.path, err)
+		}
+		return nil
+	}
 	if err := unix.Close(p.fd); err != nil {
 		return fmt.Errorf("alsa: %s: close: %w", p.path, err)
 	}

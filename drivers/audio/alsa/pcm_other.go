@@ -39,3 +39,9 @@ func (p *PCM) Xruns() int { return 0 }
 
 // Stalls returns the number of recovered capture stalls.
 func (p *PCM) Stalls() int { return 0 }
+
+// Delay returns the stream's delay in frames.
+func (p *PCM) Delay() (int, error) { return 0, ErrNotLinux }
+
+// ReadAvail captures what the ring holds.
+func (p *PCM) ReadAvail(buf []int16) (int, error) { return 0, ErrNotLinux }

@@ -1,6 +1,9 @@
 package media
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // jbSlots is the jitter buffer's capacity in packets (1.28 s at 20 ms).
 const jbSlots = 64
@@ -31,14 +34,16 @@ type slot struct {
 	played  bool // seq's slot was played (to tell duplicates from late packets)
 	real    bool // played from a received packet, not concealed
 	event   bool // a telephone-event packet: takes a sequence number, holds no audio
+	arrival time.Duration
 	payload []byte
 }
 
 // PlayoutFrame is what the buffer hands out for one 20 ms tick.
 type PlayoutFrame struct {
-	Payload   []byte // packet payload; nil when concealed
-	Seq       uint16 // sequence number of the played slot
-	Concealed bool   // no packet for this slot: conceal
+	Payload   []byte        // packet payload; nil when concealed
+	Seq       uint16        // sequence number of the played slot
+	Arrival   time.Duration // when the packet arrived, as given to PushAt
+	Concealed bool          // no packet for this slot: conceal
 	// Event marks a tick where only telephone-event packets (RFC 4733) took
 	// the sequence numbers: play silence; it is neither loss nor underrun.
 	Event bool
@@ -94,17 +99,23 @@ func (j *JitterBuffer) reset() {
 // buffer start (or restart) playing, so the caller can align its playout
 // clock to now.
 func (j *JitterBuffer) Push(ssrc uint32, seq uint16, payload []byte) (started bool) {
-	return j.push(ssrc, seq, payload, false)
+	return j.push(ssrc, seq, payload, false, 0)
+}
+
+// PushAt is Push with the packet's arrival time (on any clock the caller
+// keeps), handed back in PlayoutFrame.Arrival.
+func (j *JitterBuffer) PushAt(ssrc uint32, seq uint16, payload []byte, arrival time.Duration) (started bool) {
+	return j.push(ssrc, seq, payload, false, arrival)
 }
 
 // PushEvent records that seq carried a telephone event (RFC 4733 shares
 // the audio's sequence space): playout steps over it without concealing,
 // and it does not count towards the buffer's depth.
 func (j *JitterBuffer) PushEvent(ssrc uint32, seq uint16) {
-	j.push(ssrc, seq, nil, true)
+	j.push(ssrc, seq, nil, true, 0)
 }
 
-func (j *JitterBuffer) push(ssrc uint32, seq uint16, payload []byte, event bool) (started bool) {
+func (j *JitterBuffer) push(ssrc uint32, seq uint16, payload []byte, event bool, arrival time.Duration) (started bool) {
 	if !j.hasSSRC || ssrc != j.ssrc {
 		if j.hasSSRC {
 			j.stats.SSRCChanges++
@@ -162,7 +173,7 @@ func (j *JitterBuffer) push(ssrc uint32, seq uint16, payload []byte, event bool)
 		j.count--
 		j.stats.Dropped++
 	}
-	*s = slot{seq: seq, valid: true, event: event, payload: append(s.payload[:0], payload...)}
+	*s = slot{seq: seq, valid: true, event: event, arrival: arrival, payload: append(s.payload[:0], payload...)}
 	if event {
 		return false
 	}
@@ -209,7 +220,7 @@ func (j *JitterBuffer) Pop() (f PlayoutFrame, ok bool) {
 		s = &j.slots[j.next%jbSlots]
 	}
 	if s.valid && s.seq == j.next {
-		f = PlayoutFrame{Payload: s.payload, Seq: j.next}
+		f = PlayoutFrame{Payload: s.payload, Seq: j.next, Arrival: s.arrival}
 		s.valid, s.played, s.real = false, true, true
 		j.count--
 		j.next++

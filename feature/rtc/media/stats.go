@@ -27,6 +27,21 @@ type Stats struct {
 	DTMFReceived   string // telephone-event digits received
 	Buffer         JitterStats
 	MalformedInput uint64 // packets dropped as not RTP/RTCP
+
+	// Capture is capture to wire: from the capture of a frame's first
+	// sample to its RTP packet being sent; measured when the source is a
+	// CaptureTimer.
+	Capture LatencyStats
+	// Playout is wire to playback: from a packet's arrival to its first
+	// sample being heard (the jitter buffer's wait and the sink's queue);
+	// measured when the sink is a PlayoutTimer.
+	Playout LatencyStats
+}
+
+// LatencyStats aggregates one latency over the call's frames.
+type LatencyStats struct {
+	Mean, Max time.Duration
+	Frames    uint64 // frames measured; 0 means not measured
 }
 
 // LossFraction returns Lost/Expected.

@@ -29,6 +29,24 @@ type RealTimeSource interface {
 	RealTime() bool
 }
 
+// CaptureTimer is implemented by sources that know when the frame they
+// just returned was captured (a sound card's microphone): the stream then
+// measures capture to wire (Stats.Capture).
+type CaptureTimer interface {
+	// CapturedAt returns when the first sample of the last frame
+	// ReadFrame returned was captured.
+	CapturedAt() time.Time
+}
+
+// PlayoutTimer is implemented by sinks that know how long a frame written
+// waits before it is heard (a sound card's speaker): the stream then
+// measures wire to playback (Stats.Playout).
+type PlayoutTimer interface {
+	// PlayoutDelay returns how long after the last WriteFrame returned
+	// the first sample of that frame is heard.
+	PlayoutDelay() time.Duration
+}
+
 // Config describes one RTP stream.
 type Config struct {
 	RTP, RTCP   *net.UDPConn // local sockets (see Listen)
@@ -79,7 +97,28 @@ type Stream struct {
 	lastEvent uint32    // RTP timestamp of the last telephone-event seen
 	sentPkts  uint32
 	sentBytes uint32
+	capture   latency
+	playout   latency
 	closeOnce sync.Once
+}
+
+// latency aggregates per-frame latencies.
+type latency struct {
+	sum, max time.Duration
+	n        uint64
+}
+
+func (l *latency) add(d time.Duration) {
+	l.sum += d
+	l.n++
+	l.max = max(l.max, d)
+}
+
+func (l latency) stats() LatencyStats {
+	if l.n == 0 {
+		return LatencyStats{}
+	}
+	return LatencyStats{Mean: l.sum / time.Duration(l.n), Max: l.max, Frames: l.n}
 }
 
 // Start begins sending and receiving.
@@ -166,6 +205,8 @@ func (s *Stream) Stats() Stats {
 	st.Lost = s.rs.lost()
 	st.Jitter = time.Duration(s.rs.jitter / 8000 * float64(time.Second))
 	st.Buffer = s.jb.Stats()
+	st.Capture = s.capture.stats()
+	st.Playout = s.playout.stats()
 	return st
 }
 
@@ -183,8 +224,6 @@ func (s *Stream) Close() error {
 	return nil
 }
 
-func (s *Stream) now8k() int64 { return int64(time.Since(s.epoch) * 8000 / time.Second) }
-
 // sendLoop reads a frame from the source every 20 ms and sends it.
 func (s *Stream) sendLoop() {
 	defer s.wg.Done()
@@ -194,6 +233,7 @@ func (s *Stream) sendLoop() {
 	var payload []byte
 	rt, _ := s.cfg.Source.(RealTimeSource)
 	selfPaced := rt != nil && rt.RealTime()
+	ct, _ := s.cfg.Source.(CaptureTimer)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
@@ -229,6 +269,14 @@ func (s *Stream) sendLoop() {
 		} else {
 			payload = s.cfg.Codec.Encode(payload[:0], frame)
 			s.sendPacket(pkt, buf, payload)
+			if ct != nil && !ended {
+				if at := ct.CapturedAt(); !at.IsZero() {
+					d := time.Since(at)
+					s.mu.Lock()
+					s.capture.add(d)
+					s.mu.Unlock()
+				}
+			}
 		}
 		if selfPaced && !ended {
 			next = time.Now() // the source keeps time; ours resumes from here if it ends
@@ -310,7 +358,8 @@ func (s *Stream) HandleRTP(b []byte, pkt *rtp.Packet) {
 		s.mu.Unlock()
 		return
 	}
-	arrival := s.now8k()
+	since := time.Since(s.epoch)
+	arrival := int64(since * 8000 / time.Second)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.PacketsReceived++
@@ -330,7 +379,7 @@ func (s *Stream) HandleRTP(b []byte, pkt *rtp.Packet) {
 		return
 	}
 	dups := s.jb.stats.Duplicates
-	started := s.jb.Push(pkt.SSRC, pkt.SequenceNumber, pkt.Payload)
+	started := s.jb.PushAt(pkt.SSRC, pkt.SequenceNumber, pkt.Payload, since)
 	s.rs.update(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, arrival, s.jb.stats.Duplicates != dups)
 	s.jb.SetJitter(s.rs.jitter / 8)
 	if started {
@@ -429,6 +478,7 @@ func (s *Stream) playLoop() {
 	out := make([]int16, 0, audio.FrameSamples*2)
 	last := make([]int16, audio.FrameSamples)
 	concealRun := 0
+	pt, _ := s.cfg.Sink.(PlayoutTimer)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	// sleepUntil waits for t; a (re)start of the buffer moves t to now plus
@@ -493,6 +543,12 @@ func (s *Stream) playLoop() {
 		}
 		if err := s.cfg.Sink.WriteFrame(out); err != nil && s.ctx.Err() == nil {
 			s.log.Warn("media: audio sink failed", "err", err)
+		} else if err == nil && pt != nil && ok && !f.Concealed && !f.Event {
+			// Wire to playback: the packet's wait here, then the sink's.
+			d := time.Since(s.epoch) - f.Arrival + pt.PlayoutDelay()
+			s.mu.Lock()
+			s.playout.add(d)
+			s.mu.Unlock()
 		}
 		next = next.Add(FrameDuration)
 		if time.Until(next) < -time.Second {
