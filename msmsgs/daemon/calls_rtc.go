@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/oemkit/messenger/feature/rtc"
 	"github.com/oemkit/messenger/feature/rtc/audio"
 	"github.com/oemkit/messenger/feature/rtc/audio/device"
 	"github.com/oemkit/messenger/msmsgs/client"
@@ -28,6 +30,7 @@ const Voice = true
 type calls struct {
 	d   *Daemon
 	m   *voice.Manager
+	sc  *voice.SIPCalls // calls of the SIP account (nil without one)
 	rtc config.RTC
 
 	mu     sync.Mutex
@@ -54,6 +57,16 @@ func newCalls(d *Daemon, s *config.Settings) (callService, error) {
 		return nil, err
 	}
 	v.m = m
+	if d.sip != nil {
+		sc, err := voice.NewSIPCalls(voice.SIPConfig{UA: d.sip.UA,
+			Leg:  rtc.LegConfig{BindIP: net.ParseIP(s.RTC.Listen), AdvertiseIP: s.RTC.Address, MediaPorts: cfg.MediaPorts, Codecs: cfg.Codecs},
+			Busy: func() bool { return len(m.Calls()) > 0 }, Audio: cfg.Audio, OnEvent: v.publish, Logger: d.log})
+		if err != nil {
+			return nil, err
+		}
+		v.sc = sc
+		d.sip.HandleCalls(sc.OnDialog)
+	}
 	// Voice invitations first: the file transfer handler declines
 	// applications it does not know.
 	d.mu.Lock()
@@ -90,6 +103,9 @@ func (v *calls) start(ctx context.Context) func() {
 		sub.Close()
 		<-done
 		v.m.Close()
+		if v.sc != nil {
+			v.sc.Close()
+		}
 		v.mu.Lock()
 		for id := range v.closer {
 			v.closeAudio(id)
@@ -202,9 +218,15 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 	text := v.d.lang.Text
 	usage := func() error { return errors.New(text("err.args", name, callCommands[name].Usage)) }
 	return func(ctx context.Context, args []string, _ func(client.Event) error) (any, error) {
-		m := v.m
+		var m callManager = v.m
+		if v.sc != nil && len(args) > 0 && (strings.HasPrefix(args[0], "sip:") || isSIPCall(args[0])) {
+			m = v.sc
+		}
 		switch name {
 		case "call":
+			if strings.HasPrefix(args[0], "sip:") && v.sc == nil {
+				return nil, errors.New(v.d.lang.Text("err.call-no-sip"))
+			}
 			id, err := m.Call(ctx, args[0])
 			if err != nil {
 				return nil, v.err(err)
@@ -214,6 +236,9 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 			id, err := v.pick(name, args)
 			if err != nil {
 				return nil, err
+			}
+			if v.sc != nil && isSIPCall(id) {
+				m = v.sc
 			}
 			switch name {
 			case "answer":
@@ -240,10 +265,38 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 			}
 			return nil, v.err(m.Mute(args[0], on))
 		case "calls":
-			return m.Calls(), nil
+			cs := v.m.Calls()
+			if v.sc != nil {
+				cs = append(cs, v.sc.Calls()...)
+			}
+			return cs, nil
 		}
 		return nil, usage()
 	}
+}
+
+// callManager is what the call commands drive: the .NET Messenger
+// account's voice.Manager or the SIP account's voice.SIPCalls.
+type callManager interface {
+	Call(ctx context.Context, account string) (string, error)
+	Answer(id string) error
+	Decline(id string) error
+	Hangup(id string) error
+	DTMF(id, digits string) error
+	Mute(id string, on bool) error
+}
+
+// isSIPCall reports a call id of the SIP account ("s1", ...).
+func isSIPCall(id string) bool {
+	if len(id) < 2 || id[0] != 's' {
+		return false
+	}
+	for _, c := range id[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // pick returns the call an answer, decline or hangup without an id means:
@@ -253,7 +306,11 @@ func (v *calls) pick(name string, args []string) (string, error) {
 		return args[0], nil
 	}
 	var ids []string
-	for _, c := range v.m.Calls() {
+	cs := v.m.Calls()
+	if v.sc != nil {
+		cs = append(cs, v.sc.Calls()...)
+	}
+	for _, c := range cs {
 		if name == "hangup" || (c.Role == "invitee" && c.Phase == "ringing") {
 			ids = append(ids, c.ID)
 		}
