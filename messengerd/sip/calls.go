@@ -182,37 +182,19 @@ func (c *conn) invite(m *sipmsg.Message) {
 		c.reply(m, 501, "Not Implemented", true, "Warning", warn("re-INVITE (hold, resume) is not routed by this server"))
 		return
 	}
-	if ct := strings.ToLower(strings.TrimSpace(strings.Split(m.Get("Content-Type"), ";")[0])); ct != "application/sdp" {
-		c.reply(m, 415, "Unsupported Media Type", true, "Accept", "application/sdp", "Warning", warn("an INVITE carries an SDP offer (application/sdp), not "+strconv.Quote(ct)))
-		return
-	}
-	offer, err := sdp.Parse(m.Body)
-	if err != nil {
-		c.reply(m, 400, "Bad Request", true, "Warning", warn("malformed SDP offer: "+err.Error()))
-		return
-	}
-	if a := offer.Audio(); a == nil || a.Port == 0 {
-		c.reply(m, 488, "Not Acceptable Here", true, "Warning", warn("the SDP offer has no audio stream"))
-		return
-	}
 	c.mu.Lock()
 	from := c.aor
 	c.mu.Unlock()
-	target := strings.ToLower(sipmsg.AddrURI(m.URI))
-	user, domain := userOf(target)
-	switch {
-	case !strings.HasPrefix(target, "sip:") || user == "" || domain != strings.ToLower(s.cfg.Domain):
-		c.reply(m, 404, "Not Found", true, "Warning", warn(target+" is not an address in "+s.cfg.Domain))
-		return
-	case target == from:
-		c.reply(m, 486, "Busy Here", true, "Warning", warn("you cannot call yourself"))
+	target, bad := checkInvite(m, from, s.cfg.Domain)
+	if bad != nil {
+		extra := []string{"Warning", warn(bad.warning)}
+		if bad.code == 415 {
+			extra = append(extra, "Accept", "application/sdp")
+		}
+		c.reply(m, bad.code, bad.reason, true, extra...)
 		return
 	}
 	id := m.Get("Call-ID")
-	if id == "" || len(id) > 256 {
-		c.reply(m, 400, "Bad Request", true, "Warning", warn("the INVITE has no usable Call-ID"))
-		return
-	}
 	d := &dialog{id: id, caller: c, from: from, to: target, fromTag: sipmsg.Param(m.Get("From"), "tag"),
 		inv: m, addr: hostOf(c.nc.RemoteAddr()), cancel: make(chan struct{})}
 	s.mu.Lock()
@@ -483,4 +465,48 @@ func (c *conn) verifyRequest(m *sipmsg.Message) error {
 		return fmt.Errorf("From %s is not the signed-in %s", uri, aor)
 	}
 	return nil
+}
+
+// refusal is why an INVITE is not routed.
+type refusal struct {
+	code            int
+	reason, warning string
+}
+
+// maxCallID bounds a Call-ID the server keeps.
+const maxCallID = 256
+
+// checkInvite checks a new call's INVITE from the signed-in from before
+// it is routed: an SDP offer with audio, a target in domain other than
+// the caller, a Call-ID. It returns the target's address of record.
+func checkInvite(m *sipmsg.Message, from, domain string) (string, *refusal) {
+	if ct := strings.ToLower(strings.TrimSpace(strings.Split(m.Get("Content-Type"), ";")[0])); ct != "application/sdp" {
+		return "", &refusal{415, "Unsupported Media Type", "an INVITE carries an SDP offer (application/sdp), not " + strconv.Quote(ct)}
+	}
+	offer, err := sdp.Parse(m.Body)
+	if err != nil {
+		return "", &refusal{400, "Bad Request", "malformed SDP offer: " + err.Error()}
+	}
+	if a := offer.Audio(); a == nil || a.Port == 0 {
+		return "", &refusal{488, "Not Acceptable Here", "the SDP offer has no audio stream"}
+	}
+	target := strings.ToLower(sipmsg.AddrURI(m.URI))
+	user, d := userOf(target)
+	switch {
+	case !strings.HasPrefix(target, "sip:") || user == "" || d != strings.ToLower(domain) || strings.ContainsAny(target, " <>\"\r\n"):
+		return "", &refusal{404, "Not Found", trunc(target) + " is not an address in " + domain}
+	case target == from:
+		return "", &refusal{486, "Busy Here", "you cannot call yourself"}
+	}
+	if id := m.Get("Call-ID"); id == "" || len(id) > maxCallID {
+		return "", &refusal{400, "Bad Request", "the INVITE has no usable Call-ID"}
+	}
+	return target, nil
+}
+
+func trunc(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
 }

@@ -466,11 +466,7 @@ func (s *SIPCalls) OnDialog(ua *sipua.UA, m *sipmsg.Message) {
 			return
 		}
 		_ = ua.Respond(m, 200, "OK", nil)
-		reason := "remote hang-up"
-		if r := m.Get("Reason"); strings.Contains(r, "text=") {
-			reason += ": " + strings.Trim(r[strings.Index(r, "text=")+5:], `"`)
-		}
-		s.finish(c, reason)
+		s.finish(c, byeReason(m.Get("Reason")))
 	}
 }
 
@@ -619,4 +615,37 @@ func (s *SIPCalls) Calls() []CallInfo {
 			Codec: c.leg.Codec(), Muted: c.muted.Load()})
 	}
 	return out
+}
+
+// byeReason is the call-ended reason of a BYE: "remote hang-up", with the
+// text of its Reason header (RFC 3326) when the server ended the call.
+func byeReason(v string) string {
+	const r = "remote hang-up"
+	i := strings.Index(v, "text=")
+	if i < 0 {
+		return r
+	}
+	text := strings.TrimSpace(v[i+5:])
+	if strings.HasPrefix(text, `"`) {
+		if j := strings.IndexByte(text[1:], '"'); j >= 0 {
+			text = text[1 : j+1]
+		} else {
+			text = text[1:]
+		}
+	} else if j := strings.IndexByte(text, ';'); j >= 0 {
+		text = text[:j]
+	}
+	text = strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f {
+			return -1
+		}
+		return c
+	}, text)
+	if len(text) > 120 {
+		text = text[:120]
+	}
+	if text == "" {
+		return r
+	}
+	return r + ": " + text
 }
