@@ -191,6 +191,54 @@ func TestSIPAccounts(t *testing.T) {
 	}
 
 	t.Run("calls", func(t *testing.T) { sipCalls(t, ctx, a, b, heardA, heardB) })
+
+	// The console drives a SIP account with the ctl parsing: carol, SIP
+	// only, watches bob, sends him a message and calls through /call.
+	t.Run("console", func(t *testing.T) {
+		in, inW := io.Pipe()
+		defer inW.Close()
+		var out, logs syncBuffer
+		cctx, ccancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			done <- runEnv(cctx, []string{"console", "-config", l.sipSettings(t, "carol", "carol-krb", nil)}, in, &out, &logs, func(string) string { return "" })
+		}()
+		defer func() {
+			ccancel()
+			if err := <-done; err != nil {
+				t.Errorf("console: %v\n%s", err, logs.String())
+			}
+		}()
+		say := func(line string) {
+			t.Helper()
+			if _, err := io.WriteString(inW, line+"\n"); err != nil {
+				t.Fatalf("console input: %v", err)
+			}
+		}
+		for end := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "sip:carol@lab.test: signed-in"); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("console never signed in:\n%s\n%s", out.String(), logs.String())
+			}
+			say("/status sip:")
+		}
+		say("/help")
+		waitOutput(t, &out, "/msg sip:USER@DOMAIN TEXT")
+		say("/add sip:bob@lab.test")
+		waitOutput(t, &out, "ok")
+		seqB := lastSeq(t, ctx, b)
+		say("/msg sip:bob@lab.test hello from the console")
+		if e := waitFor(t, ctx, b, seqB, "message", "account=sip:carol@lab.test"); e.Text != "hello from the console" {
+			t.Errorf("bob got %q from carol's console", e.Text)
+		}
+		say("more text")
+		if e := waitFor(t, ctx, b, seqB, "message", "account=sip:carol@lab.test", "text=more text"); e.Text != "more text" {
+			t.Errorf("bob got %q", e.Text)
+		}
+		say("/list sip:")
+		waitOutput(t, &out, "sip:bob@lab.test")
+		say("/call sip:bob@lab.test") // this build has no voice: it says so
+		waitOutput(t, &out, "failed")
+	})
 }
 
 // sipCalls: calls over the SIP account, through the lab's SIP server, with

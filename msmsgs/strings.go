@@ -143,6 +143,8 @@ commands:
 	"con.error":        "* error: %s",
 	"con.invitation":   "* %s sent an invitation (%s) that this device cannot accept",
 	"con.contact-line": "  %-30s %-16s %s%s",
+	"con.sip-status":   "%s: %s, %s (server %s, realm %s)%s",
+	"con.help-sip":     "SIP account: /status [STATUS] sip:  /list sip:  /msg sip:USER@DOMAIN TEXT  /add sip:URI\n          /remove sip:URI  /call sip:URI (the call commands as for EMAIL)",
 	"con.no-contacts":  "  (no contacts)",
 	"con.conv-line":    "  %s: %s",
 	"con.no-convs":     "  (no conversations)",

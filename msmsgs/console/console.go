@@ -327,7 +327,11 @@ func (c *console) do(ctx context.Context, line string) bool {
 			c.p.line("con.bad-args", "/msg EMAIL TEXT")
 			return false
 		}
-		c.send(ctx, c.last, line)
+		if strings.HasPrefix(c.last, "sip:") {
+			c.sendSIP(ctx, c.last, line)
+		} else {
+			c.send(ctx, c.last, line)
+		}
 		return false
 	}
 	f := strings.Fields(line)
@@ -348,11 +352,17 @@ func (c *console) do(ctx context.Context, line string) bool {
 			c.p.line("con.ok")
 		}
 	}
+	if c.doSIP(octx, cmd, args) {
+		return false
+	}
 	switch cmd {
 	case "/quit", "/exit":
 		return true
 	case "/help", "/?":
 		c.p.line("con.help")
+		if c.d.SIP() != nil {
+			c.p.line("con.help-sip")
+		}
 	case "/list", "/contacts":
 		cs := c.cl.Contacts()
 		shown := 0

@@ -93,3 +93,6 @@ func contactsFile(s *config.Settings) string {
 	}
 	return filepath.Join(s.StateDir, "sip-contacts.json")
 }
+
+// SIPOnly reports a daemon whose only account is the SIP account.
+func (d *Daemon) SIPOnly() bool { return d.sip != nil && d.sipAlone }
