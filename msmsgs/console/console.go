@@ -280,6 +280,11 @@ loop:
 	return err
 }
 
+// sipOnlyCommands work without a .NET Messenger account (beside the SIP
+// forms doSIP takes).
+var sipOnlyCommands = map[string]bool{"/quit": true, "/exit": true, "/help": true, "/?": true,
+	"/call": true, "/answer": true, "/hangup": true, "/decline": true, "/calls": true}
+
 // console holds the UI state: who plain text goes to.
 type console struct {
 	d    *daemon.Daemon
@@ -327,7 +332,7 @@ func (c *console) do(ctx context.Context, line string) bool {
 			c.p.line("con.bad-args", "/msg EMAIL TEXT")
 			return false
 		}
-		if strings.HasPrefix(c.last, "sip:") {
+		if strings.HasPrefix(c.last, "sip:") || c.cl == nil {
 			c.sendSIP(ctx, c.last, line)
 		} else {
 			c.send(ctx, c.last, line)
@@ -353,6 +358,11 @@ func (c *console) do(ctx context.Context, line string) bool {
 		}
 	}
 	if c.doSIP(octx, cmd, args) {
+		return false
+	}
+	if c.cl == nil && !sipOnlyCommands[cmd] {
+		// Only a SIP account: the .NET Messenger commands say so.
+		c.p.line("con.failed", c.p.lang.Text("err.no-msnp", cmd))
 		return false
 	}
 	switch cmd {

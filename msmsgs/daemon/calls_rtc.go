@@ -52,26 +52,28 @@ func newCalls(d *Daemon, s *config.Settings) (callService, error) {
 	if s.RTC.Audio == "device" || s.RTC.Audio == "wav" {
 		cfg.Audio = v.audio
 	}
-	m, err := voice.New(cfg, voice.ClientTransport{C: d.cl})
-	if err != nil {
-		return nil, err
+	if d.cl != nil {
+		m, err := voice.New(cfg, voice.ClientTransport{C: d.cl})
+		if err != nil {
+			return nil, err
+		}
+		v.m = m
+		// Voice invitations first: the file transfer handler declines
+		// applications it does not know.
+		d.mu.Lock()
+		d.invites = append([]client.InviteFunc{m.InviteFunc()}, d.invites...)
+		d.mu.Unlock()
 	}
-	v.m = m
 	if d.sip != nil {
 		sc, err := voice.NewSIPCalls(voice.SIPConfig{UA: d.sip.UA,
 			Leg:  rtc.LegConfig{BindIP: net.ParseIP(s.RTC.Listen), AdvertiseIP: s.RTC.Address, MediaPorts: cfg.MediaPorts, Codecs: cfg.Codecs},
-			Busy: func() bool { return len(m.Calls()) > 0 }, Audio: cfg.Audio, OnEvent: v.publish, Logger: d.log})
+			Busy: func() bool { return v.m != nil && len(v.m.Calls()) > 0 }, Audio: cfg.Audio, OnEvent: v.publish, Logger: d.log})
 		if err != nil {
 			return nil, err
 		}
 		v.sc = sc
 		d.sip.HandleCalls(sc.OnDialog)
 	}
-	// Voice invitations first: the file transfer handler declines
-	// applications it does not know.
-	d.mu.Lock()
-	d.invites = append([]client.InviteFunc{m.InviteFunc()}, d.invites...)
-	d.mu.Unlock()
 	for name, spec := range callCommands {
 		if err := d.Register(name, Command{Spec: spec, Run: v.command(name)}); err != nil {
 			return nil, err
@@ -83,13 +85,23 @@ func newCalls(d *Daemon, s *config.Settings) (callService, error) {
 // start listens for SIP; signing out (the client's connection ending) and
 // stopping end the calls.
 func (v *calls) start(ctx context.Context) func() {
+	if v.m == nil { // only a SIP account: its calls need no listener
+		return func() {
+			v.sc.Close()
+			v.mu.Lock()
+			for id := range v.closer {
+				v.closeAudio(id)
+			}
+			v.mu.Unlock()
+		}
+	}
 	if err := v.m.Start(ctx); err != nil {
 		msg := v.d.lang.Text("err.voice-start", err)
 		v.d.log.Error(msg)
 		v.d.Publish(client.Event{Type: client.EventError, Error: msg})
 		return func() {}
 	}
-	sub, _, _ := v.d.cl.Subscribe(64)
+	sub, _, _ := v.d.cl.Subscribe(64) // the .NET Messenger account's sign-outs
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -114,7 +126,11 @@ func (v *calls) start(ctx context.Context) func() {
 	}
 }
 
-func (v *calls) leaving(conv string) { v.m.ConversationEnded(conv) }
+func (v *calls) leaving(conv string) {
+	if v.m != nil {
+		v.m.ConversationEnded(conv)
+	}
+}
 
 // publish puts a voice event on the daemon's stream as a client.Event.
 func (v *calls) publish(e voice.Event) {
@@ -218,7 +234,10 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 	text := v.d.lang.Text
 	usage := func() error { return errors.New(text("err.args", name, callCommands[name].Usage)) }
 	return func(ctx context.Context, args []string, _ func(client.Event) error) (any, error) {
-		var m callManager = v.m
+		var m callManager
+		if v.m != nil {
+			m = v.m
+		}
 		if v.sc != nil && len(args) > 0 && (strings.HasPrefix(args[0], "sip:") || isSIPCall(args[0])) {
 			m = v.sc
 		}
@@ -226,6 +245,9 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 		case "call":
 			if strings.HasPrefix(args[0], "sip:") && v.sc == nil {
 				return nil, errors.New(v.d.lang.Text("err.call-no-sip"))
+			}
+			if m == nil {
+				return nil, errors.New(v.d.lang.Text("err.no-msnp", "call "+args[0]))
 			}
 			id, err := m.Call(ctx, args[0])
 			if err != nil {
@@ -240,6 +262,9 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 			if v.sc != nil && isSIPCall(id) {
 				m = v.sc
 			}
+			if m == nil {
+				return nil, errors.New(text("err.call-unknown"))
+			}
 			switch name {
 			case "answer":
 				err = m.Answer(id)
@@ -252,6 +277,12 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 				return nil, v.err(err)
 			}
 			return map[string]string{"call": id}, nil
+		case "dtmf", "mute":
+			if m == nil {
+				return nil, errors.New(text("err.call-unknown"))
+			}
+		}
+		switch name {
 		case "dtmf":
 			return nil, v.err(m.DTMF(args[0], args[1]))
 		case "mute":
@@ -265,11 +296,7 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 			}
 			return nil, v.err(m.Mute(args[0], on))
 		case "calls":
-			cs := v.m.Calls()
-			if v.sc != nil {
-				cs = append(cs, v.sc.Calls()...)
-			}
-			return cs, nil
+			return v.allCalls(), nil
 		}
 		return nil, usage()
 	}
@@ -284,6 +311,18 @@ type callManager interface {
 	Hangup(id string) error
 	DTMF(id, digits string) error
 	Mute(id string, on bool) error
+}
+
+// allCalls lists the calls of both accounts.
+func (v *calls) allCalls() []voice.CallInfo {
+	cs := []voice.CallInfo{}
+	if v.m != nil {
+		cs = append(cs, v.m.Calls()...)
+	}
+	if v.sc != nil {
+		cs = append(cs, v.sc.Calls()...)
+	}
+	return cs
 }
 
 // isSIPCall reports a call id of the SIP account ("s1", ...).
@@ -306,11 +345,7 @@ func (v *calls) pick(name string, args []string) (string, error) {
 		return args[0], nil
 	}
 	var ids []string
-	cs := v.m.Calls()
-	if v.sc != nil {
-		cs = append(cs, v.sc.Calls()...)
-	}
-	for _, c := range cs {
+	for _, c := range v.allCalls() {
 		if name == "hangup" || (c.Role == "invitee" && c.Phase == "ringing") {
 			ids = append(ids, c.ID)
 		}
