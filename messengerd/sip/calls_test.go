@@ -231,3 +231,63 @@ func FuzzCheckInvite(f *testing.F) {
 		}
 	})
 }
+
+// TestUnsignedAnswerDropped: the callee's answers must carry its
+// signature: an unsigned (or wrongly signed) 200 is not forwarded; the
+// signed one that follows is.
+func TestUnsignedAnswerDropped(t *testing.T) {
+	l := startLab(t, nil)
+	alice, _ := callee(t, l, "alice", "alice-pass")
+	bob := dialRaw(t, l.addr)
+	sa := bob.signIn(l, "bob", "bob-pass")
+	got := make(chan *sipmsg.Message, 1)
+	go func() {
+		r, err := alice.Invite(context.Background(), invite(alice, "sip:bob@lab.test", testOffer), nil)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- r
+	}()
+	_ = bob.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var in *sipmsg.Message
+	for in == nil {
+		m, err := sipmsg.Read(bob.br, sipmsg.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Method == "INVITE" {
+			in = m
+		}
+	}
+	if err := sa.VerifyServer(in); err != nil {
+		t.Errorf("the forwarded INVITE is not signed by the server: %v", err)
+	}
+	forged := sipmsg.NewResponse(in, 200, "OK")
+	forged.Set("To", in.Get("To")+";tag=forged")
+	forged.Add("Content-Type", "application/sdp")
+	forged.Body = []byte(testOffer)
+	if _, err := bob.c.Write(forged.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		t.Fatalf("alice got the unsigned answer %d %s", r.Code, r.Reason)
+	case <-time.After(300 * time.Millisecond):
+	}
+	busy := sipmsg.NewResponse(in, 486, "Busy Here")
+	busy.Set("To", in.Get("To")+";tag=bob1")
+	if err := sa.SignRequest(busy); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.c.Write(busy.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		if r == nil || r.Code != 486 {
+			t.Errorf("alice's INVITE = %+v, want bob's signed 486", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the signed answer did not reach alice")
+	}
+}

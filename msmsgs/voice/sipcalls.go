@@ -220,24 +220,24 @@ func (s *SIPCalls) Call(ctx context.Context, uri string) (string, error) {
 		return "", fmt.Errorf("voice: %w", err)
 	}
 	c := &sipCall{peer: uri, callID: newCallID(), role: "inviter", ua: ua, leg: leg, created: time.Now(), phase: "ringing"}
+	req := ua.NewRequest("INVITE", c.peer, c.peer, c.callID)
+	req.Add("Contact", ua.Contact())
+	req.Add("Content-Type", "application/sdp")
+	req.Body = leg.Offer()
+	c.cseq, _, _ = req.CSeq()
+	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.InviteTimeout)
+	c.dialCancel = cancel
 	if err := s.add(c); err != nil {
+		cancel()
 		leg.Close(err)
 		return "", err
 	}
-	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.InviteTimeout)
-	c.dialCancel = cancel
-	go s.dial(dctx, c)
+	go s.dial(dctx, c, req)
 	return c.id, nil
 }
 
-func (s *SIPCalls) dial(ctx context.Context, c *sipCall) {
+func (s *SIPCalls) dial(ctx context.Context, c *sipCall, req *sipmsg.Message) {
 	defer c.dialCancel()
-	req := c.ua.NewRequest("INVITE", c.peer, c.peer, c.callID)
-	req.Add("Contact", c.ua.Contact())
-	req.Add("Content-Type", "application/sdp")
-	req.Body = c.leg.Offer()
-	n, _, _ := req.CSeq()
-	c.cseq = n
 	c.sipStart = time.Now()
 	rang := false
 	resp, err := c.ua.Invite(ctx, req, func(r *sipmsg.Message) {
@@ -276,8 +276,10 @@ func (s *SIPCalls) dial(ctx context.Context, c *sipCall) {
 	}
 	s.mu.Lock()
 	cancelled := c.cancelled
+	c.phase = "answered" // a hang-up from now on is a BYE
 	s.mu.Unlock()
 	if cancelled {
+		// The 200 crossed our CANCEL: end the call it set up.
 		s.hangup(c, "local hang-up")
 		return
 	}
