@@ -106,7 +106,15 @@ func runDaemon(ctx context.Context, d *msdaemon.Daemon, s *config.Settings, l *m
 			log.Error(l.Text("log.signin-failed"), "err", err)
 		}
 	}()
-	log.Info(l.Text("log.ctl"), "path", ctl, "account", d.Client().Account())
+	// The accounts the daemon runs: the .NET Messenger one, the SIP one, or both.
+	var accounts []any
+	if cl := d.Client(); cl != nil {
+		accounts = append(accounts, "account", cl.Account())
+	}
+	if sa := d.SIP(); sa != nil {
+		accounts = append(accounts, "sip", sa.URI())
+	}
+	log.Info(l.Text("log.ctl"), append([]any{"path", ctl}, accounts...)...)
 	startWindow(ctx, ctl, s, l, log)
 	err = d.Serve(ctx, ln)
 	cancel()

@@ -143,6 +143,8 @@ commands:
 	"con.error":        "* error: %s",
 	"con.invitation":   "* %s sent an invitation (%s) that this device cannot accept",
 	"con.contact-line": "  %-30s %-16s %s%s",
+	"con.sip-status":   "%s: %s, %s (server %s, realm %s)%s",
+	"con.help-sip":     "SIP account: /status [STATUS] sip:  /list sip:  /msg sip:USER@DOMAIN TEXT  /add sip:URI\n          /remove sip:URI  /call sip:URI (the call commands as for EMAIL)",
 	"con.no-contacts":  "  (no contacts)",
 	"con.conv-line":    "  %s: %s",
 	"con.no-convs":     "  (no conversations)",
@@ -166,6 +168,8 @@ commands:
 	// Voice calls.
 	"err.voice-none":        "voice calls are not in this device's design (add SYSGEN_RTC to the OS design and rebuild the image)",
 	"err.voice-start":       "voice calls are off: %v (check rtc.sip_port and rtc.media_ports; is another program using the port?)",
+	"err.no-msnp":           "%s is a .NET Messenger command and this msmsgs has only a SIP account; set msmsgs.account (or use the SIP commands: status, contacts, add, remove, send with sip: addresses)",
+	"err.call-no-sip":       "no SIP account is configured for a call to a sip: address; set sip.uri (or call an EMAIL over .NET Messenger)",
 	"err.call-busy":         "a call is already running; hang it up first (see: msmsgs ctl calls)",
 	"err.call-unknown":      "no such call (see: msmsgs ctl calls)",
 	"err.call-state":        "the call cannot do that now: %s",

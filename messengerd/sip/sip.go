@@ -53,6 +53,13 @@ type Config struct {
 	// and after FloodClose refusals (default 200) drops the connection.
 	RegisterRate, RegisterBurst float64
 	FloodClose                  int
+	// MaxPendingInvites bounds the calls being set up (ringing) from one
+	// user and to one user (default 4); MaxPendingPerAddr those from one
+	// IP address (default 16); MaxCallsPerConn the calls of one
+	// connection (default 16). InviteTimeout ends a call nobody answers
+	// (default 60 s).
+	MaxPendingInvites, MaxPendingPerAddr, MaxCallsPerConn int
+	InviteTimeout                                         time.Duration
 	// Logf logs (default log.Printf).
 	Logf func(format string, args ...any)
 }
@@ -68,8 +75,12 @@ type Server struct {
 	status   map[string]string          // address of record -> status
 	watchers map[string]map[*watch]bool // presentity -> subscriptions
 	ln       []net.Listener
-	closed   bool
-	wg       sync.WaitGroup
+	// calls (calls.go)
+	dialogs                             map[string]*dialog // by Call-ID
+	pendingFrom, pendingTo, pendingAddr map[string]int
+	known                               map[string]bool // addresses of record that have signed in
+	closed                              bool
+	wg                                  sync.WaitGroup
 }
 
 type watch struct {
@@ -116,8 +127,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	acc.Now = func() time.Time { return cfg.Now() }
-	return &Server{cfg: cfg, acc: acc, conns: map[*conn]bool{}, regs: map[string]*conn{},
-		status: map[string]string{}, watchers: map[string]map[*watch]bool{}}, nil
+	s := &Server{cfg: cfg, acc: acc, conns: map[*conn]bool{}, regs: map[string]*conn{},
+		status: map[string]string{}, watchers: map[string]map[*watch]bool{}}
+	s.callDefaults()
+	return s, nil
 }
 
 // Serve accepts connections on l until Close.
@@ -157,7 +170,7 @@ func (s *Server) Serve(l net.Listener) error {
 			continue
 		}
 		c := &conn{s: s, nc: nc, br: bufio.NewReaderSize(nc, 16<<10), pending: map[string]chan *sipmsg.Message{},
-			tokens: s.cfg.RegisterBurst, last: time.Now()}
+			signed: map[string]bool{}, done: make(chan struct{}), tokens: s.cfg.RegisterBurst, last: time.Now()}
 		s.conns[c] = true
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -202,6 +215,8 @@ type conn struct {
 	saEnd   time.Time // the end time of the ticket behind sa
 	aor     string
 	pending map[string]chan *sipmsg.Message
+	signed  map[string]bool // transactions whose answers must carry the client's signature (calls)
+	done    chan struct{}   // closed when the connection ends
 	tokens  float64
 	last    time.Time
 	refused int
@@ -240,7 +255,19 @@ func (c *conn) serve() {
 		if !m.IsRequest() {
 			c.mu.Lock()
 			ch := c.pending[txKey(m)]
+			signed := c.signed[txKey(m)]
 			c.mu.Unlock()
+			if signed {
+				if err := c.verifyResponse(m); err != nil {
+					c.s.cfg.Logf("sip: %s: %d to %s dropped: %v", c.nc.RemoteAddr(), m.Code, txKey(m), err)
+					continue
+				}
+				select {
+				case ch <- m:
+				default:
+				}
+				continue
+			}
 			if ch != nil && m.Code >= 200 {
 				select {
 				case ch <- m:
@@ -278,7 +305,9 @@ func txKey(m *sipmsg.Message) string {
 // gone drops the connection's registration and subscriptions.
 func (c *conn) gone() {
 	c.nc.Close()
+	close(c.done)
 	s := c.s
+	s.dropCalls(c)
 	s.mu.Lock()
 	delete(s.conns, c)
 	c.mu.Lock()
@@ -375,26 +404,43 @@ func (c *conn) handle(m *sipmsg.Message) bool {
 		c.register(m)
 		return true
 	}
+	if m.Method == "ACK" {
+		// An ACK is never answered: one that is not signed is dropped
+		// ([MS-SIPAE] 3.3.5.1).
+		if err := c.verifyRequest(m); err != nil {
+			c.s.cfg.Logf("sip: %s: ACK dropped: %v", c.nc.RemoteAddr(), err)
+			return true
+		}
+		c.ack(m)
+		return true
+	}
 	sa, p, ok := c.authorized(m)
 	if !ok {
 		return true
 	}
 	switch m.Method {
+	case "INVITE":
+		go c.invite(m)
+	case "CANCEL":
+		c.cancelCall(m)
+	case "BYE":
+		go c.hangupCall(m)
 	case "SUBSCRIBE":
 		c.subscribe(m)
 	case "SERVICE":
 		c.service(m)
 	case "MESSAGE":
 		go c.relay(m)
-	case "ACK":
 	case "OPTIONS":
-		c.reply(m, 200, "OK", true, "Allow", "REGISTER, SUBSCRIBE, SERVICE, MESSAGE, OPTIONS")
+		c.reply(m, 200, "OK", true, "Allow", allow)
 	default:
-		c.reply(m, 405, "Method Not Allowed", true, "Allow", "REGISTER, SUBSCRIBE, SERVICE, MESSAGE, OPTIONS")
+		c.reply(m, 405, "Method Not Allowed", true, "Allow", allow)
 	}
 	_, _ = sa, p
 	return true
 }
+
+const allow = "REGISTER, SUBSCRIBE, SERVICE, MESSAGE, OPTIONS, INVITE, ACK, BYE, CANCEL"
 
 // challenge answers 401 with the Kerberos challenge and the Date header
 // the client checks its clock against.
@@ -546,6 +592,7 @@ func (c *conn) bind(m *sipmsg.Message, aor string, expires int) {
 	} else {
 		old = s.regs[aor]
 		s.regs[aor] = c
+		s.known[aor] = true
 		if st := s.status[aor]; st == "" || st == "offline" {
 			s.status[aor] = "online"
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oemkit/messenger/msmsgs/events"
 	"github.com/oemkit/messenger/msmsgs/msnp"
 )
 
@@ -54,7 +55,10 @@ type Config struct {
 	// Client identification sent in CVR.
 	ClientVersion string // default "5.0.0544"
 	Logger        *slog.Logger
-	OnInvite      InviteFunc
+	// Events is the stream the client publishes on (the daemon shares one
+	// among its accounts); nil gives the client a stream of its own.
+	Events   *events.Stream
+	OnInvite InviteFunc
 
 	PingInterval time.Duration // default 45s
 	PingTimeout  time.Duration // default 30s
@@ -141,7 +145,7 @@ type Info struct {
 // Run.
 type Client struct {
 	cfg    Config
-	events hub
+	events *events.Stream
 	log    *slog.Logger
 
 	mu        sync.Mutex
@@ -179,7 +183,11 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("client: status %q cannot be set (use NLN BSY IDL BRB AWY PHN LUN HDN)", cfg.Status)
 	}
 	cfg.setDefaults()
+	if cfg.Events == nil {
+		cfg.Events = &events.Stream{}
+	}
 	return &Client{
+		events:    cfg.Events,
 		cfg:       cfg,
 		log:       cfg.Logger,
 		state:     StateOffline,
@@ -196,11 +204,11 @@ func New(cfg Config) (*Client, error) {
 // Account returns the signed-in account name.
 func (c *Client) Account() string { return c.cfg.Account }
 
-func (c *Client) publish(e Event) { c.events.publish(e) }
+func (c *Client) publish(e Event) { c.events.Publish(e) }
 
 // Publish adds an event from a component built on the client (file
 // transfer) to the event stream and returns it with its Seq and Time set.
-func (c *Client) Publish(e Event) Event { return c.events.publish(e) }
+func (c *Client) Publish(e Event) Event { return c.events.Publish(e) }
 
 // ClientIP returns the address the service saw this client connect from
 // (ClientIP of the profile message sent after sign-in), or "" if unknown.
@@ -214,7 +222,7 @@ func (c *Client) ClientIP() string {
 // recent history (oldest first) and the sequence number of the last event
 // published before the subscription started.
 func (c *Client) Subscribe(buf int) (*Subscription, []Event, uint64) {
-	return c.events.subscribe(buf)
+	return c.events.Subscribe(buf)
 }
 
 func (c *Client) setState(s State, err error) {
@@ -266,7 +274,7 @@ func (c *Client) Info() Info {
 	} else if c.lastErr != nil && c.state != StateSignedIn {
 		in.Error = c.lastErr.Error()
 	}
-	in.LastSeq = c.events.lastSeq()
+	in.LastSeq = c.events.LastSeq()
 	return in
 }
 

@@ -280,6 +280,11 @@ loop:
 	return err
 }
 
+// sipOnlyCommands work without a .NET Messenger account (beside the SIP
+// forms doSIP takes).
+var sipOnlyCommands = map[string]bool{"/quit": true, "/exit": true, "/help": true, "/?": true,
+	"/call": true, "/answer": true, "/hangup": true, "/decline": true, "/calls": true}
+
 // console holds the UI state: who plain text goes to.
 type console struct {
 	d    *daemon.Daemon
@@ -327,7 +332,11 @@ func (c *console) do(ctx context.Context, line string) bool {
 			c.p.line("con.bad-args", "/msg EMAIL TEXT")
 			return false
 		}
-		c.send(ctx, c.last, line)
+		if strings.HasPrefix(c.last, "sip:") || c.cl == nil {
+			c.sendSIP(ctx, c.last, line)
+		} else {
+			c.send(ctx, c.last, line)
+		}
 		return false
 	}
 	f := strings.Fields(line)
@@ -348,11 +357,22 @@ func (c *console) do(ctx context.Context, line string) bool {
 			c.p.line("con.ok")
 		}
 	}
+	if c.doSIP(octx, cmd, args) {
+		return false
+	}
+	if c.cl == nil && !sipOnlyCommands[cmd] {
+		// Only a SIP account: the .NET Messenger commands say so.
+		c.p.line("con.failed", c.p.lang.Text("err.no-msnp", cmd))
+		return false
+	}
 	switch cmd {
 	case "/quit", "/exit":
 		return true
 	case "/help", "/?":
 		c.p.line("con.help")
+		if c.d.SIP() != nil {
+			c.p.line("con.help-sip")
+		}
 	case "/list", "/contacts":
 		cs := c.cl.Contacts()
 		shown := 0

@@ -125,3 +125,26 @@ func FuzzPrintable(f *testing.F) {
 		}
 	})
 }
+
+func TestSIPArgs(t *testing.T) {
+	for _, tt := range []struct {
+		cmd  string
+		args []string
+		want string
+	}{
+		{"/status", []string{"sip:"}, "status sip:"},
+		{"/status", nil, "status sip:"},
+		{"/status", []string{"busy", "sip:"}, "status set busy sip:"},
+		{"/list", []string{"sip:"}, "contacts sip:"},
+		{"/contacts", nil, "contacts sip:"},
+		{"/msg", []string{"sip:bob@lab.test", "hi", "there"}, "send sip:bob@lab.test hi there"},
+		{"/add", []string{"sip:bob@lab.test"}, "add sip:bob@lab.test"},
+		{"/remove", []string{"sip:bob@lab.test"}, "remove sip:bob@lab.test"},
+		{"/call", []string{"sip:bob@lab.test"}, ""},
+		{"/sendfile", []string{"sip:bob@lab.test", "x"}, ""},
+	} {
+		if got := strings.Join(sipArgs(tt.cmd, tt.args), " "); got != tt.want {
+			t.Errorf("sipArgs(%s %q) = %q, want %q", tt.cmd, tt.args, got, tt.want)
+		}
+	}
+}

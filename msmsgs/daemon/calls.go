@@ -20,7 +20,7 @@ type callService interface {
 // callCommands are the voice control commands; both builds register them
 // so a device without voice says why instead of "unknown command".
 var callCommands = map[string]ctlproto.Spec{
-	"call":    {Usage: "call EMAIL", Min: 1, Max: 1},
+	"call":    {Usage: "call EMAIL|sip:URI", Min: 1, Max: 1},
 	"answer":  {Usage: "answer [ID]", Min: 0, Max: 1},
 	"decline": {Usage: "decline [ID]", Min: 0, Max: 1},
 	"hangup":  {Usage: "hangup [ID]", Min: 0, Max: 1},

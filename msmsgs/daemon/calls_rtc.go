@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/oemkit/messenger/feature/rtc"
 	"github.com/oemkit/messenger/feature/rtc/audio"
 	"github.com/oemkit/messenger/feature/rtc/audio/device"
 	"github.com/oemkit/messenger/msmsgs/client"
@@ -28,6 +30,7 @@ const Voice = true
 type calls struct {
 	d   *Daemon
 	m   *voice.Manager
+	sc  *voice.SIPCalls // calls of the SIP account (nil without one)
 	rtc config.RTC
 
 	mu     sync.Mutex
@@ -49,16 +52,28 @@ func newCalls(d *Daemon, s *config.Settings) (callService, error) {
 	if s.RTC.Audio == "device" || s.RTC.Audio == "wav" {
 		cfg.Audio = v.audio
 	}
-	m, err := voice.New(cfg, voice.ClientTransport{C: d.cl})
-	if err != nil {
-		return nil, err
+	if d.cl != nil {
+		m, err := voice.New(cfg, voice.ClientTransport{C: d.cl})
+		if err != nil {
+			return nil, err
+		}
+		v.m = m
+		// Voice invitations first: the file transfer handler declines
+		// applications it does not know.
+		d.mu.Lock()
+		d.invites = append([]client.InviteFunc{m.InviteFunc()}, d.invites...)
+		d.mu.Unlock()
 	}
-	v.m = m
-	// Voice invitations first: the file transfer handler declines
-	// applications it does not know.
-	d.mu.Lock()
-	d.invites = append([]client.InviteFunc{m.InviteFunc()}, d.invites...)
-	d.mu.Unlock()
+	if d.sip != nil {
+		sc, err := voice.NewSIPCalls(voice.SIPConfig{UA: d.sip.UA,
+			Leg:  rtc.LegConfig{BindIP: net.ParseIP(s.RTC.Listen), AdvertiseIP: s.RTC.Address, MediaPorts: cfg.MediaPorts, Codecs: cfg.Codecs},
+			Busy: func() bool { return v.m != nil && len(v.m.Calls()) > 0 }, Audio: cfg.Audio, OnEvent: v.publish, Logger: d.log})
+		if err != nil {
+			return nil, err
+		}
+		v.sc = sc
+		d.sip.HandleCalls(sc.OnDialog)
+	}
 	for name, spec := range callCommands {
 		if err := d.Register(name, Command{Spec: spec, Run: v.command(name)}); err != nil {
 			return nil, err
@@ -70,13 +85,23 @@ func newCalls(d *Daemon, s *config.Settings) (callService, error) {
 // start listens for SIP; signing out (the client's connection ending) and
 // stopping end the calls.
 func (v *calls) start(ctx context.Context) func() {
+	if v.m == nil { // only a SIP account: its calls need no listener
+		return func() {
+			v.sc.Close()
+			v.mu.Lock()
+			for id := range v.closer {
+				v.closeAudio(id)
+			}
+			v.mu.Unlock()
+		}
+	}
 	if err := v.m.Start(ctx); err != nil {
 		msg := v.d.lang.Text("err.voice-start", err)
 		v.d.log.Error(msg)
 		v.d.Publish(client.Event{Type: client.EventError, Error: msg})
 		return func() {}
 	}
-	sub, _, _ := v.d.cl.Subscribe(64)
+	sub, _, _ := v.d.cl.Subscribe(64) // the .NET Messenger account's sign-outs
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -90,6 +115,9 @@ func (v *calls) start(ctx context.Context) func() {
 		sub.Close()
 		<-done
 		v.m.Close()
+		if v.sc != nil {
+			v.sc.Close()
+		}
 		v.mu.Lock()
 		for id := range v.closer {
 			v.closeAudio(id)
@@ -98,7 +126,11 @@ func (v *calls) start(ctx context.Context) func() {
 	}
 }
 
-func (v *calls) leaving(conv string) { v.m.ConversationEnded(conv) }
+func (v *calls) leaving(conv string) {
+	if v.m != nil {
+		v.m.ConversationEnded(conv)
+	}
+}
 
 // publish puts a voice event on the daemon's stream as a client.Event.
 func (v *calls) publish(e voice.Event) {
@@ -203,9 +235,21 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 	text := v.d.lang.Text
 	usage := func() error { return errors.New(text("err.args", name, callCommands[name].Usage)) }
 	return func(ctx context.Context, args []string, _ func(client.Event) error) (any, error) {
-		m := v.m
+		var m callManager
+		if v.m != nil {
+			m = v.m
+		}
+		if v.sc != nil && len(args) > 0 && (strings.HasPrefix(args[0], "sip:") || isSIPCall(args[0])) {
+			m = v.sc
+		}
 		switch name {
 		case "call":
+			if strings.HasPrefix(args[0], "sip:") && v.sc == nil {
+				return nil, errors.New(v.d.lang.Text("err.call-no-sip"))
+			}
+			if m == nil {
+				return nil, errors.New(v.d.lang.Text("err.no-msnp", "call "+args[0]))
+			}
 			id, err := m.Call(ctx, args[0])
 			if err != nil {
 				return nil, v.err(err)
@@ -215,6 +259,12 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 			id, err := v.pick(name, args)
 			if err != nil {
 				return nil, err
+			}
+			if v.sc != nil && isSIPCall(id) {
+				m = v.sc
+			}
+			if m == nil {
+				return nil, errors.New(text("err.call-unknown"))
 			}
 			switch name {
 			case "answer":
@@ -228,6 +278,12 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 				return nil, v.err(err)
 			}
 			return map[string]string{"call": id}, nil
+		case "dtmf", "mute":
+			if m == nil {
+				return nil, errors.New(text("err.call-unknown"))
+			}
+		}
+		switch name {
 		case "dtmf":
 			return nil, v.err(m.DTMF(args[0], args[1]))
 		case "mute":
@@ -241,10 +297,46 @@ func (v *calls) command(name string) func(context.Context, []string, func(client
 			}
 			return nil, v.err(m.Mute(args[0], on))
 		case "calls":
-			return m.Calls(), nil
+			return v.allCalls(), nil
 		}
 		return nil, usage()
 	}
+}
+
+// callManager is what the call commands drive: the .NET Messenger
+// account's voice.Manager or the SIP account's voice.SIPCalls.
+type callManager interface {
+	Call(ctx context.Context, account string) (string, error)
+	Answer(id string) error
+	Decline(id string) error
+	Hangup(id string) error
+	DTMF(id, digits string) error
+	Mute(id string, on bool) error
+}
+
+// allCalls lists the calls of both accounts.
+func (v *calls) allCalls() []voice.CallInfo {
+	cs := []voice.CallInfo{}
+	if v.m != nil {
+		cs = append(cs, v.m.Calls()...)
+	}
+	if v.sc != nil {
+		cs = append(cs, v.sc.Calls()...)
+	}
+	return cs
+}
+
+// isSIPCall reports a call id of the SIP account ("s1", ...).
+func isSIPCall(id string) bool {
+	if len(id) < 2 || id[0] != 's' {
+		return false
+	}
+	for _, c := range id[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // pick returns the call an answer, decline or hangup without an id means:
@@ -254,7 +346,7 @@ func (v *calls) pick(name string, args []string) (string, error) {
 		return args[0], nil
 	}
 	var ids []string
-	for _, c := range v.m.Calls() {
+	for _, c := range v.allCalls() {
 		if name == "hangup" || (c.Role == "invitee" && c.Phase == "ringing") {
 			ids = append(ids, c.ID)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/oemkit/messenger/msmsgs/client"
 	"github.com/oemkit/messenger/msmsgs/config"
 	"github.com/oemkit/messenger/msmsgs/ctlproto"
+	"github.com/oemkit/messenger/msmsgs/events"
 	"github.com/oemkit/messenger/msmsgs/msnp"
 	"github.com/oemkit/messenger/msmsgs/sipaccount"
 	"github.com/oemkit/messenger/msmsgs/transfer"
@@ -32,8 +33,10 @@ import (
 type Daemon struct {
 	lang *msgslang.Catalog
 	log  *slog.Logger
-	cl   *client.Client
+	cl   *client.Client // nil when the SIP account is the only one
 	ft   *transfer.Manager
+	// events is the stream both accounts and the components publish on.
+	events *events.Stream
 
 	// sip is the SIP Communications Service account (sip.go); nil
 	// without sip.uri. sipAlone: no .NET Messenger account beside it.
@@ -74,7 +77,7 @@ func New(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*Daemon, er
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{lang: l, log: log, ft: ft, commands: make(map[string]Command)}
+	d := &Daemon{lang: l, log: log, ft: ft, events: &events.Stream{}, commands: make(map[string]Command)}
 	d.invites = []client.InviteFunc{ft.OnInvite}
 	cl, err := d.newClients(s, l, log)
 	if err != nil {
@@ -90,7 +93,8 @@ func New(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*Daemon, er
 	return d, nil
 }
 
-// Client is the daemon's Messenger client.
+// Client is the daemon's .NET Messenger client; nil when the daemon has
+// only a SIP account (see SIPOnly).
 func (d *Daemon) Client() *client.Client { return d.cl }
 
 // Transfers is the daemon's file transfer manager.
@@ -102,11 +106,14 @@ func (d *Daemon) Lang() *msgslang.Catalog { return d.lang }
 // Subscribe returns a subscription to the event stream (see
 // client.Client.Subscribe).
 func (d *Daemon) Subscribe(buf int) (*client.Subscription, []client.Event, uint64) {
-	return d.cl.Subscribe(buf)
+	return d.events.Subscribe(buf)
 }
 
 // Publish puts a component's event on the event stream.
-func (d *Daemon) Publish(e client.Event) client.Event { return d.cl.Publish(e) }
+func (d *Daemon) Publish(e client.Event) client.Event { return d.events.Publish(e) }
+
+// LastSeq is the event stream's last sequence number.
+func (d *Daemon) LastSeq() uint64 { return d.events.LastSeq() }
 
 // Register adds a control command. It fails for a name already taken.
 func (d *Daemon) Register(name string, c Command) error {
@@ -151,7 +158,9 @@ func (d *Daemon) onInvite(conv *client.Conversation, from string, fields msnp.He
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	d.ft.Start(ctx, d.cl)
+	if d.cl != nil { // file transfers are the .NET Messenger account's
+		d.ft.Start(ctx, d.cl)
+	}
 	stopCalls := d.calls.start(ctx)
 	err := d.runAccounts(ctx)
 	cancel()
@@ -187,7 +196,7 @@ func certStore(dir, caFile string) (*certs.Store, error) {
 // newClient builds the messenger client from validated settings: Passport
 // through the device HTTP client, NS/SB connections through the device
 // MSN dialer (direct, SOCKS, HTTP CONNECT or the HTTP gateway).
-func newClient(s *config.Settings, l *msgslang.Catalog, log *slog.Logger, onInvite client.InviteFunc) (*client.Client, error) {
+func newClient(s *config.Settings, l *msgslang.Catalog, log *slog.Logger, onInvite client.InviteFunc, ev *events.Stream) (*client.Client, error) {
 	store, err := certStore(s.CertDir, s.CAFile)
 	if err != nil {
 		return nil, err
@@ -224,6 +233,7 @@ func newClient(s *config.Settings, l *msgslang.Catalog, log *slog.Logger, onInvi
 		BackoffMin:   s.Timers.BackoffMin,
 		BackoffMax:   s.Timers.BackoffMax,
 		OnInvite:     onInvite,
+		Events:       ev,
 	})
 }
 

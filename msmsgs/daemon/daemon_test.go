@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,5 +83,34 @@ func TestNoConversationWhileOffline(t *testing.T) {
 		if !errors.Is(err, client.ErrNotSignedIn) || strings.Contains(err.Error(), "no open conversation") {
 			t.Errorf("Execute(%q) while offline = %v, want ErrNotSignedIn", args, err)
 		}
+	}
+}
+
+// TestSIPOnly: a daemon with only a SIP account has no .NET Messenger
+// client; its event stream still carries events, and the .NET Messenger
+// commands say that no such account is configured.
+func TestSIPOnly(t *testing.T) {
+	s := &config.Settings{Downloads: t.TempDir()}
+	s.SIP.URI, s.SIP.Server, s.SIP.Password = "sip:bob@lab.test", "127.0.0.1:1", "pw"
+	s.SIP.Realm, s.SIP.KDC = "LAB.TEST", "127.0.0.1:2"
+	d, err := New(s, testLang(), nil)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if d.Client() != nil || !d.SIPOnly() || d.SIP() == nil {
+		t.Fatalf("SIP-only daemon: Client() = %v, SIPOnly() = %v, SIP() = %v; want no client, SIP only", d.Client(), d.SIPOnly(), d.SIP())
+	}
+	sub, _, _ := d.Subscribe(4)
+	defer sub.Close()
+	e := d.Publish(client.Event{Type: client.EventError, Error: "x"})
+	if got := <-sub.C; got.Seq != e.Seq || d.LastSeq() != e.Seq {
+		t.Errorf("event %+v, last seq %d; want %+v", got, d.LastSeq(), e)
+	}
+	if _, err := d.Execute(t.Context(), []string{"name", "Bob"}, nil); err == nil || !strings.Contains(err.Error(), "only a SIP account") {
+		t.Errorf("name on a SIP-only daemon = %v, want: only a SIP account", err)
+	}
+	res, err := d.Execute(t.Context(), []string{"status"}, nil)
+	if err != nil || !strings.Contains(fmt.Sprint(res), "sip:bob@lab.test") {
+		t.Errorf("status = %v, %v; want the SIP account's", res, err)
 	}
 }

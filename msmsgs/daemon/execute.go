@@ -62,6 +62,11 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 	if len(rest) < ar.Min || (ar.Max >= 0 && len(rest) > ar.Max) {
 		return nil, errors.New(text("err.args", cmd, ar.Usage))
 	}
+	if cl == nil && cmd != "help" && cmd != "events" && cmd != "wait" {
+		// A daemon with only a SIP account: the SIP account answered
+		// what it serves (executeSIP); the rest is .NET Messenger's.
+		return nil, errors.New(text("err.no-msnp", cmd))
+	}
 	switch cmd {
 	case "help":
 		return text("usage.ctl"), nil
@@ -151,7 +156,7 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 	case "transfers":
 		return ft.List(), nil
 	case "events":
-		sub, hist, _ := cl.Subscribe(256)
+		sub, hist, _ := d.events.Subscribe(256)
 		defer sub.Close()
 		if *since >= 0 {
 			for _, e := range hist {
@@ -168,7 +173,7 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 				return nil, ctx.Err()
 			case e, ok := <-sub.C:
 				if !ok {
-					return nil, errors.New(text("err.lagged", cl.Info().LastSeq))
+					return nil, errors.New(text("err.lagged", d.events.LastSeq()))
 				}
 				if err := emit(e); err != nil {
 					return nil, err
@@ -179,7 +184,7 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 		if err := ctlproto.ValidFilters(rest[1:]); err != nil {
 			return nil, errors.New(text("err.args", cmd, ar.Usage) + ": " + err.Error())
 		}
-		sub, hist, _ := cl.Subscribe(256)
+		sub, hist, _ := d.events.Subscribe(256)
 		defer sub.Close()
 		if *since >= 0 {
 			for _, e := range hist {
@@ -198,7 +203,7 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 				return nil, errors.New(text("err.timeout", *timeout))
 			case e, ok := <-sub.C:
 				if !ok {
-					return nil, errors.New(text("err.lagged", cl.Info().LastSeq))
+					return nil, errors.New(text("err.lagged", d.events.LastSeq()))
 				}
 				if ctlproto.MatchEvent(e, rest[0], rest[1:]) {
 					return e, nil

@@ -2,10 +2,8 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/oemkit/messenger/feature/kerberos/sipua"
@@ -18,21 +16,15 @@ import (
 )
 
 // newClients builds the .NET Messenger client and, with sip.uri, the SIP
-// account beside it. A SIP account alone still gets a client: it carries
-// the event stream both accounts publish on, and is never run (so it never
-// dials msmsgs.server).
+// account beside it; a SIP account alone gets no .NET Messenger client
+// (nil). Both publish on the daemon's event stream.
 func (d *Daemon) newClients(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*client.Client, error) {
 	var cl *client.Client
 	var err error
 	if s.SIP.Configured() && s.Account == "" {
 		d.sipAlone = true
-		user, domain, _ := strings.Cut(strings.TrimPrefix(s.SIP.URI, "sip:"), "@")
-		cl, err = client.New(client.Config{Server: "(none: no .NET Messenger account)", Account: user + "@" + domain, Logger: log,
-			Login: func(context.Context, string, string, string) (string, error) {
-				return "", errors.New("msmsgs: no .NET Messenger account is configured (msmsgs.account)")
-			}})
 	} else {
-		cl, err = newClient(s, l, log, d.onInvite)
+		cl, err = newClient(s, l, log, d.onInvite, d.events)
 	}
 	if err != nil || !s.SIP.Configured() {
 		return cl, err
@@ -43,8 +35,8 @@ func (d *Daemon) newClients(s *config.Settings, l *msgslang.Catalog, log *slog.L
 	}
 	d.sip, err = sipaccount.New(sipaccount.Config{
 		UA:       sipua.Config{URI: s.SIP.URI, Server: s.SIP.Server, Kerberos: s.SIP.Kerberos()},
-		Krb5Conf: s.Krb5ConfPath(), ContactsFile: contactsFile(s), Status: st, Publish: cl.Publish,
-		LastSeq:    func() uint64 { return cl.Info().LastSeq },
+		Krb5Conf: s.Krb5ConfPath(), ContactsFile: contactsFile(s), Status: st, Publish: d.events.Publish,
+		LastSeq:    d.events.LastSeq,
 		BackoffMin: s.Timers.BackoffMin, BackoffMax: s.Timers.BackoffMax, Logger: log,
 	})
 	return cl, err
@@ -93,3 +85,6 @@ func contactsFile(s *config.Settings) string {
 	}
 	return filepath.Join(s.StateDir, "sip-contacts.json")
 }
+
+// SIPOnly reports a daemon whose only account is the SIP account.
+func (d *Daemon) SIPOnly() bool { return d.sip != nil && d.sipAlone }

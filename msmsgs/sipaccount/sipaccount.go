@@ -28,6 +28,7 @@ import (
 
 	"github.com/oemkit/messenger/feature/kerberos"
 	"github.com/oemkit/messenger/feature/kerberos/sipae"
+	"github.com/oemkit/messenger/feature/kerberos/sipmsg"
 	"github.com/oemkit/messenger/feature/kerberos/sipua"
 	"github.com/oemkit/messenger/feature/timesvc"
 	"github.com/oemkit/messenger/msmsgs/client"
@@ -107,6 +108,7 @@ type Account struct {
 	status   msnp.Status
 	contacts map[string]msnp.Status // watched URI -> last status
 	lastErr  error
+	onDialog func(*sipua.UA, *sipmsg.Message)
 	signedIn chan struct{} // closed while signed in; replaced when the account goes offline
 	failed   chan struct{} // closed at each failed sign-in, then replaced
 }
@@ -187,7 +189,11 @@ func (a *Account) Run(ctx context.Context) error {
 	wait := a.cfg.BackoffMin
 	for {
 		a.setState(StateSigningIn, nil)
-		ua, err := sipua.Dial(ctx, a.cfg.UA)
+		uc := a.cfg.UA
+		a.mu.Lock()
+		uc.OnDialog = a.onDialog
+		a.mu.Unlock()
+		ua, err := sipua.Dial(ctx, uc)
 		if ctx.Err() != nil {
 			if ua != nil {
 				ua.Close()
@@ -320,6 +326,18 @@ func (a *Account) current() (*sipua.UA, error) {
 	}
 	return a.ua, nil
 }
+
+// HandleCalls passes the call requests the server forwards (INVITE, ACK,
+// BYE, CANCEL) to f from the next sign-in on; without it they are answered
+// 501. The daemon's voice part (msmsgs/voice.SIPCalls) sets it before Run.
+func (a *Account) HandleCalls(f func(*sipua.UA, *sipmsg.Message)) {
+	a.mu.Lock()
+	a.onDialog = f
+	a.mu.Unlock()
+}
+
+// UA is the signed-in connection, for calls.
+func (a *Account) UA() (*sipua.UA, error) { return a.current() }
 
 // WaitSignedIn waits until the account is signed in. It fails at once
 // when the last attempt failed for a reason waiting does not cure (the

@@ -60,6 +60,10 @@ type Config struct {
 	Timeout time.Duration
 	// UserAgent is sent in User-Agent.
 	UserAgent string
+	// OnDialog receives the call requests (INVITE, ACK, BYE, CANCEL) the
+	// server forwards, once their server signature is verified; it answers
+	// them with Respond (see dialog.go). Nil answers 501.
+	OnDialog func(ua *UA, m *sipmsg.Message)
 }
 
 // Event is something the server told us.
@@ -611,6 +615,12 @@ func (ua *UA) handleRequest(m *sipmsg.Message, verr error) {
 		}
 		ua.emit(Event{Type: "presence", From: uri, Status: status})
 		reply(200, "OK")
+	case "INVITE", "ACK", "BYE", "CANCEL":
+		if ua.cfg.OnDialog != nil {
+			ua.cfg.OnDialog(ua, m)
+		} else if m.Method != "ACK" {
+			reply(501, "Not Implemented")
+		}
 	default:
 		reply(501, "Not Implemented")
 	}

@@ -1,7 +1,7 @@
-package client
+package events
 
-// Voice call event types (published by msmsgs's voice component through
-// Client.Publish; CallEvent carries their details).
+// Voice call event types (published by msmsgs's voice component;
+// CallEvent carries their details).
 const (
 	EventCallOffer     = "call-offer"     // a voice invitation arrived: answer or decline it
 	EventCallRinging   = "call-ringing"   // our voice invitation went out
