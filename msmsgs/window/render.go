@@ -57,6 +57,9 @@ type Renderer struct {
 	// Epoch is when animations started; frames are picked by the time
 	// since then.
 	Epoch time.Time
+	// Voice says whether the design has voice calls (SYSGEN_RTC): the
+	// hints then name F6.
+	Voice bool
 	// Start is the start page pane (nil: none, as without
 	// SYSGEN_SHDOCVW).
 	Start *StartPage
@@ -75,7 +78,7 @@ func (r *Renderer) Render(dst *image.RGBA, m *Model, now time.Time) (animated bo
 		r.titleBar(dst, r.Text("win.title"))
 		r.header(dst, m)
 		r.contacts(dst, m, contactArea(b))
-		r.hint(dst, r.Text("win.hint-contacts"))
+		r.hint(dst, r.withCall(r.Text("win.hint-contacts")))
 	case ScreenConversation:
 		animated = r.conversation(dst, m, now)
 	case ScreenStartPage:
@@ -338,12 +341,25 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 	r.icon(dst, b.Min.X+pad, y0+6, st)
 	text(dst, r.Fonts.Regular, b.Min.X+pad+22, y0+18, r.Text("win.to", m.NameOf(peer), peer), colText, b.Dx()-2*pad-22)
 
-	area := image.Rect(b.Min.X, y0+28, b.Max.X, b.Max.Y-hintH-composH-18)
-	width := area.Dx() - 2*pad - 12
+	top := y0 + 28
 	animated := false
+	call := m.CallWith(peer)
+	if call != nil {
+		animated = r.callBar(dst, m, call, image.Rect(b.Min.X, top, b.Max.X, top+callH), now)
+		top += callH
+	}
+	area := image.Rect(b.Min.X, top, b.Max.X, b.Max.Y-hintH-composH-18)
+	width := area.Dx() - 2*pad - 12
 	var blocks []block
 	for _, l := range conv.Lines {
 		l := l
+		if l.Kind != LineText {
+			blocks = append(blocks, block{h: 18, draw: func(d *image.RGBA, x, y int) {
+				s, c := r.callLine(m, peer, l)
+				text(d, r.Fonts.Regular, x, y+13, s, c, width)
+			}})
+			continue
+		}
 		if l.Notice {
 			blocks = append(blocks, block{h: 18, draw: func(d *image.RGBA, x, y int) {
 				text(d, r.Fonts.Regular, x, y+13, r.Text("win.undelivered", l.Text), colNotice, width)
@@ -414,7 +430,16 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 	}
 	w := text(dst, r.Fonts.Regular, box.Min.X+6, box.Min.Y+18, in, colText, 0)
 	fill(dst, image.Rect(box.Min.X+7+w, box.Min.Y+6, box.Min.X+8+w, box.Min.Y+22), colText)
-	r.hint(dst, r.Text("win.hint-conv"))
+	switch {
+	case call == nil:
+		r.hint(dst, r.withCall(r.Text("win.hint-conv")))
+	case call.Phase == CallIncoming:
+		r.hint(dst, r.Text("win.hint-call-incoming"))
+	case call.Phase == CallConnected:
+		r.hint(dst, r.Text("win.hint-call"))
+	default:
+		r.hint(dst, r.Text("win.hint-call-ringing"))
+	}
 	return animated
 }
 

@@ -158,6 +158,12 @@ func keyFor(p input.Press, shift bool) (Key, bool) {
 		return Key{Code: KeyF3}, true
 	case input.KeyF4:
 		return Key{Code: KeyF4}, true
+	case input.KeyF6:
+		return Key{Code: KeyF6}, true
+	case input.KeyF7:
+		return Key{Code: KeyF7}, true
+	case input.KeyF8:
+		return Key{Code: KeyF8}, true
 	}
 	if p.Rune != 0 {
 		return Key{Code: KeyRune, Rune: p.Rune}, true
@@ -240,7 +246,7 @@ func Run(ctx context.Context, o Options) error {
 	if fallback == "" {
 		fallback = startPageFont
 	}
-	r := &Renderer{Fonts: fonts, Pics: pics, Text: o.Texts, Epoch: start,
+	r := &Renderer{Fonts: fonts, Pics: pics, Text: o.Texts, Epoch: start, Voice: VoiceInDesign,
 		Start: NewStartPage(o.Web, o.StartPage, fb.Size.X, fallback)}
 	img := image.NewRGBA(image.Rectangle{Max: fb.Size})
 	m := NewModel("")
@@ -427,6 +433,14 @@ func result(m *Model, args []string, res json.RawMessage, err error, log *slog.L
 		if err == nil && json.Unmarshal(res, &cs) == nil {
 			m.SetContacts(cs)
 		}
+	case "call", "answer", "decline", "hangup", "mute":
+		var r struct {
+			Call string `json:"call"`
+		}
+		if err == nil {
+			json.Unmarshal(res, &r)
+		}
+		m.callResult(args, r.Call, err)
 	case "send":
 		if err != nil && len(args) > 1 {
 			m.Conv(args[1]).add(Line{Notice: true, Text: err.Error(), Time: time.Now()})
