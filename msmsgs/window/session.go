@@ -349,11 +349,20 @@ func Run(ctx context.Context, o Options) error {
 				ptr.Y = int(int64(s.Value) * int64(fb.Size.Y) / (tabletMax + 1))
 				continue
 			case s.Type == input.EvKey && s.Code == input.BtnLeft:
-				if s.Value == 1 {
-					if i, ok := r.ContactAt(m, img.Bounds(), ptr); ok {
-						m.Click(i)
-						dirty = true
-					}
+				if s.Value != 1 {
+					continue
+				}
+				if i, ok := r.ContactAt(m, img.Bounds(), ptr); ok {
+					m.Click(i)
+					dirty = true
+				}
+				if area := startPageArea(img.Bounds()); m.Screen == ScreenStartPage && !m.StatusMenu && ptr.In(area) {
+					at := ptr.Sub(area.Min)
+					pane(func() {
+						if _, err := r.Start.Click(ctx, at); err != nil {
+							o.Log.Warn("window: start page", "err", err)
+						}
+					})
 				}
 				continue
 			}

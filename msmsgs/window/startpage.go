@@ -31,6 +31,9 @@ type pageHost interface {
 	Open(ctx context.Context, url string) error
 	Key(ctx context.Context, k Key, viewH int) (handled bool, err error)
 	Draw(dst *image.RGBA, r image.Rectangle)
+	// Click follows the link drawn at p (relative to the pane's top
+	// left), reporting whether there was one.
+	Click(ctx context.Context, p image.Point) (bool, error)
 }
 
 // NewStartPage returns the pane showing url, width pixels wide, fetched
@@ -68,6 +71,23 @@ func (p *StartPage) Key(ctx context.Context, k Key, viewH int) (bool, error) {
 	}
 	p.loading = true
 	ok, err := p.host.Key(ctx, k, viewH)
+	p.loading = false
+	if ok {
+		p.err = err
+	}
+	return ok, err
+}
+
+// Click is a pointer click at p, relative to the pane's top left: a
+// click on a link follows it. It reports whether p was on a link.
+func (p *StartPage) Click(ctx context.Context, at image.Point) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.host == nil || !p.opened {
+		return false, nil
+	}
+	p.loading = true
+	ok, err := p.host.Click(ctx, at)
 	p.loading = false
 	if ok {
 		p.err = err

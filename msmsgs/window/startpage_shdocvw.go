@@ -58,4 +58,8 @@ func (p browserPane) Key(ctx context.Context, k Key, viewH int) (bool, error) {
 	return true, p.h.HandleKey(ctx, bk, viewH)
 }
 
+func (p browserPane) Click(ctx context.Context, at image.Point) (bool, error) {
+	return p.h.Click(ctx, at)
+}
+
 func (p browserPane) Draw(dst *image.RGBA, r image.Rectangle) { p.h.Draw(dst, r) }

@@ -140,3 +140,30 @@ func TestStartPageUnreachable(t *testing.T) {
 		t.Errorf("the error line holds %d non-white pixels", n)
 	}
 }
+
+// TestStartPageClick: a pointer click on a link's text in the pane (the
+// point the tablet reports, relative to the pane) follows the link.
+func TestStartPageClick(t *testing.T) {
+	p, base := openedStartPage(t)
+	h := p.host.(browserPane).h
+	ctx := context.Background()
+	if ok, err := p.Click(ctx, image.Pt(470, 2)); ok || err != nil {
+		t.Fatalf("click beside the links = %v, %v; want nothing", ok, err)
+	}
+	help := -1
+	for i, l := range h.Page.Doc.Links {
+		if strings.HasSuffix(l, "help.html") {
+			help = i
+		}
+	}
+	if help < 0 {
+		t.Fatalf("no help link in %q", h.Page.Doc.Links)
+	}
+	b := h.Page.LinkBoxes[help][0]
+	if ok, err := p.Click(ctx, image.Pt(b.Min.X+2, (b.Min.Y+b.Max.Y)/2)); !ok || err != nil {
+		t.Fatalf("click on the Help link = %v, %v", ok, err)
+	}
+	if want := base + startpage.Path + "help.html"; h.URL != want {
+		t.Errorf("after the click: page %s, want %s", h.URL, want)
+	}
+}
