@@ -111,7 +111,13 @@ func (c *chain) Has(r rune) bool {
 // Fonts are the faces the window draws with.
 type Fonts struct {
 	Regular, Bold, Title *chain
+	atlas                *atlas.Face
 }
+
+// Atlas is the built-in glyph atlas of the ja-JP strings as a face of
+// its own (read-only, so the start page pane may use it beside the
+// window's drawing).
+func (fs *Fonts) Atlas() font.Face { return fs.atlas }
 
 func sfntFace(ttf []byte, size float64) (*face, error) {
 	f, err := opentype.Parse(ttf)
@@ -161,7 +167,7 @@ func LoadFonts(extraTTF string) (*Fonts, error) {
 		c.faces = append(c.faces, cjk)
 		return c, nil
 	}
-	var fs Fonts
+	fs := Fonts{atlas: af}
 	if fs.Regular, err = mk(goregular.TTF, TextSize); err != nil {
 		return nil, err
 	}

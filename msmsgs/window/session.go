@@ -247,7 +247,7 @@ func Run(ctx context.Context, o Options) error {
 		fallback = startPageFont
 	}
 	r := &Renderer{Fonts: fonts, Pics: pics, Text: o.Texts, Epoch: start, Voice: VoiceInDesign,
-		Start: NewStartPage(o.Web, o.StartPage, fb.Size.X, fallback)}
+		Start: NewStartPage(o.Web, o.StartPage, fb.Size.X, fallback, fonts.Atlas())}
 	img := image.NewRGBA(image.Rectangle{Max: fb.Size})
 	m := NewModel("")
 

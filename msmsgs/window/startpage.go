@@ -5,6 +5,8 @@ import (
 	"image"
 	"net/http"
 	"sync"
+
+	"golang.org/x/image/font"
 )
 
 // StartPage is the start page pane (ScreenStartPage): a browser control
@@ -38,10 +40,11 @@ type pageHost interface {
 
 // NewStartPage returns the pane showing url, width pixels wide, fetched
 // with c (nil: WinInet without a proxy); fallbackFont is the font file
-// for CJK text ("" for none).
-func NewStartPage(c *http.Client, url string, width int, fallbackFont string) *StartPage {
+// for CJK text ("" for none) and lastResort a face for the runes neither
+// the Go fonts nor that file have (the window's glyph atlas; nil: none).
+func NewStartPage(c *http.Client, url string, width int, fallbackFont string, lastResort font.Face) *StartPage {
 	p := &StartPage{URL: url}
-	p.host, p.setup = newPageHost(c, width, fallbackFont)
+	p.host, p.setup = newPageHost(c, width, fallbackFont, lastResort)
 	return p
 }
 
