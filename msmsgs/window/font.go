@@ -124,6 +124,11 @@ func sfntFace(ttf []byte, size float64) (*face, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fontFace(f, size)
+}
+
+// fontFace makes a face of a parsed font.
+func fontFace(f *opentype.Font, size float64) (*face, error) {
 	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
 	if err != nil {
 		return nil, err
@@ -155,8 +160,16 @@ func LoadFonts(extraTTF string) (*Fonts, error) {
 			return nil, fmt.Errorf("window: font %s: %w", extraTTF, err)
 		}
 	}
-	mk := func(ttf []byte, size float64) (*chain, error) {
-		f, err := sfntFace(ttf, size)
+	regular, err := opentype.Parse(goregular.TTF)
+	if err != nil {
+		return nil, err
+	}
+	bold, err := opentype.Parse(gobold.TTF) // once for Bold and Title
+	if err != nil {
+		return nil, err
+	}
+	mk := func(ft *opentype.Font, size float64) (*chain, error) {
+		f, err := fontFace(ft, size)
 		if err != nil {
 			return nil, err
 		}
@@ -168,13 +181,13 @@ func LoadFonts(extraTTF string) (*Fonts, error) {
 		return c, nil
 	}
 	fs := Fonts{atlas: af}
-	if fs.Regular, err = mk(goregular.TTF, TextSize); err != nil {
+	if fs.Regular, err = mk(regular, TextSize); err != nil {
 		return nil, err
 	}
-	if fs.Bold, err = mk(gobold.TTF, TextSize); err != nil {
+	if fs.Bold, err = mk(bold, TextSize); err != nil {
 		return nil, err
 	}
-	if fs.Title, err = mk(gobold.TTF, 16); err != nil {
+	if fs.Title, err = mk(bold, 16); err != nil {
 		return nil, err
 	}
 	return &fs, nil

@@ -229,19 +229,22 @@ func Run(ctx context.Context, o Options) error {
 		o.Log = slog.Default()
 	}
 	start := time.Now()
+	// The pictures (emoticons, status icons) are decoded after the first
+	// frame: until they arrive the window draws without them (the
+	// sign-in screen has none), then redraws.
+	var picsc chan *Pictures
 	fb, err := display.Open(o.FB)
 	if err != nil {
 		return err
 	}
 	defer fb.Close()
+	fbMS := ms(time.Since(start))
 	fonts, err := LoadFonts(o.Font)
 	if err != nil {
 		return err
 	}
-	pics := LoadPictures(o.Decoder)
-	for _, e := range pics.Errors {
-		o.Log.Warn("window: picture shown as text", "err", e)
-	}
+	fontsMS := ms(time.Since(start)) - fbMS
+	pics := &Pictures{}
 	fallback := o.Font
 	if fallback == "" {
 		fallback = startPageFont
@@ -316,8 +319,12 @@ func Run(ctx context.Context, o Options) error {
 			}
 			frame++
 			if o.Console != nil {
-				fmt.Fprintf(o.Console, "%s {\"screen\":%q,\"frame\":%d,\"render_ms\":%.1f,\"blit_ms\":%.1f,\"uptime_ms\":%d,\"since_start_ms\":%d,\"rss_kb\":%d,\"width\":%d,\"height\":%d}\n",
-					FrameMarker, ScreenName(m), frame, ms(t1.Sub(t0)), ms(time.Since(t1)), uptimeMS(), time.Since(start).Milliseconds(), rssKB(), fb.Size.X, fb.Size.Y)
+				fmt.Fprintf(o.Console, "%s {\"screen\":%q,\"frame\":%d,\"render_ms\":%.1f,\"blit_ms\":%.1f,\"uptime_ms\":%d,\"since_start_ms\":%d,\"rss_kb\":%d,\"width\":%d,\"height\":%d,\"fb_ms\":%.1f,\"fonts_ms\":%.1f}\n",
+					FrameMarker, ScreenName(m), frame, ms(t1.Sub(t0)), ms(time.Since(t1)), uptimeMS(), time.Since(start).Milliseconds(), rssKB(), fb.Size.X, fb.Size.Y, fbMS, fontsMS)
+			}
+			if frame == 1 {
+				picsc = make(chan *Pictures, 1)
+				go func() { picsc <- LoadPictures(o.Decoder) }()
 			}
 			dirty = false
 		}
@@ -335,6 +342,13 @@ func Run(ctx context.Context, o Options) error {
 			dirty = true
 		case f := <-done:
 			f(m)
+			dirty = true
+		case p := <-picsc:
+			picsc = nil
+			for _, e := range p.Errors {
+				o.Log.Warn("window: picture shown as text", "err", e)
+			}
+			r.Pics = p
 			dirty = true
 		case s, ok := <-keys:
 			if !ok {

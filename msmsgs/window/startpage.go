@@ -21,6 +21,8 @@ type StartPage struct {
 	URL string
 
 	mu      sync.Mutex
+	mk      func() (pageHost, error) // makes host on the first Open
+	made    bool
 	host    pageHost // nil without SYSGEN_SHDOCVW
 	setup   error    // why the host could not be made
 	err     error    // the last Open or Key's failure
@@ -43,18 +45,28 @@ type pageHost interface {
 // for CJK text ("" for none) and lastResort a face for the runes neither
 // the Go fonts nor that file have (the window's glyph atlas; nil: none).
 func NewStartPage(c *http.Client, url string, width int, fallbackFont string, lastResort font.Face) *StartPage {
-	p := &StartPage{URL: url}
-	p.host, p.setup = newPageHost(c, width, fallbackFont, lastResort)
-	return p
+	// The host (its fonts: the Go fonts parsed, a CJK font file read) is
+	// made on the first Open, on the pane's goroutine, so it costs the
+	// window's first frame nothing.
+	return &StartPage{URL: url, mk: func() (pageHost, error) { return newPageHost(c, width, fallbackFont, lastResort) }}
 }
 
 // InDesign reports whether the design holds the browser control host.
-func (p *StartPage) InDesign() bool { return p != nil && (p.host != nil || p.setup != nil) }
+func (p *StartPage) InDesign() bool { return p != nil && shdocvwInDesign }
+
+// make makes the host once (lock held).
+func (p *StartPage) make() {
+	if !p.made && p.mk != nil {
+		p.made = true
+		p.host, p.setup = p.mk()
+	}
+}
 
 // Open (re)opens the start page.
 func (p *StartPage) Open(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.make()
 	if p.host == nil || p.URL == "" {
 		return p.setup
 	}

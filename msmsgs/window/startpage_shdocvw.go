@@ -15,6 +15,8 @@ import (
 	"github.com/oemkit/messenger/feature/wininet"
 )
 
+const shdocvwInDesign = true
+
 // browserPane is the start page through the browser control host.
 type browserPane struct{ h *browserhost.Host }
 

@@ -25,11 +25,11 @@ func openedStartPage(t *testing.T) (*StartPage, string) {
 	srv := httptest.NewServer(startpage.Handler())
 	t.Cleanup(srv.Close)
 	p := NewStartPage(nil, srv.URL+startpage.Path, 480, "", nil)
-	if !p.InDesign() || p.setup != nil {
-		t.Fatalf("start page pane: in design %v, setup error %v", p.InDesign(), p.setup)
+	if !p.InDesign() || p.made {
+		t.Fatalf("start page pane: in design %v, host made before the first Open %v", p.InDesign(), p.made)
 	}
-	if err := p.Open(context.Background()); err != nil {
-		t.Fatal(err)
+	if err := p.Open(context.Background()); err != nil || p.setup != nil {
+		t.Fatal(err, p.setup)
 	}
 	return p, srv.URL
 }
