@@ -252,7 +252,8 @@ commands:
 	"win.call-reason-cancelled":  "the caller hung up",
 	"win.call-reason-vanished":   "no sound from the other side",
 	"win.call-reason-ended":      "ended",
-	"win.hint-key-call":          "F6: call",
+	"win.hint-contacts-voice":    "Up/Down: select  Enter: message  F6: call  F2: my status",
+	"win.hint-conv-voice":        "Enter: send  Esc: contacts  F3/F4: file  F6: call",
 
 	// Log lines.
 	"log.signin-failed": "sign-in stopped",

@@ -370,11 +370,3 @@ func (r *Renderer) callLine(m *Model, peer string, l Line) (string, color.RGBA) 
 	}
 	return r.Text("win.call-failed", l.Text), colNotice
 }
-
-// withCall adds the call key to a hint when the design has voice.
-func (r *Renderer) withCall(hint string) string {
-	if !r.Voice {
-		return hint
-	}
-	return hint + "  " + r.Text("win.hint-key-call")
-}

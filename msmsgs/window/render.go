@@ -78,7 +78,11 @@ func (r *Renderer) Render(dst *image.RGBA, m *Model, now time.Time) (animated bo
 		r.titleBar(dst, r.Text("win.title"))
 		r.header(dst, m)
 		r.contacts(dst, m, contactArea(b))
-		r.hint(dst, r.withCall(r.Text("win.hint-contacts")))
+		if r.Voice {
+			r.hint(dst, r.Text("win.hint-contacts-voice"))
+		} else {
+			r.hint(dst, r.Text("win.hint-contacts"))
+		}
 	case ScreenConversation:
 		animated = r.conversation(dst, m, now)
 	case ScreenStartPage:
@@ -431,8 +435,10 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 	w := text(dst, r.Fonts.Regular, box.Min.X+6, box.Min.Y+18, in, colText, 0)
 	fill(dst, image.Rect(box.Min.X+7+w, box.Min.Y+6, box.Min.X+8+w, box.Min.Y+22), colText)
 	switch {
+	case call == nil && r.Voice:
+		r.hint(dst, r.Text("win.hint-conv-voice"))
 	case call == nil:
-		r.hint(dst, r.withCall(r.Text("win.hint-conv")))
+		r.hint(dst, r.Text("win.hint-conv"))
 	case call.Phase == CallIncoming:
 		r.hint(dst, r.Text("win.hint-call-incoming"))
 	case call.Phase == CallConnected:
