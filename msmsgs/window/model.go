@@ -518,6 +518,16 @@ func (m *Model) Click(i int) {
 	m.Selected = i
 }
 
+// MenuClick is a pointer click on status menu entry i: it sets that
+// status, as Enter on it would.
+func (m *Model) MenuClick(i int) [][]string {
+	if !m.StatusMenu || i < 0 || i >= len(SettableStatuses) {
+		return nil
+	}
+	m.MenuSel = i
+	return m.Key(Key{Code: KeyEnter}, time.Now())
+}
+
 func itoa(u uint32) string {
 	var b [10]byte
 	i := len(b)

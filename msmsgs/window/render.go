@@ -485,11 +485,32 @@ func (r *Renderer) transfer(dst *image.RGBA, m *Model, t *Transfer, x, y, width 
 	}
 }
 
-func (r *Renderer) statusMenu(dst *image.RGBA, m *Model) {
-	b := dst.Bounds()
+// statusMenuRect is where the status menu is drawn on a screen of bounds b.
+func statusMenuRect(b image.Rectangle) image.Rectangle {
 	w, h := 220, 28+len(SettableStatuses)*rowH+8
 	x0, y0 := b.Min.X+pad, b.Min.Y+titleH+headerH-4
-	rect := image.Rect(x0, y0, x0+w, y0+h)
+	return image.Rect(x0, y0, x0+w, y0+h)
+}
+
+// MenuAt returns the status menu entry (an index into SettableStatuses)
+// drawn at p on a screen of bounds b, for the pointer.
+func MenuAt(m *Model, b image.Rectangle, p image.Point) (int, bool) {
+	rect := statusMenuRect(b)
+	if !m.StatusMenu || !p.In(rect) {
+		return 0, false
+	}
+	i := (p.Y - rect.Min.Y - 26) / rowH
+	if p.Y < rect.Min.Y+26 || i >= len(SettableStatuses) {
+		return 0, false
+	}
+	return i, true
+}
+
+func (r *Renderer) statusMenu(dst *image.RGBA, m *Model) {
+	b := dst.Bounds()
+	rect := statusMenuRect(b)
+	w := rect.Dx()
+	x0, y0 := rect.Min.X, rect.Min.Y
 	fill(dst, rect, colLine)
 	fill(dst, rect.Inset(1), colMenu)
 	text(dst, r.Fonts.Bold, x0+pad, y0+18, r.Text("win.status-menu"), colGroup, w-2*pad)

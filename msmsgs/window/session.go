@@ -366,6 +366,13 @@ func Run(ctx context.Context, o Options) error {
 				if s.Value != 1 {
 					continue
 				}
+				if i, ok := MenuAt(m, img.Bounds(), ptr); ok {
+					for _, c := range m.MenuClick(i) {
+						call(c)
+					}
+					dirty = true
+					continue
+				}
 				if i, ok := r.ContactAt(m, img.Bounds(), ptr); ok {
 					m.Click(i)
 					dirty = true
