@@ -94,3 +94,35 @@ func BenchmarkConvertXRGB1024x768(b *testing.B) {
 		Convert(dst, 4096, f, image.Pt(1024, 768), src, src.Bounds())
 	}
 }
+
+// TestConvertXRGBWords: the two-pixels-a-word XRGB8888 path writes what
+// the pixel-by-pixel formula does, for odd widths and offsets too.
+func TestConvertXRGBWords(t *testing.T) {
+	f := Format{BPP: 32, Red: 16, Green: 8, Blue: 0, RedLen: 8, GreenLen: 8, BlueLen: 8}
+	src := image.NewRGBA(image.Rect(0, 0, 7, 3))
+	for i := range src.Pix {
+		src.Pix[i] = byte(i*37 + 11)
+	}
+	for _, r := range []image.Rectangle{src.Bounds(), image.Rect(1, 0, 6, 3), image.Rect(3, 1, 4, 2), image.Rect(2, 0, 4, 3)} {
+		dst := make([]byte, 7*4*3)
+		for i := range dst {
+			dst[i] = 0xee
+		}
+		if err := Convert(dst, 7*4, f, image.Pt(7, 3), src, r); err != nil {
+			t.Fatal(err)
+		}
+		for y := 0; y < 3; y++ {
+			for x := 0; x < 7; x++ {
+				got := dst[y*28+x*4 : y*28+x*4+4]
+				want := []byte{0xee, 0xee, 0xee, 0xee}
+				if image.Pt(x, y).In(r) {
+					c := src.RGBAAt(x, y)
+					want = []byte{c.B, c.G, c.R, 0}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("rect %v pixel (%d,%d) = % x, want % x", r, x, y, got, want)
+				}
+			}
+		}
+	}
+}

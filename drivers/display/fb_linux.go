@@ -105,6 +105,17 @@ func ioctl(f *os.File, req uintptr, arg unsafe.Pointer) error {
 func (fb *FB) Blit(img *image.RGBA, r image.Rectangle) error {
 	r = r.Intersect(img.Bounds()).Intersect(image.Rectangle{Max: fb.Size})
 	lo, hi := -1, -1
+	if fb.dirty {
+		// The first frame: every line is written, so convert straight
+		// into the copy of the screen without comparing.
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			if err := ConvertLine(fb.mem[y*fb.Stride:(y+1)*fb.Stride], fb.Format, img, y, r.Min.X, r.Max.X); err != nil {
+				return err
+			}
+		}
+		lo, hi = r.Min.Y, r.Max.Y
+		r = image.Rectangle{} // skip the comparing loop
+	}
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		copy(fb.line, fb.mem[y*fb.Stride:(y+1)*fb.Stride])
 		if err := ConvertLine(fb.line, fb.Format, img, y, r.Min.X, r.Max.X); err != nil {

@@ -34,6 +34,10 @@ const (
 	KeyF2        = 60
 	KeyF3        = 61
 	KeyF4        = 62
+	KeyF5        = 63
+	KeyF6        = 64
+	KeyF7        = 65
+	KeyF8        = 66
 	KeyKPEnter   = 96
 	KeyUp        = 103
 	KeyPageUp    = 104

@@ -304,3 +304,43 @@ func BenchmarkOpenDraw200K(b *testing.B) {
 	b.ReportMetric(float64(tm.Parse.Microseconds())/n/1000, "parse-ms")
 	b.ReportMetric(float64(tm.Layout.Microseconds())/n/1000, "layout-ms")
 }
+
+// TestHostClick: a click on a link's text follows it; a click beside
+// the links does nothing; a click honours the scroll position.
+func TestHostClick(t *testing.T) {
+	srv := httptest.NewServer(startpage.Handler())
+	defer srv.Close()
+	h, err := New(wininet.Config{}, Limits{}, testFonts(t), 480)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := h.Open(ctx, srv.URL+startpage.Path); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := h.Click(ctx, image.Pt(479, 0)); ok || err != nil {
+		t.Fatalf("click at the top right corner = %v, %v; want no link", ok, err)
+	}
+	about := -1
+	for i, l := range h.Page.Doc.Links {
+		if strings.HasSuffix(l, "/about.html") {
+			about = i
+		}
+	}
+	if about < 0 || len(h.Page.LinkBoxes[about]) == 0 {
+		t.Fatalf("the start page has no drawn link to about.html: %q", h.Page.Doc.Links)
+	}
+	b := h.Page.LinkBoxes[about][0]
+	h.Scroll = 10
+	p := image.Pt((b.Min.X+b.Max.X)/2, (b.Min.Y+b.Max.Y)/2-h.Scroll)
+	if got := h.LinkAt(p); got != about {
+		t.Fatalf("LinkAt(%v) with scroll 10 = %d, want %d (box %v)", p, got, about, b)
+	}
+	ok, err := h.Click(ctx, p)
+	if !ok || err != nil {
+		t.Fatalf("click on the About link = %v, %v", ok, err)
+	}
+	if h.Page.Doc.Title != "About" {
+		t.Errorf("after the click: %q at %s, want About", h.Page.Doc.Title, h.URL)
+	}
+}

@@ -279,6 +279,37 @@ func (h *Host) HandleKey(ctx context.Context, k Key, viewH int) error {
 	return nil
 }
 
+// LinkAt returns the link (an index into Page.Doc.Links) whose text is
+// drawn at p, a point of the pane relative to its top left corner, with
+// the page scrolled as it is; -1 if none.
+func (h *Host) LinkAt(p image.Point) int {
+	if h.Page == nil {
+		return -1
+	}
+	at := p.Add(image.Pt(0, h.Scroll))
+	for i, bs := range h.Page.LinkBoxes {
+		for _, b := range bs {
+			if at.In(b.Inset(-2)) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// Click is a pointer click at p (relative to the pane's top left): on a
+// link it focuses the link and follows it, as Tab to it and Enter would.
+// It reports whether p was on a link; an error (the link's page could
+// not be shown) leaves the page shown.
+func (h *Host) Click(ctx context.Context, p image.Point) (bool, error) {
+	i := h.LinkAt(p)
+	if i < 0 {
+		return false, nil
+	}
+	h.Focus = i
+	return true, h.Open(ctx, h.Page.Doc.Links[i])
+}
+
 // Draw paints the pane into r of dst (white before the first Open).
 func (h *Host) Draw(dst *image.RGBA, r image.Rectangle) {
 	if h.Page == nil {

@@ -11,6 +11,13 @@
 // Backspace go to the pane, Esc back to the contacts. A design without
 // SYSGEN_SHDOCVW links no browser code and says so in one line.
 //
+// Voice calls (the daemon's call-* events, calls.go) show in the peer's
+// conversation: an incoming call bar (F6 answers, F7 declines), F6 on a
+// contact or conversation calls, and a connected call shows its codec,
+// duration, mute state (F8) and media figures; its end and the reason
+// go into the history. The tablet's pointer selects and opens contacts,
+// picks status menu entries and follows the start page's links.
+//
 // The window is a client of the msmsgs daemon like `msmsgs ctl` and the
 // console: it reads the daemon's event stream and sends ctl commands over
 // the control socket (Session). Drawing (Renderer) is separate from the

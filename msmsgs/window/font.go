@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"sync"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
@@ -111,13 +112,24 @@ func (c *chain) Has(r rune) bool {
 // Fonts are the faces the window draws with.
 type Fonts struct {
 	Regular, Bold, Title *chain
+	atlas                *lazyAtlas
 }
+
+// Atlas is the built-in glyph atlas of the ja-JP strings as a face of
+// its own (read-only, so the start page pane may use it beside the
+// window's drawing).
+func (fs *Fonts) Atlas() font.Face { return fs.atlas }
 
 func sfntFace(ttf []byte, size float64) (*face, error) {
 	f, err := opentype.Parse(ttf)
 	if err != nil {
 		return nil, err
 	}
+	return fontFace(f, size)
+}
+
+// fontFace makes a face of a parsed font.
+func fontFace(f *opentype.Font, size float64) (*face, error) {
 	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
 	if err != nil {
 		return nil, err
@@ -133,11 +145,7 @@ func sfntFace(ttf []byte, size float64) (*face, error) {
 // then extraTTF (a TrueType or OpenType file covering more scripts, such
 // as a full CJK font; "" for none), then the built-in Japanese atlas.
 func LoadFonts(extraTTF string) (*Fonts, error) {
-	at, err := atlas.Decode(assetBytes("cjk.atlas.gz"))
-	if err != nil {
-		return nil, fmt.Errorf("window: built-in glyph atlas: %w", err)
-	}
-	af := atlas.NewFace(at)
+	af := &lazyAtlas{}
 	cjk := &face{Face: af, has: af.Has, cache: map[rune]glyph{}}
 	var extra *face
 	if extraTTF != "" {
@@ -149,8 +157,16 @@ func LoadFonts(extraTTF string) (*Fonts, error) {
 			return nil, fmt.Errorf("window: font %s: %w", extraTTF, err)
 		}
 	}
-	mk := func(ttf []byte, size float64) (*chain, error) {
-		f, err := sfntFace(ttf, size)
+	regular, err := opentype.Parse(goregular.TTF)
+	if err != nil {
+		return nil, err
+	}
+	bold, err := opentype.Parse(gobold.TTF) // once for Bold and Title
+	if err != nil {
+		return nil, err
+	}
+	mk := func(ft *opentype.Font, size float64) (*chain, error) {
+		f, err := fontFace(ft, size)
 		if err != nil {
 			return nil, err
 		}
@@ -161,15 +177,60 @@ func LoadFonts(extraTTF string) (*Fonts, error) {
 		c.faces = append(c.faces, cjk)
 		return c, nil
 	}
-	var fs Fonts
-	if fs.Regular, err = mk(goregular.TTF, TextSize); err != nil {
+	fs := Fonts{atlas: af}
+	if fs.Regular, err = mk(regular, TextSize); err != nil {
 		return nil, err
 	}
-	if fs.Bold, err = mk(gobold.TTF, TextSize); err != nil {
+	if fs.Bold, err = mk(bold, TextSize); err != nil {
 		return nil, err
 	}
-	if fs.Title, err = mk(gobold.TTF, 16); err != nil {
+	if fs.Title, err = mk(bold, 16); err != nil {
 		return nil, err
 	}
 	return &fs, nil
 }
+
+// lazyAtlas is the built-in glyph atlas, decoded when a rune the Go fonts
+// lack is first drawn or measured, not before the window's first frame
+// (its decoding is most of the fonts' start-up cost; an en-US screen
+// needs none of it). It is safe for concurrent use once decoded (the
+// atlas face is read-only).
+type lazyAtlas struct {
+	once sync.Once
+	f    *atlas.Face
+	err  error
+}
+
+func (l *lazyAtlas) face() *atlas.Face {
+	l.once.Do(func() {
+		at, err := atlas.Decode(assetBytes("cjk.atlas.gz"))
+		if err != nil {
+			// The embedded atlas is checked by internal/art's test; a
+			// broken one draws boxes rather than stopping the window.
+			l.err = fmt.Errorf("window: built-in glyph atlas: %w", err)
+			l.f = atlas.NewFace(&atlas.Atlas{Size: TextSize, Ascent: 11, Descent: 3, Height: 16})
+			return
+		}
+		l.f = atlas.NewFace(at)
+	})
+	return l.f
+}
+
+// Has reports whether the atlas holds r.
+func (l *lazyAtlas) Has(r rune) bool { return l.face().Has(r) }
+
+func (l *lazyAtlas) Close() error { return nil }
+
+func (l *lazyAtlas) Glyph(dot fixed.Point26_6, r rune) (image.Rectangle, image.Image, image.Point, fixed.Int26_6, bool) {
+	return l.face().Glyph(dot, r)
+}
+
+func (l *lazyAtlas) GlyphBounds(r rune) (fixed.Rectangle26_6, fixed.Int26_6, bool) {
+	return l.face().GlyphBounds(r)
+}
+
+func (l *lazyAtlas) GlyphAdvance(r rune) (fixed.Int26_6, bool) { return l.face().GlyphAdvance(r) }
+
+func (l *lazyAtlas) Kern(r0, r1 rune) fixed.Int26_6 { return 0 }
+
+func (l *lazyAtlas) Metrics() font.Metrics { return l.face().Metrics() }

@@ -44,7 +44,23 @@ type Line struct {
 	Time       time.Time
 	Own        bool
 	Notice     bool // a system line (delivery failure, transfer end)
+	// Kind marks a call line (calls.go); Text is then the daemon's
+	// reason or error and Dur a connected call's length.
+	Kind LineKind
+	Dur  time.Duration
 }
+
+// LineKind is what a history line is.
+type LineKind int
+
+// The kinds of history lines.
+const (
+	LineText         LineKind = iota // a message or a notice
+	LineCallOffer                    // the peer called
+	LineCallEnded                    // a call ended (Text: the reason)
+	LineCallDeclined                 // the daemon refused an invitation without asking (Text: why)
+	LineCallFailed                   // a call command failed (Text: the error)
+)
 
 // Conversation is the history with one contact.
 type Conversation struct {
@@ -74,6 +90,7 @@ type Model struct {
 	Contacts  []Contact
 	Convs     map[string]*Conversation // by peer account
 	Transfers []*Transfer
+	Calls     []*Call // voice calls in progress (calls.go)
 
 	Screen     Screen
 	Selected   int    // index into the contact list rows (Rows)
@@ -296,6 +313,9 @@ func (m *Model) Apply(e client.Event) [][]string {
 		m.Status = msnp.StatusOffline
 	case client.EventError:
 		m.Error = e.Error
+	case client.EventCallOffer, client.EventCallRinging, client.EventCallConnected,
+		client.EventCallStats, client.EventCallEnded, client.EventCallDeclined:
+		m.applyCall(e)
 	case "ft-offer":
 		if len(m.Transfers) >= MaxTransfers {
 			m.Transfers = m.Transfers[1:]
@@ -356,6 +376,9 @@ const (
 	KeyTab
 	KeyShiftTab
 	KeyF5
+	KeyF6 // call the contact, answer a call
+	KeyF7 // decline or hang up
+	KeyF8 // mute or unmute
 )
 
 // Key is one key press.
@@ -431,6 +454,8 @@ func (m *Model) Key(k Key, now time.Time) [][]string {
 			if m.Peer != "" {
 				m.Screen = ScreenConversation
 			}
+		case KeyF6, KeyF7, KeyF8:
+			return m.callKey(k, m.selectedAccount(), now)
 		}
 	case ScreenConversation:
 		switch k.Code {
@@ -454,6 +479,8 @@ func (m *Model) Key(k Key, now time.Time) [][]string {
 			m.Scroll = 0
 			m.Conv(m.Peer).add(Line{From: m.Account, Name: m.NameOf(m.Account), Text: text, Time: now, Own: true})
 			return [][]string{{"send", m.Peer, text}}
+		case KeyF6, KeyF7, KeyF8:
+			return m.callKey(k, m.Peer, now)
 		case KeyF3, KeyF4:
 			for _, t := range m.Transfers {
 				if t.State == "offer" && strings.EqualFold(t.Peer, m.Peer) {
@@ -489,6 +516,16 @@ func (m *Model) Click(i int) {
 		return
 	}
 	m.Selected = i
+}
+
+// MenuClick is a pointer click on status menu entry i: it sets that
+// status, as Enter on it would.
+func (m *Model) MenuClick(i int) [][]string {
+	if !m.StatusMenu || i < 0 || i >= len(SettableStatuses) {
+		return nil
+	}
+	m.MenuSel = i
+	return m.Key(Key{Code: KeyEnter}, time.Now())
 }
 
 func itoa(u uint32) string {

@@ -57,6 +57,9 @@ type Renderer struct {
 	// Epoch is when animations started; frames are picked by the time
 	// since then.
 	Epoch time.Time
+	// Voice says whether the design has voice calls (SYSGEN_RTC): the
+	// hints then name F6.
+	Voice bool
 	// Start is the start page pane (nil: none, as without
 	// SYSGEN_SHDOCVW).
 	Start *StartPage
@@ -75,7 +78,11 @@ func (r *Renderer) Render(dst *image.RGBA, m *Model, now time.Time) (animated bo
 		r.titleBar(dst, r.Text("win.title"))
 		r.header(dst, m)
 		r.contacts(dst, m, contactArea(b))
-		r.hint(dst, r.Text("win.hint-contacts"))
+		if r.Voice {
+			r.hint(dst, r.Text("win.hint-contacts-voice"))
+		} else {
+			r.hint(dst, r.Text("win.hint-contacts"))
+		}
 	case ScreenConversation:
 		animated = r.conversation(dst, m, now)
 	case ScreenStartPage:
@@ -338,12 +345,25 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 	r.icon(dst, b.Min.X+pad, y0+6, st)
 	text(dst, r.Fonts.Regular, b.Min.X+pad+22, y0+18, r.Text("win.to", m.NameOf(peer), peer), colText, b.Dx()-2*pad-22)
 
-	area := image.Rect(b.Min.X, y0+28, b.Max.X, b.Max.Y-hintH-composH-18)
-	width := area.Dx() - 2*pad - 12
+	top := y0 + 28
 	animated := false
+	call := m.CallWith(peer)
+	if call != nil {
+		animated = r.callBar(dst, m, call, image.Rect(b.Min.X, top, b.Max.X, top+callH), now)
+		top += callH
+	}
+	area := image.Rect(b.Min.X, top, b.Max.X, b.Max.Y-hintH-composH-18)
+	width := area.Dx() - 2*pad - 12
 	var blocks []block
 	for _, l := range conv.Lines {
 		l := l
+		if l.Kind != LineText {
+			blocks = append(blocks, block{h: 18, draw: func(d *image.RGBA, x, y int) {
+				s, c := r.callLine(m, peer, l)
+				text(d, r.Fonts.Regular, x, y+13, s, c, width)
+			}})
+			continue
+		}
 		if l.Notice {
 			blocks = append(blocks, block{h: 18, draw: func(d *image.RGBA, x, y int) {
 				text(d, r.Fonts.Regular, x, y+13, r.Text("win.undelivered", l.Text), colNotice, width)
@@ -414,7 +434,18 @@ func (r *Renderer) conversation(dst *image.RGBA, m *Model, now time.Time) bool {
 	}
 	w := text(dst, r.Fonts.Regular, box.Min.X+6, box.Min.Y+18, in, colText, 0)
 	fill(dst, image.Rect(box.Min.X+7+w, box.Min.Y+6, box.Min.X+8+w, box.Min.Y+22), colText)
-	r.hint(dst, r.Text("win.hint-conv"))
+	switch {
+	case call == nil && r.Voice:
+		r.hint(dst, r.Text("win.hint-conv-voice"))
+	case call == nil:
+		r.hint(dst, r.Text("win.hint-conv"))
+	case call.Phase == CallIncoming:
+		r.hint(dst, r.Text("win.hint-call-incoming"))
+	case call.Phase == CallConnected:
+		r.hint(dst, r.Text("win.hint-call"))
+	default:
+		r.hint(dst, r.Text("win.hint-call-ringing"))
+	}
 	return animated
 }
 
@@ -454,11 +485,32 @@ func (r *Renderer) transfer(dst *image.RGBA, m *Model, t *Transfer, x, y, width 
 	}
 }
 
-func (r *Renderer) statusMenu(dst *image.RGBA, m *Model) {
-	b := dst.Bounds()
+// statusMenuRect is where the status menu is drawn on a screen of bounds b.
+func statusMenuRect(b image.Rectangle) image.Rectangle {
 	w, h := 220, 28+len(SettableStatuses)*rowH+8
 	x0, y0 := b.Min.X+pad, b.Min.Y+titleH+headerH-4
-	rect := image.Rect(x0, y0, x0+w, y0+h)
+	return image.Rect(x0, y0, x0+w, y0+h)
+}
+
+// MenuAt returns the status menu entry (an index into SettableStatuses)
+// drawn at p on a screen of bounds b, for the pointer.
+func MenuAt(m *Model, b image.Rectangle, p image.Point) (int, bool) {
+	rect := statusMenuRect(b)
+	if !m.StatusMenu || !p.In(rect) {
+		return 0, false
+	}
+	i := (p.Y - rect.Min.Y - 26) / rowH
+	if p.Y < rect.Min.Y+26 || i >= len(SettableStatuses) {
+		return 0, false
+	}
+	return i, true
+}
+
+func (r *Renderer) statusMenu(dst *image.RGBA, m *Model) {
+	b := dst.Bounds()
+	rect := statusMenuRect(b)
+	w := rect.Dx()
+	x0, y0 := rect.Min.X, rect.Min.Y
 	fill(dst, rect, colLine)
 	fill(dst, rect.Inset(1), colMenu)
 	text(dst, r.Fonts.Bold, x0+pad, y0+18, r.Text("win.status-menu"), colGroup, w-2*pad)

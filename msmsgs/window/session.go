@@ -158,6 +158,12 @@ func keyFor(p input.Press, shift bool) (Key, bool) {
 		return Key{Code: KeyF3}, true
 	case input.KeyF4:
 		return Key{Code: KeyF4}, true
+	case input.KeyF6:
+		return Key{Code: KeyF6}, true
+	case input.KeyF7:
+		return Key{Code: KeyF7}, true
+	case input.KeyF8:
+		return Key{Code: KeyF8}, true
 	}
 	if p.Rune != 0 {
 		return Key{Code: KeyRune, Rune: p.Rune}, true
@@ -223,25 +229,28 @@ func Run(ctx context.Context, o Options) error {
 		o.Log = slog.Default()
 	}
 	start := time.Now()
+	// The pictures (emoticons, status icons) are decoded after the first
+	// frame: until they arrive the window draws without them (the
+	// sign-in screen has none), then redraws.
+	var picsc chan *Pictures
 	fb, err := display.Open(o.FB)
 	if err != nil {
 		return err
 	}
 	defer fb.Close()
+	fbMS := ms(time.Since(start))
 	fonts, err := LoadFonts(o.Font)
 	if err != nil {
 		return err
 	}
-	pics := LoadPictures(o.Decoder)
-	for _, e := range pics.Errors {
-		o.Log.Warn("window: picture shown as text", "err", e)
-	}
+	fontsMS := ms(time.Since(start)) - fbMS
+	pics := &Pictures{}
 	fallback := o.Font
 	if fallback == "" {
 		fallback = startPageFont
 	}
-	r := &Renderer{Fonts: fonts, Pics: pics, Text: o.Texts, Epoch: start,
-		Start: NewStartPage(o.Web, o.StartPage, fb.Size.X, fallback)}
+	r := &Renderer{Fonts: fonts, Pics: pics, Text: o.Texts, Epoch: start, Voice: VoiceInDesign,
+		Start: NewStartPage(o.Web, o.StartPage, fb.Size.X, fallback, fonts.Atlas())}
 	img := image.NewRGBA(image.Rectangle{Max: fb.Size})
 	m := NewModel("")
 
@@ -310,8 +319,12 @@ func Run(ctx context.Context, o Options) error {
 			}
 			frame++
 			if o.Console != nil {
-				fmt.Fprintf(o.Console, "%s {\"screen\":%q,\"frame\":%d,\"render_ms\":%.1f,\"blit_ms\":%.1f,\"uptime_ms\":%d,\"since_start_ms\":%d,\"rss_kb\":%d,\"width\":%d,\"height\":%d}\n",
-					FrameMarker, ScreenName(m), frame, ms(t1.Sub(t0)), ms(time.Since(t1)), uptimeMS(), time.Since(start).Milliseconds(), rssKB(), fb.Size.X, fb.Size.Y)
+				fmt.Fprintf(o.Console, "%s {\"screen\":%q,\"frame\":%d,\"render_ms\":%.1f,\"blit_ms\":%.1f,\"uptime_ms\":%d,\"since_start_ms\":%d,\"rss_kb\":%d,\"width\":%d,\"height\":%d,\"fb_ms\":%.1f,\"fonts_ms\":%.1f}\n",
+					FrameMarker, ScreenName(m), frame, ms(t1.Sub(t0)), ms(time.Since(t1)), uptimeMS(), time.Since(start).Milliseconds(), rssKB(), fb.Size.X, fb.Size.Y, fbMS, fontsMS)
+			}
+			if frame == 1 {
+				picsc = make(chan *Pictures, 1)
+				go func() { picsc <- LoadPictures(o.Decoder) }()
 			}
 			dirty = false
 		}
@@ -330,6 +343,13 @@ func Run(ctx context.Context, o Options) error {
 		case f := <-done:
 			f(m)
 			dirty = true
+		case p := <-picsc:
+			picsc = nil
+			for _, e := range p.Errors {
+				o.Log.Warn("window: picture shown as text", "err", e)
+			}
+			r.Pics = p
+			dirty = true
 		case s, ok := <-keys:
 			if !ok {
 				keys = nil
@@ -343,11 +363,27 @@ func Run(ctx context.Context, o Options) error {
 				ptr.Y = int(int64(s.Value) * int64(fb.Size.Y) / (tabletMax + 1))
 				continue
 			case s.Type == input.EvKey && s.Code == input.BtnLeft:
-				if s.Value == 1 {
-					if i, ok := r.ContactAt(m, img.Bounds(), ptr); ok {
-						m.Click(i)
-						dirty = true
+				if s.Value != 1 {
+					continue
+				}
+				if i, ok := MenuAt(m, img.Bounds(), ptr); ok {
+					for _, c := range m.MenuClick(i) {
+						call(c)
 					}
+					dirty = true
+					continue
+				}
+				if i, ok := r.ContactAt(m, img.Bounds(), ptr); ok {
+					m.Click(i)
+					dirty = true
+				}
+				if area := startPageArea(img.Bounds()); m.Screen == ScreenStartPage && !m.StatusMenu && ptr.In(area) {
+					at := ptr.Sub(area.Min)
+					pane(func() {
+						if _, err := r.Start.Click(ctx, at); err != nil {
+							o.Log.Warn("window: start page", "err", err)
+						}
+					})
 				}
 				continue
 			}
@@ -427,6 +463,14 @@ func result(m *Model, args []string, res json.RawMessage, err error, log *slog.L
 		if err == nil && json.Unmarshal(res, &cs) == nil {
 			m.SetContacts(cs)
 		}
+	case "call", "answer", "decline", "hangup", "mute":
+		var r struct {
+			Call string `json:"call"`
+		}
+		if err == nil {
+			json.Unmarshal(res, &r)
+		}
+		m.callResult(args, r.Call, err)
 	case "send":
 		if err != nil && len(args) > 1 {
 			m.Conv(args[1]).add(Line{Notice: true, Text: err.Error(), Time: time.Now()})

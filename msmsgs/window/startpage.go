@@ -5,6 +5,8 @@ import (
 	"image"
 	"net/http"
 	"sync"
+
+	"golang.org/x/image/font"
 )
 
 // StartPage is the start page pane (ScreenStartPage): a browser control
@@ -19,6 +21,8 @@ type StartPage struct {
 	URL string
 
 	mu      sync.Mutex
+	mk      func() (pageHost, error) // makes host on the first Open
+	made    bool
 	host    pageHost // nil without SYSGEN_SHDOCVW
 	setup   error    // why the host could not be made
 	err     error    // the last Open or Key's failure
@@ -31,24 +35,38 @@ type pageHost interface {
 	Open(ctx context.Context, url string) error
 	Key(ctx context.Context, k Key, viewH int) (handled bool, err error)
 	Draw(dst *image.RGBA, r image.Rectangle)
+	// Click follows the link drawn at p (relative to the pane's top
+	// left), reporting whether there was one.
+	Click(ctx context.Context, p image.Point) (bool, error)
 }
 
 // NewStartPage returns the pane showing url, width pixels wide, fetched
 // with c (nil: WinInet without a proxy); fallbackFont is the font file
-// for CJK text ("" for none).
-func NewStartPage(c *http.Client, url string, width int, fallbackFont string) *StartPage {
-	p := &StartPage{URL: url}
-	p.host, p.setup = newPageHost(c, width, fallbackFont)
-	return p
+// for CJK text ("" for none) and lastResort a face for the runes neither
+// the Go fonts nor that file have (the window's glyph atlas; nil: none).
+func NewStartPage(c *http.Client, url string, width int, fallbackFont string, lastResort font.Face) *StartPage {
+	// The host (its fonts: the Go fonts parsed, a CJK font file read) is
+	// made on the first Open, on the pane's goroutine, so it costs the
+	// window's first frame nothing.
+	return &StartPage{URL: url, mk: func() (pageHost, error) { return newPageHost(c, width, fallbackFont, lastResort) }}
 }
 
 // InDesign reports whether the design holds the browser control host.
-func (p *StartPage) InDesign() bool { return p != nil && (p.host != nil || p.setup != nil) }
+func (p *StartPage) InDesign() bool { return p != nil && shdocvwInDesign }
+
+// make makes the host once (lock held).
+func (p *StartPage) make() {
+	if !p.made && p.mk != nil {
+		p.made = true
+		p.host, p.setup = p.mk()
+	}
+}
 
 // Open (re)opens the start page.
 func (p *StartPage) Open(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.make()
 	if p.host == nil || p.URL == "" {
 		return p.setup
 	}
@@ -68,6 +86,23 @@ func (p *StartPage) Key(ctx context.Context, k Key, viewH int) (bool, error) {
 	}
 	p.loading = true
 	ok, err := p.host.Key(ctx, k, viewH)
+	p.loading = false
+	if ok {
+		p.err = err
+	}
+	return ok, err
+}
+
+// Click is a pointer click at p, relative to the pane's top left: a
+// click on a link follows it. It reports whether p was on a link.
+func (p *StartPage) Click(ctx context.Context, at image.Point) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.host == nil || !p.opened {
+		return false, nil
+	}
+	p.loading = true
+	ok, err := p.host.Click(ctx, at)
 	p.loading = false
 	if ok {
 		p.err = err

@@ -2,8 +2,14 @@
 
 package window
 
-import "net/http"
+import (
+	"net/http"
+
+	"golang.org/x/image/font"
+)
 
 // newPageHost, without SYSGEN_SHDOCVW: no host (the window links no
 // browser code and says the browser host is not in the design).
-func newPageHost(*http.Client, int, string) (pageHost, error) { return nil, nil }
+const shdocvwInDesign = false
+
+func newPageHost(*http.Client, int, string, font.Face) (pageHost, error) { return nil, nil }

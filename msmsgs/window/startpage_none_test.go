@@ -12,7 +12,7 @@ import (
 // one line that the browser host is not in the design, and the pane
 // takes no keys.
 func TestStartPageNotInDesign(t *testing.T) {
-	p := NewStartPage(nil, "http://127.0.0.1:1/start/", 480, "")
+	p := NewStartPage(nil, "http://127.0.0.1:1/start/", 480, "", nil)
 	if p.InDesign() {
 		t.Fatal("a build without sysgen_shdocvw has a browser host")
 	}

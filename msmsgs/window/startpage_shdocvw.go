@@ -8,22 +8,33 @@ import (
 	"image"
 	"net/http"
 
+	"golang.org/x/image/font"
+
 	"github.com/oemkit/messenger/feature/browserhost"
 	"github.com/oemkit/messenger/feature/browserhost/fonts"
 	"github.com/oemkit/messenger/feature/wininet"
 )
 
+const shdocvwInDesign = true
+
 // browserPane is the start page through the browser control host.
 type browserPane struct{ h *browserhost.Host }
 
 // newPageHost makes the browser control host for the start page.
-func newPageHost(c *http.Client, width int, fallbackFont string) (pageHost, error) {
+// Page text the Go fonts and the fallback font lack comes from
+// lastResort (the window's atlas: the ja-JP strings' glyphs at the
+// window's text size), so a device without a CJK font file still draws
+// the Japanese the window knows; other runes are drawn as boxes.
+func newPageHost(c *http.Client, width int, fallbackFont string, lastResort font.Face) (pageHost, error) {
 	fs, err := fonts.New(fallbackFont)
 	if fs == nil {
 		return nil, err
 	}
 	if err != nil && !errors.Is(err, fonts.ErrNoFallback) {
 		return nil, err
+	}
+	if lastResort != nil {
+		fs.SetLastResort(lastResort)
 	}
 	if c == nil {
 		h, err := browserhost.New(wininet.Config{}, browserhost.Limits{}, fs, width)
@@ -56,6 +67,10 @@ func (p browserPane) Key(ctx context.Context, k Key, viewH int) (bool, error) {
 		return false, nil
 	}
 	return true, p.h.HandleKey(ctx, bk, viewH)
+}
+
+func (p browserPane) Click(ctx context.Context, at image.Point) (bool, error) {
+	return p.h.Click(ctx, at)
 }
 
 func (p browserPane) Draw(dst *image.RGBA, r image.Rectangle) { p.h.Draw(dst, r) }

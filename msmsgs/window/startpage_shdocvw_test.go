@@ -5,9 +5,14 @@ package window
 import (
 	"context"
 	"image"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/image/font"
 
 	"github.com/oemkit/messenger/messengerd/startpage"
 )
@@ -19,12 +24,12 @@ func openedStartPage(t *testing.T) (*StartPage, string) {
 	t.Helper()
 	srv := httptest.NewServer(startpage.Handler())
 	t.Cleanup(srv.Close)
-	p := NewStartPage(nil, srv.URL+startpage.Path, 480, "")
-	if !p.InDesign() || p.setup != nil {
-		t.Fatalf("start page pane: in design %v, setup error %v", p.InDesign(), p.setup)
+	p := NewStartPage(nil, srv.URL+startpage.Path, 480, "", nil)
+	if !p.InDesign() || p.made {
+		t.Fatalf("start page pane: in design %v, host made before the first Open %v", p.InDesign(), p.made)
 	}
-	if err := p.Open(context.Background()); err != nil {
-		t.Fatal(err)
+	if err := p.Open(context.Background()); err != nil || p.setup != nil {
+		t.Fatal(err, p.setup)
 	}
 	return p, srv.URL
 }
@@ -126,7 +131,7 @@ func TestStartPageUnreachable(t *testing.T) {
 	srv := httptest.NewServer(startpage.Handler())
 	url := srv.URL + startpage.Path
 	srv.Close()
-	p := NewStartPage(nil, url, 480, "")
+	p := NewStartPage(nil, url, 480, "", nil)
 	if err := p.Open(context.Background()); err == nil {
 		t.Fatal("Open of a closed server succeeded")
 	}
@@ -138,5 +143,82 @@ func TestStartPageUnreachable(t *testing.T) {
 	bar.Max.Y = bar.Min.Y + hintH
 	if n := ink(img, bar); n < 500 {
 		t.Errorf("the error line holds %d non-white pixels", n)
+	}
+}
+
+// TestStartPageClick: a pointer click on a link's text in the pane (the
+// point the tablet reports, relative to the pane) follows the link.
+func TestStartPageClick(t *testing.T) {
+	p, base := openedStartPage(t)
+	h := p.host.(browserPane).h
+	ctx := context.Background()
+	if ok, err := p.Click(ctx, image.Pt(470, 2)); ok || err != nil {
+		t.Fatalf("click beside the links = %v, %v; want nothing", ok, err)
+	}
+	help := -1
+	for i, l := range h.Page.Doc.Links {
+		if strings.HasSuffix(l, "help.html") {
+			help = i
+		}
+	}
+	if help < 0 {
+		t.Fatalf("no help link in %q", h.Page.Doc.Links)
+	}
+	b := h.Page.LinkBoxes[help][0]
+	if ok, err := p.Click(ctx, image.Pt(b.Min.X+2, (b.Min.Y+b.Max.Y)/2)); !ok || err != nil {
+		t.Fatalf("click on the Help link = %v, %v", ok, err)
+	}
+	if want := base + startpage.Path + "help.html"; h.URL != want {
+		t.Errorf("after the click: page %s, want %s", h.URL, want)
+	}
+}
+
+// TestStartPageCJKFromAtlas: on a device without a CJK font file the
+// pane draws the Japanese the window's atlas holds with the atlas'
+// glyphs, not the Go fonts' boxes (a rune the atlas lacks, such as 龘,
+// stays a box).
+func TestStartPageCJKFromAtlas(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<html><body><p>オンライン</p><p>龘</p></body></html>")
+	}))
+	defer srv.Close()
+	fs, err := LoadFonts("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noFont := filepath.Join(t.TempDir(), "none.ttf")
+	shot := func(last font.Face) (*image.RGBA, *StartPage) {
+		p := NewStartPage(nil, srv.URL, 480, noFont, last)
+		if err := p.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		img := image.NewRGBA(image.Rect(0, 0, 480, 120))
+		p.draw(img, img.Bounds())
+		return img, p
+	}
+	boxes, _ := shot(nil)
+	glyphs, p := shot(fs.Atlas())
+	h := p.host.(browserPane).h
+	f := h.Page.Doc
+	if len(f.Blocks) < 2 {
+		t.Fatalf("page has %d blocks", len(f.Blocks))
+	}
+	// The first paragraph changes (atlas glyphs instead of boxes).
+	line := func(img *image.RGBA, y0, y1 int) *image.RGBA {
+		return img.SubImage(image.Rect(0, y0, 480, y1)).(*image.RGBA)
+	}
+	n, _ := diffPixels(line(boxes, 0, 30), line(glyphs, 0, 30))
+	if n < 30 {
+		t.Errorf("オンライン: %d pixels differ between boxes and the atlas, want the atlas glyphs", n)
+	}
+	if ink(line(glyphs, 0, 30), image.Rect(0, 0, 480, 30)) < 60 {
+		t.Errorf("オンライン drew almost nothing with the atlas")
+	}
+	if _, ok := fs.Atlas().GlyphAdvance('オ'); !ok {
+		t.Fatal("the atlas lacks オ")
+	}
+	if _, ok := fs.Atlas().GlyphAdvance('龘'); ok {
+		t.Fatal("the atlas has 龘; pick another rune it lacks")
 	}
 }

@@ -295,3 +295,26 @@ func TestWindowMemory(t *testing.T) {
 	runtime.KeepAlive(r)
 	runtime.KeepAlive(m)
 }
+
+// TestPointerSetsStatus: with the status menu open (F2), a click on an
+// entry sets that status; a click on the menu's heading does nothing.
+func TestPointerSetsStatus(t *testing.T) {
+	m := signedIn()
+	b := image.Rect(0, 0, 480, 640)
+	m.Key(Key{Code: KeyF2}, epoch)
+	top := statusMenuRect(b).Min.Y
+	if _, ok := MenuAt(m, b, image.Pt(40, top+10)); ok {
+		t.Error("a click on the menu's heading picked an entry")
+	}
+	i, ok := MenuAt(m, b, image.Pt(40, top+26+3*rowH+5)) // the fourth entry: away
+	if !ok || SettableStatuses[i].Word != "away" {
+		t.Fatalf("MenuAt(fourth row) = %d, %v; want away", i, ok)
+	}
+	got := m.MenuClick(i)
+	if len(got) != 1 || strings.Join(got[0], " ") != "status set away" || m.StatusMenu {
+		t.Errorf("click on away sent %q (menu open %v), want status set away and the menu closed", got, m.StatusMenu)
+	}
+	if _, ok := MenuAt(m, b, image.Pt(40, top+30)); ok {
+		t.Error("MenuAt found an entry with the menu closed")
+	}
+}

@@ -40,6 +40,7 @@ type Style struct {
 type Set struct {
 	regular, bold, italic, boldItalic *opentype.Font
 	fallback                          *opentype.Font
+	lastResort                        font.Face
 	mu                                sync.Mutex
 	faces                             map[Style]font.Face
 }
@@ -95,7 +96,19 @@ func loadFallback(path string) (*opentype.Font, error) {
 }
 
 // HasFallback reports whether CJK text can be drawn.
-func (s *Set) HasFallback() bool { return s.fallback != nil }
+func (s *Set) HasFallback() bool { return s.fallback != nil || s.lastResort != nil }
+
+// SetLastResort gives the set a face for the runes neither the Go fonts
+// nor the fallback font have, at every style (such as the Messenger
+// window's bitmap glyph atlas of the ja-JP strings, one size). Runes no
+// face has are drawn as the Go fonts' box. Call it before the first Face;
+// f must be safe for use by the set's users (a read-only bitmap face is).
+func (s *Set) SetLastResort(f font.Face) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastResort = f
+	clear(s.faces)
+}
 
 // Face returns the face for st, made once per style: the same face for
 // every caller, so (like every font.Face) one goroutine at a time may use
@@ -124,10 +137,18 @@ func (s *Set) Face(st Style) font.Face {
 		panic(err) // the embedded fonts always make faces
 	}
 	var f font.Face = primary
+	c := &chain{faces: []font.Face{primary}}
 	if s.fallback != nil {
 		if fb, err := opentype.NewFace(s.fallback, opts); err == nil {
-			f = &chain{primary: primary, fallback: fb}
+			c.faces = append(c.faces, fb)
 		}
+	}
+	c.own = len(c.faces)
+	if s.lastResort != nil {
+		c.faces = append(c.faces, s.lastResort)
+	}
+	if len(c.faces) > 1 {
+		f = c
 	}
 	f = &cached{Face: f, adv: map[rune]advance{}, kern: map[[2]rune]fixed.Int26_6{}}
 	s.faces[st] = f
@@ -162,23 +183,31 @@ func (c *cached) GlyphAdvance(r rune) (fixed.Int26_6, bool) {
 	return a, ok
 }
 
-// chain draws each rune with the primary face when it has the glyph, else
-// with the fallback face.
+// chain draws each rune with the first face that has its glyph (the Go
+// font, then the fallback font, then the last resort), else with the
+// first face's box.
 type chain struct {
-	primary, fallback font.Face
+	faces []font.Face
+	own   int // faces[:own] are the set's to close
 }
 
 func (c *chain) pick(r rune) font.Face {
-	if _, ok := c.primary.GlyphAdvance(r); ok {
-		return c.primary
+	for _, f := range c.faces {
+		if _, ok := f.GlyphAdvance(r); ok {
+			return f
+		}
 	}
-	if _, ok := c.fallback.GlyphAdvance(r); ok {
-		return c.fallback
-	}
-	return c.primary
+	return c.faces[0]
 }
 
-func (c *chain) Close() error { c.primary.Close(); return c.fallback.Close() }
+// Close closes the faces the set made (not the last resort, which is the
+// caller's).
+func (c *chain) Close() error {
+	for _, f := range c.faces[:c.own] {
+		f.Close()
+	}
+	return nil
+}
 
 func (c *chain) Glyph(dot fixed.Point26_6, r rune) (image.Rectangle, image.Image, image.Point, fixed.Int26_6, bool) {
 	return c.pick(r).Glyph(dot, r)
@@ -197,16 +226,4 @@ func (c *chain) Kern(r0, r1 rune) fixed.Int26_6 {
 	return c.pick(r0).Kern(r0, r1)
 }
 
-func (c *chain) Metrics() font.Metrics { return c.primary.Metrics() }
-
-func (c *cached) Kern(r0, r1 rune) fixed.Int26_6 {
-	k := [2]rune{r0, r1}
-	if v, ok := c.kern[k]; ok {
-		return v
-	}
-	v := c.Face.Kern(r0, r1)
-	if len(c.kern) < 4*maxCachedRunes {
-		c.kern[k] = v
-	}
-	return v
-}
+func (c *chain) Metrics() font.Metrics { return c.faces[0].Metrics() }

@@ -2,13 +2,17 @@ package fonts
 
 import (
 	"errors"
-	"github.com/oemkit/messenger/internal/testenv"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/oemkit/messenger/internal/testenv"
 )
 
 func TestFallback(t *testing.T) {
@@ -54,4 +58,48 @@ func FuzzFallback(f *testing.F) {
 		face := s.Face(Style{Size: 12})
 		font.MeasureString(face, "a日")
 	})
+}
+
+// oneRune is a face with a single glyph, 日, drawn as basicfont's X.
+type oneRune struct{ font.Face }
+
+func (o oneRune) GlyphAdvance(r rune) (fixed.Int26_6, bool) {
+	if r != '日' {
+		return 0, false
+	}
+	return o.Face.GlyphAdvance('X')
+}
+
+func (o oneRune) Glyph(dot fixed.Point26_6, r rune) (image.Rectangle, image.Image, image.Point, fixed.Int26_6, bool) {
+	if r != '日' {
+		return image.Rectangle{}, nil, image.Point{}, 0, false
+	}
+	return o.Face.Glyph(dot, 'X')
+}
+
+// TestLastResort: a set without a fallback font takes the runes the Go
+// fonts lack from the last resort face, at every style; runes no face
+// has keep the Go fonts' box.
+func TestLastResort(t *testing.T) {
+	s, _ := New(filepath.Join(t.TempDir(), "none.ttf"))
+	s.Face(Style{Size: 14}) // made before: SetLastResort must replace it
+	s.SetLastResort(oneRune{basicfont.Face7x13})
+	if !s.HasFallback() {
+		t.Error("HasFallback with a last resort = false")
+	}
+	for _, st := range []Style{{Size: 14}, {Size: 20, Bold: true}, {Size: 11, Italic: true}} {
+		f := s.Face(st)
+		if a, ok := f.GlyphAdvance('日'); !ok || a != fixed.I(7) {
+			t.Errorf("%+v: advance of 日 = %v, %v; want the last resort's 7 px", st, a, ok)
+		}
+		if _, _, _, _, ok := f.Glyph(fixed.P(0, 10), '日'); !ok {
+			t.Errorf("%+v: no glyph for 日", st)
+		}
+		if a, _ := f.GlyphAdvance('M'); a == fixed.I(7) {
+			t.Errorf("%+v: M comes from the last resort, want the Go font", st)
+		}
+		if _, ok := f.GlyphAdvance('語'); ok {
+			t.Errorf("%+v: a glyph for 語, which no face has", st)
+		}
+	}
 }
