@@ -4,6 +4,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 
 	"github.com/oemkit/messenger/msmsgs/client"
 	"github.com/oemkit/messenger/msmsgs/config"
@@ -13,6 +14,6 @@ import (
 // instead of "unknown command".
 func addPage(d *Daemon, _ *config.Settings) error {
 	return d.Register("page", Command{Spec: pageSpec, Run: func(context.Context, []string, func(client.Event) error) (any, error) {
-		return nil, notInDesign("page", "the browser control host", "SYSGEN_SHDOCVW")
+		return nil, errors.New(d.lang.Text("err.page-none"))
 	}})
 }

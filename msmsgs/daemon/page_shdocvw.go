@@ -68,7 +68,7 @@ func addPage(d *Daemon, s *config.Settings) error {
 		f.SetOutput(io.Discard)
 		width := f.Int("width", 480, "pane width in pixels")
 		if err := f.Parse(args); err != nil || f.NArg() != 1 || *width < 64 || *width > 4096 {
-			return nil, errors.New("page: usage: " + pageSpec.Usage + " (PX from 64 to 4096)")
+			return nil, errors.New(d.lang.Text("err.page-usage", pageSpec.Usage))
 		}
 		once.Do(func() {
 			if hc, herr = viewerClient(s); herr != nil {

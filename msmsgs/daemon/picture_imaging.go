@@ -48,7 +48,7 @@ func addPicture(d *Daemon, s *config.Settings) error {
 		b := imaging.DefaultBounds
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		data, err := fetchSource(ctx, hc, args[0], b.MaxBytes)
+		data, err := d.fetchSource(ctx, hc, args[0], b.MaxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("picture: %w", err)
 		}

@@ -4,6 +4,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 
 	"github.com/oemkit/messenger/msmsgs/client"
 	"github.com/oemkit/messenger/msmsgs/config"
@@ -13,6 +14,6 @@ import (
 // says so instead of "unknown command".
 func addPicture(d *Daemon, _ *config.Settings) error {
 	return d.Register("picture", Command{Spec: pictureSpec, Run: func(context.Context, []string, func(client.Event) error) (any, error) {
-		return nil, notInDesign("picture", "picture decoding", "SYSGEN_IMAGING and its GIF and PNG decoders")
+		return nil, errors.New(d.lang.Text("err.picture-none"))
 	}})
 }

@@ -2,7 +2,7 @@ package daemon
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -30,11 +30,6 @@ func addViewers(d *Daemon, s *config.Settings) error {
 	return addPage(d, s)
 }
 
-// notInDesign is the error of a command whose item the design lacks.
-func notInDesign(cmd, what, item string) error {
-	return fmt.Errorf("%s: %s is not in this device's design (add %s to the OS design)", cmd, what, item)
-}
-
 // viewerClient is the HTTP client of picture and page: WinInet with the
 // device's proxy and certificate store, as Passport uses.
 func viewerClient(s *config.Settings) (*http.Client, error) {
@@ -46,8 +41,9 @@ func viewerClient(s *config.Settings) (*http.Client, error) {
 }
 
 // fetchSource reads an http(s) URL through c, or an absolute file path,
-// refusing more than limit bytes.
-func fetchSource(ctx context.Context, c *http.Client, src string, limit int) ([]byte, error) {
+// refusing more than limit bytes; its own errors are in the daemon's
+// language.
+func (d *Daemon) fetchSource(ctx context.Context, c *http.Client, src string, limit int) ([]byte, error) {
 	var r io.Reader
 	switch {
 	case strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://"):
@@ -72,14 +68,14 @@ func fetchSource(ctx context.Context, c *http.Client, src string, limit int) ([]
 		defer f.Close()
 		r = f
 	default:
-		return nil, fmt.Errorf("%q: give an absolute file path or an http:// or https:// URL", src)
+		return nil, errors.New(d.lang.Text("err.viewer-source", src))
 	}
 	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", src, limit)
+		return nil, errors.New(d.lang.Text("err.viewer-too-big", src, limit))
 	}
 	return b, nil
 }
