@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -18,12 +19,23 @@ import (
 // that each read whole folders: one open, getdents and close per folder
 // (the entry types come with the names, so nothing is stat'ed), and each
 // manifest opened relative to its folder and read into a reused buffer.
-// Roughly half the system calls of filepath.WalkDir plus os.Open, and they
-// run in parallel with the parsing.
+//
+// A folder without sub-folders (a leaf: most item folders) is not opened
+// or listed at all where the file system counts sub-folders in a folder's
+// link count (ext2/3/4, tmpfs, xfs): one fstatat from the parent shows
+// nlink 2, and the manifest is opened as "name/feature.toml" relative to
+// the parent. That is four system calls per item folder (fstatat, openat,
+// read, close) instead of seven (open, two getdents, openat, read, two
+// closes), and they run in parallel with the parsing.
 func scan(root string) ([]loaded, error) {
-	w := &dirWalker{jobs: make(chan string, 1024)}
+	w := &dirWalker{jobs: make(chan scanJob, 1024)}
+	var sfs unix.Statfs_t
+	var rs unix.Stat_t
+	if unix.Statfs(root, &sfs) == nil && countsSubdirs(int64(sfs.Type)) && unix.Stat(root, &rs) == nil {
+		w.leafDev, w.leafOK = rs.Dev, true
+	}
 	w.pending.Add(1)
-	w.jobs <- root
+	w.jobs <- scanJob{dir: root}
 	go func() { w.pending.Wait(); close(w.jobs) }()
 	var wg sync.WaitGroup
 	for range 2 * runtime.GOMAXPROCS(0) {
@@ -31,8 +43,12 @@ func scan(root string) ([]loaded, error) {
 		go func() {
 			defer wg.Done()
 			st := &scanState{dirbuf: make([]byte, 32<<10), filebuf: make([]byte, MaxManifestSize+1)}
-			for dir := range w.jobs {
-				w.dir(st, dir)
+			for j := range w.jobs {
+				if j.leaves != nil {
+					w.leaves(st, j)
+				} else {
+					w.dir(st, j.dir)
+				}
 				w.pending.Done()
 			}
 		}()
@@ -51,9 +67,33 @@ func scan(root string) ([]loaded, error) {
 	return w.found, nil
 }
 
+// countsSubdirs reports the file systems (by statfs type) whose folders
+// have a link count of 2 plus their number of sub-folders.
+func countsSubdirs(fsType int64) bool {
+	switch fsType {
+	case unix.EXT4_SUPER_MAGIC, unix.TMPFS_MAGIC, unix.XFS_SUPER_MAGIC:
+		return true
+	}
+	return false
+}
+
+// scanJob is a folder to read, or leaf folders of dir to take manifests
+// from through the parent's open fd.
+type scanJob struct {
+	dir    string
+	fd     int
+	leaves []string
+	refs   *atomic.Int32 // jobs still using fd; the last one closes it
+}
+
 type dirWalker struct {
-	jobs    chan string
-	pending sync.WaitGroup // folders queued and not yet read
+	jobs    chan scanJob
+	pending sync.WaitGroup // jobs queued and not yet done
+
+	// leafOK says the root's file system counts sub-folders in nlink;
+	// leafDev is its device (a folder on another device is read in full).
+	leafOK  bool
+	leafDev uint64
 
 	mu    sync.Mutex
 	found []loaded
@@ -64,6 +104,10 @@ type scanState struct {
 	dirbuf, filebuf []byte
 }
 
+// leafChunk is how many leaf folders one job takes, so a folder with
+// thousands of item folders is spread over the goroutines.
+const leafChunk = 64
+
 // dir reads one folder: its manifest is parsed, its sub-folders queued
 // (or read here when the queue is full).
 func (w *dirWalker) dir(st *scanState, dir string) {
@@ -72,23 +116,42 @@ func (w *dirWalker) dir(st *scanState, dir string) {
 		w.fail(dir, err)
 		return
 	}
-	var subdirs []string
+	var subdirs, leaves []string
 	manifest := false
 	err = readDirents(fd, st.dirbuf, func(name string, typ byte) {
-		if typ == syscall.DT_UNKNOWN {
-			var s unix.Stat_t
-			if fstatat(fd, name, &s) == nil && s.Mode&syscall.S_IFMT == syscall.S_IFDIR {
-				typ = syscall.DT_DIR
+		if typ != syscall.DT_DIR && typ != syscall.DT_UNKNOWN {
+			if name == ManifestName {
+				manifest = true
+			}
+			return
+		}
+		if typ == syscall.DT_DIR && skipDir(name) {
+			return
+		}
+		var s unix.Stat_t
+		statted := false
+		if typ == syscall.DT_UNKNOWN || w.leafOK {
+			statted = fstatat(fd, name, &s) == nil
+			if typ == syscall.DT_UNKNOWN {
+				if !statted || s.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+					if name == ManifestName {
+						manifest = true
+					}
+					return
+				}
+				if skipDir(name) {
+					return
+				}
 			}
 		}
-		switch {
-		case typ == syscall.DT_DIR:
-			if !skipDir(name) {
-				subdirs = append(subdirs, filepath.Join(dir, name))
-			}
-		case name == ManifestName:
-			manifest = true
+		// A leaf: a folder on the root's device with no sub-folders,
+		// readable by all (one the loader may not list is read in full,
+		// so that it fails as it would without this shortcut).
+		if w.leafOK && statted && s.Dev == w.leafDev && s.Nlink == 2 && s.Mode&0o444 == 0o444 && s.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+			leaves = append(leaves, name)
+			return
 		}
+		subdirs = append(subdirs, filepath.Join(dir, name))
 	})
 	if err != nil {
 		syscall.Close(fd)
@@ -97,21 +160,66 @@ func (w *dirWalker) dir(st *scanState, dir string) {
 	}
 	if manifest {
 		path := filepath.Join(dir, ManifestName)
-		it, err := st.load(fd, path)
-		w.mu.Lock()
-		w.found = append(w.found, loaded{path, it, err})
-		w.mu.Unlock()
+		it, err := st.load(fd, ManifestName, path)
+		w.add(path, it, err)
 	}
-	syscall.Close(fd)
+	// The leaves are shared out in chunks that keep fd open; the last
+	// chunk done closes it.
+	refs := new(atomic.Int32)
+	refs.Store(1)
+	for len(leaves) > 0 {
+		n := min(len(leaves), leafChunk)
+		j := scanJob{dir: dir, fd: fd, leaves: leaves[:n:n], refs: refs}
+		leaves = leaves[n:]
+		refs.Add(1)
+		w.pending.Add(1)
+		select {
+		case w.jobs <- j:
+		default:
+			w.leaves(st, j)
+			w.pending.Done()
+		}
+	}
+	if refs.Add(-1) == 0 {
+		syscall.Close(fd)
+	}
 	for _, sub := range subdirs {
 		w.pending.Add(1)
 		select {
-		case w.jobs <- sub:
+		case w.jobs <- scanJob{dir: sub}:
 		default:
 			w.dir(st, sub)
 			w.pending.Done()
 		}
 	}
+}
+
+// leaves loads the manifests of leaf folders of j.dir, opened relative to
+// the parent's fd.
+func (w *dirWalker) leaves(st *scanState, j scanJob) {
+	for _, name := range j.leaves {
+		rel := name + "/" + ManifestName
+		path := filepath.Join(j.dir, rel)
+		it, err := st.load(j.fd, rel, path)
+		if errors.Is(err, syscall.ENOENT) {
+			// No manifest, unless a dangling symlink stands in for one:
+			// that is an error, as when the folder is listed.
+			var s unix.Stat_t
+			if fstatat(j.fd, rel, &s) != nil {
+				continue
+			}
+		}
+		w.add(path, it, err)
+	}
+	if j.refs.Add(-1) == 0 {
+		syscall.Close(j.fd)
+	}
+}
+
+func (w *dirWalker) add(path string, it *Item, err error) {
+	w.mu.Lock()
+	w.found = append(w.found, loaded{path, it, err})
+	w.mu.Unlock()
 }
 
 func (w *dirWalker) fail(path string, err error) {
@@ -120,10 +228,10 @@ func (w *dirWalker) fail(path string, err error) {
 	w.mu.Unlock()
 }
 
-// load reads the manifest name in the folder dirfd and parses it; path is
-// its name for messages.
-func (st *scanState) load(dirfd int, path string) (*Item, error) {
-	fd, err := openat(dirfd, ManifestName, syscall.O_RDONLY|syscall.O_CLOEXEC)
+// load reads the manifest rel (relative to the folder dirfd) and parses
+// it; path is its name for messages.
+func (st *scanState) load(dirfd int, rel, path string) (*Item, error) {
+	fd, err := openat(dirfd, rel, syscall.O_RDONLY|syscall.O_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", &os.PathError{Op: "open", Path: path, Err: err})
 	}
