@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 	"github.com/oemkit/messenger/drivers/inittime"
 	"github.com/oemkit/messenger/drivers/kmod"
 	"github.com/oemkit/messenger/drivers/rng"
 	"github.com/oemkit/messenger/internal/fsutil"
-	"github.com/u-root/u-root/pkg/dhclient"
 	"github.com/vishvananda/netlink"
 )
 
@@ -94,34 +94,44 @@ func (d *Driver) Init() (bool, error) {
 	defer inittime.Since("network/dhcp", step)
 	ctx, cancel := context.WithTimeout(context.Background(), d.DHCPTimeout)
 	defer cancel()
-	cfg := dhclient.Config{Timeout: 3 * time.Second, Retries: 4, LogLevel: dhclient.LogInfo,
-		Modifiers4: []dhcpv4.Modifier{
-			dhcpv4.WithOption(dhcpv4.OptClassIdentifier("oemkit-messenger")),
-			dhcpv4.WithRequestedOptions(dhcpv4.OptionRouter, dhcpv4.OptionDomainNameServer,
-				dhcpv4.OptionDomainName, dhcpv4.OptionDNSDomainSearchList),
-		}}
+	type result struct {
+		l   netlink.Link
+		ls  *nclient4.Lease
+		err error
+	}
+	results := make(chan result, len(links))
+	for _, l := range links {
+		go func() {
+			up, err := carrierUp(l, d.LinkTimeout)
+			if err != nil {
+				results <- result{l: l, err: err}
+				return
+			}
+			ls, err := lease(ctx, up)
+			results <- result{l: up, ls: ls, err: err}
+		}()
+	}
 	var errs []error
 	var bs []Binding
-	for r := range dhclient.SendRequests(ctx, links, true, false, cfg, d.LinkTimeout) {
-		if r.Err != nil {
-			errs = append(errs, fmt.Errorf("network: dhcp on %s: %w", r.Interface.Attrs().Name, r.Err))
+	for range links {
+		r := <-results
+		if r.err != nil {
+			errs = append(errs, r.err)
 			continue
 		}
-		m, _ := r.Lease.Message()
-		if m == nil {
-			continue
-		}
-		b, err := configure(r.Interface, m)
+		m := r.ls.ACK
+		b, err := configure(r.l, m)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		go keepLease(r.l, r.ls)
 		if err := os.MkdirAll(filepath.Dir(d.ResolvConf), 0o755); err != nil {
 			errs = append(errs, fmt.Errorf("network: %w", err))
 		} else if err := fsutil.WriteFileAtomic(d.ResolvConf, ResolvConf(b.DNS, b.Search, m.DomainName()), 0o644); err != nil {
 			errs = append(errs, fmt.Errorf("network: %w", err))
 		}
-		b.NIC, b.Loaded = nicFor(nics, r.Interface.Attrs().Name, d.SysRoot), loaded
+		b.NIC, b.Loaded = nicFor(nics, r.l.Attrs().Name, d.SysRoot), loaded
 		bs = append(bs, b)
 	}
 	setBound(bs)

@@ -14,6 +14,7 @@ import (
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/qemu"
 	"github.com/oemkit/messenger/image/sdcard"
+	"github.com/oemkit/messenger/internal/fsutil"
 	"github.com/oemkit/messenger/sysgen/design"
 	"github.com/oemkit/messenger/sysgen/resolve"
 )
@@ -98,11 +99,12 @@ func runBuild(ctx context.Context, c *Context, args []string) error {
 }
 
 func runBoot(ctx context.Context, c *Context, args []string) error {
-	fs, _ := c.flags("boot", "boot [--check] [--uefi] [--timeout 3m] [--wav FILE] [--append ARG]... DIR", nil)
+	fs, _ := c.flags("boot", "boot [--check [--console FILE]] [--uefi] [--timeout 3m] [--wav FILE] [--append ARG]... DIR", nil)
 	check := fs.Bool("check", false, "wait until the device reports ready, then stop it: exit 0, or 1 with the console's last lines")
 	uefi := fs.Bool("uefi", false, "boot the flashable disk image (disk.img) under OVMF as the board boots its storage (firmware, systemd-boot, slot A), on a copy so the image stays as built; needs apt-get install ovmf")
 	timeout := fs.Duration("timeout", 3*time.Minute, "how long to wait for the device (with --uefi at least 5m is used unless set)")
 	wav := fs.String("wav", "", "write the device's audio output to this WAV file")
+	consoleFile := fs.String("console", "", "with --check, also write the whole console to this file (to read the kernel's and init's timings)")
 	var appendArgs multiFlag
 	fs.Var(&appendArgs, "append", "add to the kernel command line (repeatable)")
 	pos, err := parse(fs, args)
@@ -127,6 +129,11 @@ func runBoot(ctx context.Context, c *Context, args []string) error {
 	if *check {
 		opts.Console = nil
 		res, err := boot(ctx, dir, opts)
+		if res != nil && *consoleFile != "" {
+			if werr := fsutil.WriteFileAtomic(*consoleFile, []byte(res.Console), 0o644); werr != nil {
+				return fmt.Errorf("sysgen boot: %w", werr)
+			}
+		}
 		if err != nil {
 			if res != nil {
 				fmt.Fprintf(c.Stderr, "console (last lines):\n%s\n", qemu.Tail(res.Console, 30))
