@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/oemkit/messenger/image"
@@ -62,56 +61,5 @@ func BootDisk(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Argv: v.Argv(), WAV: v.WAV(), Markers: map[string]string{}}
-	want := append([]string{MarkerReady}, opts.WaitFor...)
-	var waitErr error
-	for _, w := range want {
-		if _, waitErr = v.WaitMarker(ctx, w, 0); waitErr != nil {
-			break
-		}
-	}
-	if waitErr == nil && opts.WaitExit {
-		if err := v.Wait(ctx); ctx.Err() == nil {
-			waitErr = err
-		}
-	}
-	v.Stop()
-	res.Console = v.Console()
-	v.mu.Lock()
-	for name, mk := range v.markers {
-		if name != MarkerInit {
-			res.Markers[name] = mk.Payload
-		}
-	}
-	v.mu.Unlock()
-	if mk, ok := v.Marker(MarkerInit); ok {
-		res.ToInit = mk.At
-	}
-	if mk, ok := v.Marker(MarkerUinit); ok {
-		res.ToUinit = mk.At
-	}
-	if mk, ok := v.Marker(MarkerReady); ok {
-		res.ToReady = mk.At
-	}
-	res.GuestUinit = uptime(res.Markers[MarkerUinit])
-	res.GuestReady = uptime(res.Markers[MarkerReady])
-	var missing []string
-	for _, w := range want {
-		if _, ok := res.Markers[w]; !ok {
-			missing = append(missing, w)
-		}
-	}
-	if len(missing) > 0 {
-		why := "timed out after " + timeout.String()
-		if errors.Is(waitErr, ErrExited) {
-			why = "QEMU exited"
-		} else if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			why = ctx.Err().Error()
-		}
-		return res, fmt.Errorf("%w: UEFI boot of %s: %s, missing %s; last console lines:\n%s", ErrNotReady, m.Disk.File, why, strings.Join(missing, ", "), Tail(res.Console, 30))
-	}
-	if opts.WaitExit && waitErr != nil {
-		return res, waitErr
-	}
-	return res, nil
+	return waitReady(ctx, v, opts, timeout, "UEFI boot of "+m.Disk.File+": ")
 }

@@ -195,6 +195,13 @@ func Boot(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return waitReady(ctx, v, opts, timeout, "")
+}
+
+// waitReady waits on a started VM for the ready marker and opts.WaitFor
+// (and, with opts.WaitExit, for power off), stops it and collects the
+// Result; what names the boot in the not-ready error ("" for Boot).
+func waitReady(ctx context.Context, v *VM, opts Options, timeout time.Duration, what string) (*Result, error) {
 	res := &Result{Argv: v.Argv(), WAV: v.WAV(), PVH: v.PVH(), Markers: map[string]string{}}
 	want := append([]string{MarkerReady}, opts.WaitFor...)
 	var waitErr error
@@ -243,7 +250,7 @@ func Boot(ctx context.Context, dir string, opts Options) (*Result, error) {
 		} else if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			why = ctx.Err().Error()
 		}
-		return res, fmt.Errorf("%w: %s, missing %s; last console lines:\n%s", ErrNotReady, why, strings.Join(missing, ", "), Tail(res.Console, 30))
+		return res, fmt.Errorf("%w: %s%s, missing %s; last console lines:\n%s", ErrNotReady, what, why, strings.Join(missing, ", "), Tail(res.Console, 30))
 	}
 	if opts.WaitExit && waitErr != nil {
 		return res, waitErr
