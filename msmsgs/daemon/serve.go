@@ -83,6 +83,19 @@ func (d *Daemon) handle(ctx context.Context, conn net.Conn) {
 		_ = enc.Encode(ctlproto.Reply{Error: err.Error()})
 		return
 	}
+	if req.Args[0] == "signin" {
+		// The password is the line after the request, never an argument.
+		pw, err := ReadPassword(br)
+		if err != nil {
+			msg := d.lang.Text("err.signin-password")
+			if errors.Is(err, errPasswordLong) {
+				msg = d.lang.Text("err.signin-password-long", MaxPassword)
+			}
+			_ = enc.Encode(ctlproto.Reply{Error: msg})
+			return
+		}
+		ctx = WithPassword(ctx, pw)
+	}
 	// Stop long-running requests when the ctl client goes away.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -102,6 +102,9 @@ type Model struct {
 	// StartOpens counts the F5 presses: each one (re)opens the start
 	// page; the window's start page pane follows it.
 	StartOpens int
+	// Form is the sign-in form (signin.go), shown while the daemon has
+	// no account; nil when the account comes from the settings.
+	Form *SignInForm
 
 	lastTyping time.Time
 }
@@ -430,6 +433,8 @@ func (m *Model) Key(k Key, now time.Time) [][]string {
 		return nil
 	}
 	switch m.Screen {
+	case ScreenSignIn:
+		return m.signinKey(k)
 	case ScreenStartPage:
 		// The pane takes the other keys (the window hands them to it).
 		if k.Code == KeyEsc {
