@@ -107,7 +107,7 @@ func readPassword(stdin io.Reader, stderr io.Writer, account string, l *msgslang
 	br := bufio.NewReaderSize(stdin, 512)
 	pw, err := msdaemon.ReadPassword(br)
 	if err != nil && !(errors.Is(err, io.EOF) && pw != "") {
-		if err.Error() == "password too long" {
+		if errors.Is(err, msdaemon.ErrPasswordLong) {
 			return "", errors.New(l.Text("err.signin-password-long", msdaemon.MaxPassword))
 		}
 		return "", errors.New(l.Text("err.signin-password"))

@@ -74,6 +74,9 @@ func TestSigninLab(t *testing.T) {
 	if _, err := ctlIn(ctx, sock, "", "contacts"); err == nil || !strings.Contains(err.Error(), "sign in first") {
 		t.Errorf("contacts before signin = %v, want: sign in first", err)
 	}
+	if _, err := ctlIn(ctx, sock, "", "signin"); err == nil || !strings.Contains(err.Error(), "usage: signin ACCOUNT") {
+		t.Errorf("signin without an account = %v, want the usage", err)
+	}
 	if _, err := ctlIn(ctx, sock, "", "signin", alice); err == nil || !strings.Contains(err.Error(), "no password") {
 		t.Errorf("signin without a password = %v, want: no password", err)
 	}

@@ -83,12 +83,15 @@ func (d *Daemon) handle(ctx context.Context, conn net.Conn) {
 		_ = enc.Encode(ctlproto.Reply{Error: err.Error()})
 		return
 	}
-	if req.Args[0] == "signin" {
-		// The password is the line after the request, never an argument.
+	if req.Args[0] == "signin" && len(req.Args) == 2 {
+		// The password is the line after the request, never an argument;
+		// it comes at once with it.
+		_ = conn.SetReadDeadline(time.Now().Add(passwordWait))
 		pw, err := ReadPassword(br)
+		_ = conn.SetReadDeadline(time.Time{})
 		if err != nil {
 			msg := d.lang.Text("err.signin-password")
-			if errors.Is(err, errPasswordLong) {
+			if errors.Is(err, ErrPasswordLong) {
 				msg = d.lang.Text("err.signin-password-long", MaxPassword)
 			}
 			_ = enc.Encode(ctlproto.Reply{Error: msg})

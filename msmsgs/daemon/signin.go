@@ -48,7 +48,7 @@ func ReadPassword(br *bufio.Reader) (string, error) {
 		}
 		line = append(line, chunk...)
 		if len(line) > MaxPassword {
-			return "", errPasswordLong
+			return "", ErrPasswordLong
 		}
 		if !isPrefix {
 			return string(line), nil
@@ -56,7 +56,12 @@ func ReadPassword(br *bufio.Reader) (string, error) {
 	}
 }
 
-var errPasswordLong = errors.New("password too long")
+// ErrPasswordLong is a password line longer than MaxPassword.
+var ErrPasswordLong = errors.New("password too long")
+
+// passwordWait bounds the wait for the password line after a signin
+// request.
+const passwordWait = 10 * time.Second
 
 // addSignin registers signin and signout when the daemon may sign in an
 // account at run time: it has a server and no account from the settings.

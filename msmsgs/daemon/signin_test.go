@@ -18,7 +18,7 @@ func FuzzReadPassword(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		pw, err := ReadPassword(bufio.NewReaderSize(strings.NewReader(in), 16))
 		if err != nil {
-			if errors.Is(err, errPasswordLong) && !(len(strings.SplitN(in, "\n", 2)[0]) > MaxPassword) {
+			if errors.Is(err, ErrPasswordLong) && !(len(strings.SplitN(in, "\n", 2)[0]) > MaxPassword) {
 				t.Fatalf("ReadPassword(%q): too long for a short line", in)
 			}
 			return
