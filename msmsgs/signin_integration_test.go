@@ -108,8 +108,12 @@ func TestSigninLab(t *testing.T) {
 	if _, err := ctlIn(ctx, sock, pw+"\n", "signin", alice); err == nil || !strings.Contains(err.Error(), alice+" is signed in; sign out first") {
 		t.Errorf("signin while signed in = %v, want: sign out first", err)
 	}
+	seq := lastSeq(t, ctx, sock)
 	if _, err := ctlIn(ctx, sock, "", "signout"); err != nil {
 		t.Fatalf("signout: %v", err)
+	}
+	if e := waitFor(t, ctx, sock, seq, "disconnected", "reason=signout"); e.Account != alice {
+		t.Errorf("signout event %+v, want alice's", e)
 	}
 	if _, err := ctlIn(ctx, sock, "", "signout"); err == nil || !strings.Contains(err.Error(), "no account is signed in") {
 		t.Errorf("second signout = %v, want: no account is signed in", err)

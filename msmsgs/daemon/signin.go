@@ -171,8 +171,14 @@ func (d *Daemon) SignOut() error {
 	d.mu.Unlock()
 	stop()
 	<-done
+	// The window goes back to its sign-in form on this event.
+	d.events.Publish(client.Event{Type: client.EventDisconnected, Account: cl.Account(), Reason: ReasonSignOut})
 	return nil
 }
+
+// ReasonSignOut is the reason of the disconnected event signout
+// publishes.
+const ReasonSignOut = "signout"
 
 // DialError is a control socket that could not be reached.
 type DialError struct{ Err error }

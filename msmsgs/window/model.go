@@ -314,6 +314,9 @@ func (m *Model) Apply(e client.Event) [][]string {
 	case client.EventDisconnected:
 		m.State, m.Error = client.StateOffline, firstNonEmpty(e.Error, e.Reason)
 		m.Status = msnp.StatusOffline
+		if e.Reason == reasonSignOut {
+			m.signedOut()
+		}
 	case client.EventError:
 		m.Error = e.Error
 	case client.EventCallOffer, client.EventCallRinging, client.EventCallConnected,

@@ -20,6 +20,17 @@ import (
 // account and waits for signin (msmsgs/daemon).
 const StateNoAccount client.State = "no-account"
 
+// reasonSignOut is the reason of the disconnected event the daemon
+// publishes for signout (msmsgs/daemon.ReasonSignOut).
+const reasonSignOut = "signout"
+
+// signedOut returns to the sign-in form after signout.
+func (m *Model) signedOut() {
+	m.Screen, m.StatusMenu, m.Error = ScreenSignIn, false, ""
+	m.Contacts, m.Peer, m.Selected = nil, "", 0
+	m.Form = &SignInForm{Account: []rune(m.Account)}
+}
+
 // Bounds of the sign-in form's fields: the daemon takes passwords of at
 // most 256 bytes.
 const (

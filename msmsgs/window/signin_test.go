@@ -118,6 +118,11 @@ func TestSignInFormSubmit(t *testing.T) {
 	if m.Form != nil || m.Screen != ScreenContacts || m.State != client.StateSignedIn || m.Account != "alice@lab.example" {
 		t.Errorf("after sign-in: form %v, screen %v, state %v, account %q; want the contact list", m.Form, m.Screen, m.State, m.Account)
 	}
+	// signout: back to the form, the account kept.
+	m.Apply(client.Event{Type: client.EventDisconnected, Account: "alice@lab.example", Reason: "signout"})
+	if m.Form == nil || m.Screen != ScreenSignIn || string(m.Form.Account) != "alice@lab.example" || len(m.Contacts) != 0 {
+		t.Errorf("after signout: form %+v, screen %v, %d contacts; want the form with alice's account", m.Form, m.Screen, len(m.Contacts))
+	}
 	// An account from the settings: status answers with it, no form.
 	m = NewModel("bob@lab.example")
 	result(m, []string{"status"}, json.RawMessage(`{"account":"bob@lab.example","state":"connecting"}`), nil, slog.New(slog.DiscardHandler))
