@@ -44,7 +44,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return w.Flush()
 	case "ctl":
 		// ctl's standard output is data (JSON), shown as is.
-		return consoleError(runCtl(ctx, rest, stdout, stderr, getenv, l), enc)
+		return consoleError(runCtlInput(ctx, rest, stdin, stdout, stderr, getenv, l), enc)
 	}
 	w := consoleWriter(stderr, enc)
 	printUsage(w, l)
@@ -69,6 +69,8 @@ func runSession(ctx context.Context, cmd string, args []string, stdin io.Reader,
 	if encErr != nil {
 		return consoleError(errors.New(l.Text("err.console-encoding", s.ConsoleEncoding)), enc)
 	}
+	// The daemon may start without an account and wait for signin.
+	s.AwaitSignIn = cmd == "daemon"
 	if err := s.Validate(getenv, l); err != nil {
 		return consoleError(err, enc)
 	}
@@ -115,6 +117,9 @@ func runDaemon(ctx context.Context, d *msdaemon.Daemon, s *config.Settings, l *m
 		accounts = append(accounts, "sip", sa.URI())
 	}
 	log.Info(l.Text("log.ctl"), append([]any{"path", ctl}, accounts...)...)
+	if d.AwaitsSignIn() {
+		log.Info(l.Text("log.signin-wait"), "server", s.Server)
+	}
 	startWindow(ctx, ctl, s, l, log)
 	err = d.Serve(ctx, ln)
 	cancel()

@@ -42,6 +42,8 @@ commands:
   accept COOKIE | reject COOKIE     answer a file offer (see the ft-offer event)
   cancel COOKIE                     cancel a file transfer, sent or received, at any stage
   transfers                         print file transfers as JSON
+  signin ACCOUNT < PASSWORDFILE      sign in when no account is configured (password from stdin or a prompt)
+  signout                           sign out the account signin signed in
   call EMAIL                        start a voice call (events call-ringing, call-connected)
   answer [ID] | decline [ID]        answer or decline a call offered to you (call-offer)
   hangup [ID]                       end a call at any stage
@@ -264,7 +266,25 @@ commands:
 	"win.hint-contacts-voice":    "Up/Down: select  Enter: message  F6: call  F2: my status",
 	"win.hint-conv-voice":        "Enter: send  Esc: contacts  F3/F4: file  F6: call",
 
+	// Sign-in at run time (msmsgs ctl signin, the window's sign-in form).
+	"err.signin-password":      "signin: no password; give it on standard input (msmsgs ctl signin ACCOUNT < FILE) or type it at the prompt",
+	"err.signin-password-long": "signin: the password is longer than %d bytes",
+	"err.signed-in":            "%s is signed in; sign out first (msmsgs ctl signout)",
+	"err.signin-busy":          "a sign-in is already under way; wait for its answer",
+	"err.signin-not-running":   "the daemon is not running its accounts yet; try again in a moment",
+	"err.not-signed-in":        "no account is signed in (msmsgs ctl signin ACCOUNT)",
+	"err.signout-settings":     "%s comes from the settings; signout stops only an account signed in with signin",
+	"err.signin-first":         "%s needs a signed-in account: sign in first (msmsgs ctl signin ACCOUNT, or the window's sign-in form)",
+	"ctl.password-prompt":      "Password for %s: ",
+	"win.signin-title":         "Sign in to .NET Messenger",
+	"win.signin-account":       "Account (e-mail address)",
+	"win.signin-password":      "Password",
+	"win.signin-progress":      "Signing in...",
+	"win.hint-signin":          "Tab: next field  Enter: sign in",
+
 	// Log lines.
+	"log.signin-wait":   "no account configured: waiting for a sign-in (msmsgs ctl signin ACCOUNT or the window)",
+	"log.signed-in":     "signed in",
 	"log.signin-failed": "sign-in stopped",
 	"log.ctl":           "control socket ready",
 }

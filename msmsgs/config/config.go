@@ -58,6 +58,11 @@ type Settings struct {
 	ConfigFile string
 	Verbose    bool
 
+	// AwaitSignIn lets a server without an account pass Validate: the
+	// daemon then waits for a sign-in (msmsgs ctl signin, the window).
+	// Set by the program for the daemon, not a settings key.
+	AwaitSignIn bool
+
 	// Timers of the connection (flags -keepalive and -reconnect-max).
 	Timers Timers
 
@@ -234,10 +239,11 @@ func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) err
 	if s.Server == "" {
 		return errors.New(text("err.no-server"))
 	}
-	if s.Account == "" {
-		return errors.New(text("err.no-account"))
-	}
 	switch {
+	case s.Account == "" && s.AwaitSignIn && s.PasswordFile == "" && s.Password == "":
+		// No account yet: the password comes with the sign-in.
+	case s.Account == "":
+		return errors.New(text("err.no-account"))
 	case s.PasswordFile != "":
 		b, err := os.ReadFile(s.PasswordFile)
 		if err != nil {
@@ -247,7 +253,7 @@ func (s *Settings) Validate(getenv func(string) string, l *msgslang.Catalog) err
 	case getenv("MSMSGS_PASSWORD") != "":
 		s.Password = getenv("MSMSGS_PASSWORD")
 	}
-	if s.Password == "" {
+	if s.Password == "" && s.Account != "" {
 		return errors.New(text("err.no-password"))
 	}
 	if s.Status != "" {

@@ -47,6 +47,15 @@ type Daemon struct {
 	commands map[string]Command
 	invites  []client.InviteFunc
 	calls    callService // voice (calls.go)
+
+	// Sign-in at run time (signin.go): the settings without an account,
+	// nil when the account comes from the settings; the Run context; the
+	// client signin started, its stop and end.
+	signinSettings *config.Settings
+	runCtx         context.Context
+	signing        bool
+	stopClient     context.CancelFunc
+	clientDone     chan struct{}
 }
 
 // Command is a control command a component adds to the daemon. Spec's
@@ -84,6 +93,9 @@ func New(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*Daemon, er
 		return nil, err
 	}
 	d.cl = cl
+	if err := addSignin(d, s); err != nil { // signin.go
+		return nil, err
+	}
 	if err := addViewers(d, s); err != nil { // viewers.go
 		return nil, err
 	}
@@ -95,7 +107,11 @@ func New(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*Daemon, er
 
 // Client is the daemon's .NET Messenger client; nil when the daemon has
 // only a SIP account (see SIPOnly).
-func (d *Daemon) Client() *client.Client { return d.cl }
+func (d *Daemon) Client() *client.Client {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cl
+}
 
 // Transfers is the daemon's file transfer manager.
 func (d *Daemon) Transfers() *transfer.Manager { return d.ft }
@@ -162,8 +178,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.ft.Start(ctx, d.cl)
 	}
 	stopCalls := d.calls.start(ctx)
+	d.mu.Lock()
+	d.runCtx = ctx
+	d.mu.Unlock()
 	err := d.runAccounts(ctx)
 	cancel()
+	d.mu.Lock()
+	done := d.clientDone // a client signin started ends with ctx
+	d.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 	stopCalls()
 	d.ft.Stop()
 	return err

@@ -34,7 +34,7 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 	if res, ok, err := d.executeSIP(ctx, args); ok {
 		return res, err
 	}
-	cl, ft, text := d.cl, d.ft, d.lang.Text
+	cl, ft, text := d.Client(), d.ft, d.lang.Text
 	cmd := args[0]
 	ar, builtin := ctlproto.Lookup(cmd)
 	if !builtin {
@@ -65,6 +65,13 @@ func (d *Daemon) Execute(ctx context.Context, args []string, emit func(client.Ev
 	if cl == nil && cmd != "help" && cmd != "events" && cmd != "wait" {
 		// A daemon with only a SIP account: the SIP account answered
 		// what it serves (executeSIP); the rest is .NET Messenger's.
+		if d.AwaitsSignIn() {
+			if cmd == "status" && len(rest) == 0 {
+				// The window shows its sign-in form for this state.
+				return client.Info{State: StateNoAccount, LastSeq: d.events.LastSeq()}, nil
+			}
+			return nil, errors.New(text("err.signin-first", cmd))
+		}
 		return nil, errors.New(text("err.no-msnp", cmd))
 	}
 	switch cmd {

@@ -83,6 +83,22 @@ func (d *Daemon) handle(ctx context.Context, conn net.Conn) {
 		_ = enc.Encode(ctlproto.Reply{Error: err.Error()})
 		return
 	}
+	if req.Args[0] == "signin" && len(req.Args) == 2 {
+		// The password is the line after the request, never an argument;
+		// it comes at once with it.
+		_ = conn.SetReadDeadline(time.Now().Add(passwordWait))
+		pw, err := ReadPassword(br)
+		_ = conn.SetReadDeadline(time.Time{})
+		if err != nil {
+			msg := d.lang.Text("err.signin-password")
+			if errors.Is(err, ErrPasswordLong) {
+				msg = d.lang.Text("err.signin-password-long", MaxPassword)
+			}
+			_ = enc.Encode(ctlproto.Reply{Error: msg})
+			return
+		}
+		ctx = WithPassword(ctx, pw)
+	}
 	// Stop long-running requests when the ctl client goes away.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -21,9 +21,12 @@ import (
 func (d *Daemon) newClients(s *config.Settings, l *msgslang.Catalog, log *slog.Logger) (*client.Client, error) {
 	var cl *client.Client
 	var err error
-	if s.SIP.Configured() && s.Account == "" {
+	switch {
+	case s.SIP.Configured() && s.Account == "":
 		d.sipAlone = true
-	} else {
+	case s.Account == "":
+		// No account yet: the daemon waits for signin (signin.go).
+	default:
 		cl, err = newClient(s, l, log, d.onInvite, d.events)
 	}
 	if err != nil || !s.SIP.Configured() {
@@ -49,6 +52,10 @@ func (d *Daemon) SIP() *sipaccount.Account { return d.sip }
 // are configured.
 func (d *Daemon) runAccounts(ctx context.Context) error {
 	if d.sip == nil {
+		if d.cl == nil { // waiting for signin (signin.go)
+			<-ctx.Done()
+			return nil
+		}
 		return d.cl.Run(ctx)
 	}
 	var wg sync.WaitGroup
@@ -58,7 +65,7 @@ func (d *Daemon) runAccounts(ctx context.Context) error {
 		_ = d.sip.Run(ctx)
 	}()
 	var err error
-	if d.sipAlone {
+	if d.sipAlone || d.cl == nil {
 		<-ctx.Done()
 	} else {
 		err = d.cl.Run(ctx)

@@ -102,6 +102,9 @@ type Model struct {
 	// StartOpens counts the F5 presses: each one (re)opens the start
 	// page; the window's start page pane follows it.
 	StartOpens int
+	// Form is the sign-in form (signin.go), shown while the daemon has
+	// no account; nil when the account comes from the settings.
+	Form *SignInForm
 
 	lastTyping time.Time
 }
@@ -311,6 +314,9 @@ func (m *Model) Apply(e client.Event) [][]string {
 	case client.EventDisconnected:
 		m.State, m.Error = client.StateOffline, firstNonEmpty(e.Error, e.Reason)
 		m.Status = msnp.StatusOffline
+		if e.Reason == reasonSignOut {
+			m.signedOut()
+		}
 	case client.EventError:
 		m.Error = e.Error
 	case client.EventCallOffer, client.EventCallRinging, client.EventCallConnected,
@@ -430,6 +436,8 @@ func (m *Model) Key(k Key, now time.Time) [][]string {
 		return nil
 	}
 	switch m.Screen {
+	case ScreenSignIn:
+		return m.signinKey(k)
 	case ScreenStartPage:
 		// The pane takes the other keys (the window hands them to it).
 		if k.Code == KeyEsc {

@@ -227,6 +227,10 @@ func (r *Renderer) signIn(dst *image.RGBA, m *Model) {
 		text(dst, f, cx-w/2, y, s, c, b.Dx()-2*pad)
 		y += 22
 	}
+	if m.Form != nil {
+		r.signInForm(dst, m, y)
+		return
+	}
 	center(r.Fonts.Bold, r.Text("win.signin-name"), colText)
 	center(r.Fonts.Regular, m.Account, colText)
 	y += 10

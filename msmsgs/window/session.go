@@ -260,6 +260,17 @@ func Run(ctx context.Context, o Options) error {
 	go events(ctx, o.Ctl, evc, o.Log)
 	done := make(chan func(*Model), 16)
 	call := func(args []string) {
+		if args[0] == "signin" && m.Form != nil && len(args) == 2 {
+			pw := string(m.Form.Password)
+			go func() {
+				res, err := signinCall(ctx, o.Ctl, args[1], pw)
+				select {
+				case done <- func(m *Model) { m.signinResult(res, err) }:
+				case <-ctx.Done():
+				}
+			}()
+			return
+		}
 		go func() {
 			res, err := ctlCall(ctx, o.Ctl, args...)
 			select {
@@ -446,6 +457,13 @@ func result(m *Model, args []string, res json.RawMessage, err error, log *slog.L
 			return
 		}
 		var in client.Info
+		if json.Unmarshal(res, &in) == nil && in.State == StateNoAccount {
+			// The daemon waits for a sign-in: show the form.
+			if m.Form == nil {
+				m.Form = &SignInForm{Account: []rune(m.Account)}
+			}
+			return
+		}
 		if json.Unmarshal(res, &in) == nil {
 			m.Account, m.State, m.Error = in.Account, in.State, in.Error
 			if in.Name != "" {
