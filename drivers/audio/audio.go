@@ -204,6 +204,7 @@ func (d *Driver) Init() (bool, error) {
 	if len(hw) == 0 {
 		return false, ErrNoHardware
 	}
+	step := time.Now()
 	var bs []Binding
 	for _, h := range hw {
 		did, err := load(h.Modules...)
@@ -215,6 +216,8 @@ func (d *Driver) Init() (bool, error) {
 	// The kernel registers PCMs in sysfs at once; devtmpfs creates the
 	// nodes a little later. Wait for a playback node and for every node
 	// sysfs announces.
+	inittime.Since("audio/modules", step)
+	step = time.Now()
 	deadline := time.Now().Add(d.PCMTimeout)
 	var play []string
 	for {
@@ -227,6 +230,9 @@ func (d *Driver) Init() (bool, error) {
 	if len(play) == 0 {
 		return true, fmt.Errorf("audio: %s %s: modules loaded but no %s/snd/pcmC*D*p appeared within %v; check the kernel log (dmesg) for codec probe errors", hw[0].Kind, hw[0].Name, d.DevRoot, d.PCMTimeout)
 	}
+	inittime.Since("audio/pcm-nodes", step)
+	step = time.Now()
+	defer inittime.Since("audio/mixer", step)
 	capture := FindPCM(d.DevRoot, true)
 	mixer := d.Mixer
 	if mixer == nil {

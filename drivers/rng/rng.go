@@ -45,6 +45,10 @@ func Find(sysRoot string) ([]Device, error) {
 // device and the kernel random pool is not ready.
 var ErrNotSeeded = errors.New("rng: no virtio-rng device and the kernel random pool is not initialised yet; DHCP and TLS will wait for it: give QEMU -device virtio-rng-pci (x86) or -device virtio-rng-device (arm64 virt), or -cpu max")
 
+// ErrPoolReady is the reason the driver is skipped when the kernel random
+// pool is initialised before any RNG device is bound.
+var ErrPoolReady = errors.New("rng: the kernel random pool is already initialised (RDRAND or a boot seed)")
+
 // Driver is the driverreg driver.
 type Driver struct {
 	SysRoot string
@@ -68,7 +72,8 @@ func (d *Driver) After() []string { return nil }
 
 // Init loads the virtio-rng modules and waits for the random pool. It is
 // skipped when there is no device (with ErrNotSeeded as the reason if the
-// pool is not ready either).
+// pool is not ready either) and when the pool is ready already
+// (ErrPoolReady).
 func (d *Driver) Init() (bool, error) {
 	defer inittime.Since(d.String(), time.Now())
 	ready := d.Ready
@@ -89,6 +94,13 @@ func (d *Driver) Init() (bool, error) {
 			return false, errors.New("rng: no virtio-rng device (the kernel random pool is ready anyway)")
 		}
 		return false, ErrNotSeeded
+	}
+	// A pool the kernel already seeded (RDRAND trusted at boot, a seed
+	// from the boot loader) needs nothing from the device: loading its
+	// modules would only take CPU time from the drivers the device's
+	// ready waits for (one vCPU under TCG).
+	if ready() {
+		return false, fmt.Errorf("%w; %s left unbound", ErrPoolReady, devs[0].Device)
 	}
 	for _, dev := range devs {
 		if _, err := load(dev.Modules...); err != nil {

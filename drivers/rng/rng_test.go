@@ -19,7 +19,8 @@ func TestInit(t *testing.T) {
 		wantLoad   [][]string
 	}{
 		{"virtio-rng-pci", [][3]string{{"pci", "0000:00:05.0", "pci:v00001AF4d00001005sv00001AF4sd00000004bc00scFFi00"}}, 3, true, nil, [][]string{{"virtio_pci", "virtio_rng"}}},
-		{"virtio-rng on mmio", [][3]string{{"virtio", "virtio2", "virtio:d00000004v554D4551"}}, 0, true, nil, [][]string{{"virtio_rng"}}},
+		{"virtio-rng on mmio", [][3]string{{"virtio", "virtio2", "virtio:d00000004v554D4551"}}, 1, true, nil, [][]string{{"virtio_rng"}}},
+		{"virtio-rng-pci, pool already ready", [][3]string{{"pci", "0000:00:05.0", "pci:v00001AF4d00001005sv00001AF4sd00000004bc00scFFi00"}}, 0, false, ErrPoolReady, nil},
 		{"none, pool not ready", nil, -1, false, ErrNotSeeded, nil},
 		{"none, pool ready", nil, 0, false, nil, nil},
 		{"bound but never ready", [][3]string{{"virtio", "virtio2", "virtio:d00000004v554D4551"}}, -1, true, errAny, [][]string{{"virtio_rng"}}},
@@ -67,7 +68,8 @@ func TestInitLoadsVirtioMMIO(t *testing.T) {
 	root := t.TempDir()
 	sysfstest.AddDevice(t, root, "platform", "a000000.virtio_mmio", "of:NvirtioT(null)Cvirtio,mmio")
 	var loads [][]string
-	d := &Driver{SysRoot: root, Timeout: 30 * time.Second, Ready: func() bool { return true },
+	ready := false // not seeded, so the device is bound
+	d := &Driver{SysRoot: root, Timeout: 30 * time.Second, Ready: func() bool { r := ready; ready = true; return r },
 		Load: func(n ...string) ([]string, error) {
 			loads = append(loads, n)
 			if n[0] == "virtio_mmio" {
