@@ -202,20 +202,26 @@ func daemon(t testing.TB, ctx context.Context, l *lab, account, password string,
 			t.Logf("daemon %s log:\n%s", account, logs.String())
 		}
 	})
-	// Wait for the socket (the daemon creates it before signing in).
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	// The daemon creates the socket before signing in.
+	return waitCtlSocket(t, account, sock, done, &logs)
+}
+
+// waitCtlSocket waits up to 30 s for a daemon's control socket, failing
+// the test with the daemon's log when the daemon exits first (done).
+func waitCtlSocket(t testing.TB, name, sock string, done <-chan error, logs *syncBuffer) string {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		if c, err := net.Dial("unix", sock); err == nil {
 			c.Close()
 			return sock
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("daemon %s exited: %v\n%s", account, err, logs.String())
+			t.Fatalf("daemon %s exited: %v\n%s", name, err, logs.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("daemon %s: no control socket within 30s", account)
+			t.Fatalf("daemon %s: no control socket within 30s", name)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,21 +87,7 @@ func sipOnlyDaemon(t *testing.T, ctx context.Context, config string) string {
 			t.Logf("daemon %s log:\n%s", config, logs.String())
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("daemon exited: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no control socket within 30s")
-		}
-	}
+	return waitCtlSocket(t, config, sock, done, &logs)
 }
 
 func sipInfo(t *testing.T, ctx context.Context, sock string) sipaccount.Info {
@@ -392,20 +377,7 @@ func sipVoiceDaemon(t *testing.T, ctx context.Context, config string) string {
 			t.Logf("daemon %s log:\n%s", config, logs.String())
 		}
 	})
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("daemon %s exited: %v\n%s", config, err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon %s: no control socket within 30s", config)
-		}
-	}
+	return waitCtlSocket(t, config, sock, done, &logs)
 }
 
 // TestSIPSignInErrors: a SIP account that cannot sign in says why, in the

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,18 +79,5 @@ func voiceDaemon(t testing.TB, ctx context.Context, l *lab, account, password, c
 			t.Logf("daemon %s log:\n%s", account, logs.String())
 		}
 	})
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("daemon %s exited: %v\n%s", account, err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon %s: no control socket within 30s", account)
-		}
-	}
+	return waitCtlSocket(t, account, sock, done, &logs)
 }
