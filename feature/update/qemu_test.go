@@ -27,7 +27,6 @@ import (
 	"github.com/oemkit/messenger/image/imagetest"
 	"github.com/oemkit/messenger/image/marker"
 	"github.com/oemkit/messenger/image/qemu"
-	"github.com/oemkit/messenger/internal/testenv"
 	"github.com/oemkit/messenger/sysgen/cli"
 )
 
@@ -190,13 +189,7 @@ func TestUpdateUnderOVMF(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds two images and boots them under OVMF in QEMU")
 	}
-	testenv.Tool(t, "qemu-system-x86_64", "apt-get install qemu-system-x86")
-	if _, err := os.Stat(qemu.OVMFCode); err != nil {
-		testenv.Missing(t, "OVMF is missing: apt-get install ovmf")
-	}
-	if _, err := os.Stat("/usr/lib/systemd/boot/efi/systemd-bootx64.efi"); err != nil {
-		testenv.Missing(t, "systemd-boot is missing: apt-get install systemd-boot-efi")
-	}
+	imagetest.UEFI(t, qemu.OVMFCode)
 	imagetest.Kernel(t, "qemu-x86_64")
 	root := imagetest.Root(t)
 	work := t.TempDir()

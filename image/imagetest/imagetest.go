@@ -6,6 +6,7 @@ package imagetest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -39,4 +40,18 @@ func Kernel(t testing.TB, bsp string) *image.Kernel {
 		t.Fatalf("kernel of BSP %s: %v", bsp, err)
 	}
 	return k
+}
+
+// UEFI fails the test under CI=true (skips elsewhere) unless the host can
+// boot a disk image under OVMF: QEMU, the OVMF firmware at ovmfCode
+// (qemu.OVMFCode) and systemd-boot for the image's ESP.
+func UEFI(t testing.TB, ovmfCode string) {
+	t.Helper()
+	testenv.Tool(t, "qemu-system-x86_64", "apt-get install qemu-system-x86")
+	if _, err := os.Stat(ovmfCode); err != nil {
+		testenv.Missing(t, "OVMF is missing: apt-get install ovmf")
+	}
+	if _, err := os.Stat("/usr/lib/systemd/boot/efi/systemd-bootx64.efi"); err != nil {
+		testenv.Missing(t, "systemd-boot is missing: apt-get install systemd-boot-efi")
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/oemkit/messenger/image"
 	"github.com/oemkit/messenger/image/imagetest"
 	"github.com/oemkit/messenger/image/qemu"
-	"github.com/oemkit/messenger/internal/testenv"
 )
 
 // TestBootUEFIRefuses: an image folder without a disk image says how to
@@ -40,13 +39,7 @@ func TestBootUEFI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an image and boots it under OVMF")
 	}
-	testenv.Tool(t, "qemu-system-x86_64", "apt-get install qemu-system-x86")
-	if _, err := os.Stat(qemu.OVMFCode); err != nil {
-		testenv.Missing(t, "OVMF is missing: apt-get install ovmf")
-	}
-	if _, err := os.Stat("/usr/lib/systemd/boot/efi/systemd-bootx64.efi"); err != nil {
-		testenv.Missing(t, "systemd-boot is missing: apt-get install systemd-boot-efi")
-	}
+	imagetest.UEFI(t, qemu.OVMFCode)
 	imagetest.Kernel(t, "qemu-x86_64")
 	out := filepath.Join(t.TempDir(), "img")
 	if _, stderr, code := run(t, []string{"SYSGEN_STATEFS=1", "SYSGEN_WATCHDOG=1"}, "build", "-o", out); code != 0 {
