@@ -151,7 +151,10 @@ SYSGEN_SHELL = true
 		if t.Failed() {
 			var warn []string
 			for _, l := range strings.Split(v.Console(), "\n") {
-				if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") || strings.Contains(l, "voice") {
+				// QEMU's own stderr (its audio backend's errors) shares the
+				// console: "audio:", "pulseaudio:", "qemu-system-".
+				if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") || strings.Contains(l, "voice") ||
+					strings.Contains(l, "audio") || strings.Contains(l, "qemu-system") {
 					warn = append(warn, l)
 				}
 			}
@@ -160,6 +163,21 @@ SYSGEN_SHELL = true
 	}()
 	if _, err := v.WaitMarker(ctx, qemu.MarkerReady, 4*time.Minute); err != nil {
 		t.Fatal(err)
+	}
+	// The sound card must be bound with its mixer set: a codec left muted
+	// plays and records silence, and the calls below would only say so.
+	drv, err := v.WaitMarker(ctx, qemu.MarkerDrivers, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct{ Failed map[string]string }
+	if err := json.Unmarshal([]byte(drv.Payload), &report); err != nil {
+		t.Fatalf("device drivers report %q: %v", drv.Payload, err)
+	}
+	for name, why := range report.Failed {
+		if strings.Contains(name, "audio") {
+			t.Fatalf("device: driver %s failed: %s", name, why)
+		}
 	}
 	if _, _, err := v.Run(ctx, "true", 2*time.Minute); err != nil {
 		t.Fatalf("device shell: %v", err)
@@ -201,6 +219,7 @@ SYSGEN_SHELL = true
 		logQEMU(t, "in a connected call", q0, q1)
 		logFrames(t, "in a connected call", v.Console()[con0:con1])
 		logStats(t, "device", dev.wait(seqD, "call-stats account="+bob))
+		snap := soundPath(t, pa, dev)
 		if at, ok := rec.onset(hostTone); ok {
 			t.Logf("host -> device speaker: the host's tone (sent from its call-connected at %s) first played on the device's speaker %v later (upper bound of the device's wire-to-playback latency, with QEMU's and PulseAudio's buffers)",
 				hc.Time.Format("15:04:05.000"), at.Sub(hc.Time).Round(time.Millisecond))
@@ -211,6 +230,9 @@ SYSGEN_SHELL = true
 		logCPU(t, "in a connected call", cpu0, cpu1)
 		checkTone(t, "the host's recording", readRecording(t, heard, offer.Call), deviceTone, probes)
 		checkTone(t, "the device's speaker (null sink monitor)", rec.stop(t), hostTone, probes)
+		if t.Failed() {
+			t.Logf("the sound path in the call:\n%s", snap)
+		}
 	})
 
 	t.Run("host-calls-device", func(t *testing.T) {
@@ -227,6 +249,7 @@ SYSGEN_SHELL = true
 		dev.wait(seqD, "call-connected account="+bob)
 		time.Sleep(5 * time.Second)
 		logStats(t, "device", dev.wait(seqD, "call-stats account="+bob))
+		snap := soundPath(t, pa, dev)
 		if at, ok := rec.onset(hostTone); ok {
 			t.Logf("host -> device speaker: the host's tone (sent from its call-connected at %s) first played on the device's speaker %v later (network through QEMU's NAT, the device's jitter buffer and playback ring, QEMU's and PulseAudio's buffers: an upper bound of the device's wire-to-playback latency)",
 				hc.Time.Format("15:04:05.000"), at.Sub(hc.Time).Round(time.Millisecond))
@@ -235,6 +258,9 @@ SYSGEN_SHELL = true
 		waitForLong(t, ctx, b, seqB, client.EventCallEnded, "account="+alice)
 		checkTone(t, "the host's recording", readRecording(t, heard, id), deviceTone, probes)
 		checkTone(t, "the device's speaker (null sink monitor)", rec.stop(t), hostTone, probes)
+		if t.Failed() {
+			t.Logf("the sound path in the call:\n%s", snap)
+		}
 	})
 }
 
@@ -416,6 +442,30 @@ load-module module-null-sink sink_name=devmic rate=48000 channels=1
 		}
 	})
 	return p
+}
+
+// soundPath describes both ends of the device's sound path in a call, for
+// a failure report: QEMU's streams on the PulseAudio server (corked,
+// muted, latency) and the guest's PCM state (hw_ptr, appl_ptr moving or
+// not) and codec amps.
+func soundPath(t *testing.T, p *pulse, dev *guest) string {
+	t.Helper()
+	var b strings.Builder
+	for _, what := range []string{"sink-inputs", "source-outputs"} {
+		out, err := exec.Command("pactl", "--server=unix:"+p.socket, "list", what).CombinedOutput()
+		fmt.Fprintf(&b, "pactl list %s (%v):\n", what, err)
+		for _, l := range strings.Split(string(out), "\n") {
+			for _, k := range []string{"#", "Sink:", "Source:", "Sample Specification:", "Corked:", "Mute:", "Volume:", "Latency:", "application.name"} {
+				if strings.Contains(l, k) {
+					fmt.Fprintf(&b, "  %s\n", strings.TrimSpace(l))
+					break
+				}
+			}
+		}
+	}
+	out, _, err := dev.v.Run(dev.ctx, "cat /proc/asound/card0/pcm0p/sub0/status /proc/asound/card0/pcm0c/sub0/status /proc/asound/card0/pcm0p/sub0/hw_params /proc/asound/card0/codec#0", time.Minute)
+	fmt.Fprintf(&b, "device PCM status (%v):\n%s\n", err, out)
+	return b.String()
 }
 
 // sine is an endless 16-bit little-endian mono sine at half scale.

@@ -111,6 +111,20 @@ func nodesPresent(sysRoot, devRoot string) bool {
 	return true
 }
 
+// controlsPresent reports whether each card has its control node. The
+// kernel registers a card's control device after its PCMs (the mixer
+// comes last, when the card is complete), so a card whose PCM nodes are
+// all there may not have one yet: setting the mixer then would fail, and
+// the codec would stay muted.
+func controlsPresent(devRoot string, cards []int) bool {
+	for _, c := range cards {
+		if _, err := os.Stat(filepath.Join(devRoot, "snd", fmt.Sprintf("controlC%d", c))); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // Cards returns the card numbers of PCM device paths (pcmC<card>D...),
 // sorted, each once.
 func Cards(pcms []string) []int {
@@ -222,7 +236,7 @@ func (d *Driver) Init() (bool, error) {
 	var play []string
 	for {
 		play = FindPCM(d.DevRoot, false)
-		if len(play) > 0 && nodesPresent(d.SysRoot, d.DevRoot) || time.Now().After(deadline) {
+		if len(play) > 0 && nodesPresent(d.SysRoot, d.DevRoot) && controlsPresent(d.DevRoot, Cards(play)) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -108,6 +108,33 @@ func TestDriverInit(t *testing.T) {
 			t.Errorf("Bound() = %+v, want one binding with pcmC0D0p and pcmC0D0c", b)
 		}
 	})
+	t.Run("waits for the control registered after the PCMs", func(t *testing.T) {
+		// The kernel registers a card's control device last: for a moment
+		// sysfs and /dev have every PCM and no controlC0.
+		root, dev := t.TempDir(), t.TempDir()
+		fakePCI(t, root, "pci", "0000:00:04.0", "pci:v00008086d00002668sv00001AF4sd00001100bc04sc03i00")
+		d := &Driver{SysRoot: root, DevRoot: dev, PCMTimeout: 30 * time.Second, Load: func(names ...string) ([]string, error) {
+			os.MkdirAll(filepath.Join(dev, "snd"), 0o755)
+			for _, n := range []string{"pcmC0D0p", "pcmC0D0c"} {
+				os.MkdirAll(filepath.Join(root, "class", "sound", n), 0o755)
+				os.WriteFile(filepath.Join(dev, "snd", n), nil, 0o644)
+			}
+			go func() {
+				time.Sleep(100 * time.Millisecond) // simulated card registration, not synchronisation
+				os.MkdirAll(filepath.Join(root, "class", "sound", "controlC0"), 0o755)
+				os.WriteFile(filepath.Join(dev, "snd", "controlC0"), nil, 0o644)
+			}()
+			return names, nil
+		}, Mixer: func(card int) ([]string, error) {
+			if _, err := os.Stat(filepath.Join(dev, "snd", "controlC0")); err != nil {
+				t.Errorf("Mixer called before the control node appeared: %v", err)
+			}
+			return []string{"Master Playback Switch"}, nil
+		}}
+		if ok, err := d.Init(); !ok || err != nil {
+			t.Fatalf("Init() = %v, %v, want true, nil", ok, err)
+		}
+	})
 	t.Run("fails when no PCM appears", func(t *testing.T) {
 		root := t.TempDir()
 		fakePCI(t, root, "pci", "0000:00:04.0", "pci:v00008086d00002668sv00001AF4sd00001100bc04sc03i00")
