@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -305,20 +306,15 @@ func mediaRange(t *testing.T) string {
 }
 
 // freeTCPUDP returns an even port p such that p..p+n-1 are free for TCP and
-// UDP on 127.0.0.1 a moment ago.
+// UDP on 127.0.0.1 a moment ago. The ports are below the kernel's
+// ephemeral range (ip_local_port_range starts at 32768), so no outgoing
+// connection of another test takes them between this check and QEMU's
+// port forward; only another explicit bind could.
 func freeTCPUDP(t *testing.T, n int) int {
 	t.Helper()
+	const lo, hi = 20000, 32768
 	for try := 0; try < 200; try++ {
-		l, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := l.LocalAddr().(*net.UDPAddr).Port
-		l.Close()
-		p -= p % 2
-		if p < 20000 || p+n > 65535 {
-			continue
-		}
+		p := lo + 2*rand.IntN((hi-lo-n)/2)
 		ok := true
 		for i := 0; i < n && ok; i++ {
 			u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p + i})
