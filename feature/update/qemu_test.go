@@ -403,7 +403,9 @@ func TestUpdateUnderOVMF(t *testing.T) {
 		t.Logf("update: transfer and write %.1fs, then trial boot until signed in and marked good %.1fs (total %.1fs)",
 			sent.Seconds(), (time.Since(began) - sent).Seconds(), time.Since(began).Seconds())
 		run(t, "msmsgs ctl wait-signin -timeout 60s")
-		if got := run(t, "cat /var/lib/update-test.txt"); strings.TrimSpace(got) != "kept-across-updates" {
+		// Services log to the same console, so a log line can land in
+		// the command's output before the file's one line.
+		if got := run(t, "cat /var/lib/update-test.txt"); strings.TrimSpace(lastLines(got, 1)) != "kept-across-updates" {
 			t.Errorf("state file under B = %q, want what A wrote", got)
 		}
 		if got := run(t, "cat /proc/cmdline"); !strings.Contains(got, "sysgen.slot=b") {
